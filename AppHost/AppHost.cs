@@ -1,0 +1,101 @@
+using Microsoft.Extensions.Configuration;
+using SafeNotify.Crm.AppHost;
+using SafeNotify.Crm.AppHost.Configuration;
+using SafeNotify.Crm.AppHost.Demo;
+using SafeNotify.Crm.AppHost.Infrastructure;
+
+var builder = DistributedApplication.CreateBuilder(args);
+var config = builder.Configuration;
+
+// State: .state/ beside the repository keeps tenants between runs; tests pass a throw-away folder.
+var state = new StateFolder(config["Crm:StateDirectory"] ?? Path.Combine(builder.AppHostDirectory, "..", ".state"));
+var useContainers = ContainerRuntime.UseContainers(config["Crm:Infrastructure"]);
+
+// Infrastructure: Postgres (one database, a schema and a role per service) and RabbitMQ.
+var servicePasswords = ResourceNames.Services.ToDictionary(service => service, service => state.Secret($"{service}-db-password"));
+var postgres = builder.AddCrmPostgres(state, useContainers, servicePasswords);
+var brokerPassword = builder.AddParameter("rabbitmq-password", state.Secret("rabbitmq-password"), secret: true);
+var rabbit = builder.AddCrmRabbitMq(state, useContainers, brokerPassword);
+var messaging = builder.AddBrokerConnection(rabbit, brokerPassword);
+
+// Secrets the services need: the operator key, and Twilio's credentials (or the stand-in's).
+var operatorKey = builder.AddParameter("operator-api-key", config["Crm:OperatorApiKey"] ?? state.Secret("operator-api-key", prefix: "sn_op_"), secret: true);
+var twilio = TwilioSettings.From(config, state);
+
+IResourceBuilder<ProjectResource> Service<TProject>(string name) where TProject : IProjectMetadata, new()
+{
+    var password = builder.AddParameter($"{name}-db-password", servicePasswords[name], secret: true);
+    var database = builder.AddServiceDatabase(postgres, name, password);
+    return builder.AddProject<TProject>(name)
+        .WithReference(database).WaitFor(database)
+        .WithReference(messaging).WaitFor(messaging)
+        .WithHttpHealthCheck("/health");
+}
+
+// The five services: each owns its schema and talks to the others only through the broker.
+var routing = Service<Projects.Routing>(ResourceNames.Routing)
+    .WithEnvironment("Crm__OperatorApiKey", operatorKey);
+var ingress = Service<Projects.Ingress>(ResourceNames.Ingress);
+var agent = Service<Projects.Agent>(ResourceNames.Agent);
+var lead = Service<Projects.Lead>(ResourceNames.Lead);
+var metrics = Service<Projects.Metrics>(ResourceNames.Metrics);
+AiSettings.PassTo(agent, builder);
+
+// The gateway: the only public door, on a fixed port in run mode (Gateway__Port, default 8080; 0 picks one).
+var gatewayPort = config.GetValue<int?>("Gateway:Port") ?? 8080;
+var gateway = builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
+    .WithReference(routing).WithReference(ingress).WithReference(agent).WithReference(lead).WithReference(metrics)
+    .WaitFor(routing).WaitFor(ingress).WaitFor(agent).WaitFor(lead).WaitFor(metrics)
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
+if (gatewayPort != 0)
+{
+    gateway.WithEndpoint("http", endpoint =>
+    {
+        endpoint.Port = gatewayPort;
+        endpoint.TargetPort = gatewayPort;
+        endpoint.IsProxied = false;
+    });
+}
+
+var publicUrl = gateway.GetEndpoint("http");
+
+// Twilio: the real API when credentials are set, else the local stand-in (nothing leaves the machine).
+ingress.WithEnvironment("Twilio__AccountSid", twilio.AccountSid)
+    .WithEnvironment("Twilio__AuthToken", builder.AddParameter("twilio-auth-token", twilio.AuthToken, secret: true));
+foreach (var (sid, token) in twilio.MoreAccounts)
+{
+    ingress.WithEnvironment($"Twilio__Accounts__{sid}__AuthToken", builder.AddParameter($"twilio-auth-token-{sid.ToLowerInvariant()}", token, secret: true));
+}
+
+if (twilio.PublicBaseUrl is { } publicBaseUrl)
+{
+    ingress.WithEnvironment("Twilio__PublicBaseUrl", publicBaseUrl);
+}
+else
+{
+    ingress.WithEnvironment("Twilio__PublicBaseUrl", publicUrl);
+}
+
+IResourceBuilder<ProjectResource>? standIn = null;
+if (twilio.UseStandIn)
+{
+    standIn = builder.AddProject<Projects.TwilioStandIn>(ResourceNames.TwilioStandIn)
+        .WithEnvironment("StandIn__AccountSid", twilio.AccountSid)
+        .WithEnvironment("StandIn__AuthToken", builder.AddParameter("twilio-standin-auth-token", twilio.AuthToken, secret: true))
+        .WithEnvironment("StandIn__WebhookBaseUrl", publicUrl)
+        .WithHttpHealthCheck("/_standin/health");
+    ingress.WithEnvironment("Twilio__ApiBaseUrl", standIn.GetEndpoint("http"));
+}
+else if (twilio.ApiBaseUrl is { } apiBaseUrl)
+{
+    ingress.WithEnvironment("Twilio__ApiBaseUrl", apiBaseUrl);
+}
+
+// On the run command's own console (never through logging): where things are, and the keys.
+if (!InfrastructureExtensions.IsThrowaway(builder))
+{
+    RunConsole.Register(builder, gateway, standIn, state, operatorKey);
+}
+
+builder.Build().Run();

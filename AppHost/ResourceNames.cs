@@ -1,0 +1,21 @@
+namespace SafeNotify.Crm.AppHost;
+
+/// <summary>Resource names, declared once for the AppHost and the tests. Each database name is also the connection-string name the service reads.</summary>
+public static class ResourceNames
+{
+    public const string Postgres = "postgres";
+    public const string RabbitMq = "rabbitmq";
+    public const string Messaging = "messaging";
+    public const string Gateway = "gateway";
+    public const string Ingress = "ingress";
+    public const string Routing = "routing";
+    public const string Agent = "agent";
+    public const string Lead = "lead";
+    public const string Metrics = "metrics";
+    public const string TwilioStandIn = "twilio-standin";
+
+    /// <summary>The services that own a schema; each connects as a role of the same name.</summary>
+    public static readonly string[] Services = [Ingress, Routing, Agent, Lead, Metrics];
+
+    public static string Database(string service) => $"{service}-db";
+}

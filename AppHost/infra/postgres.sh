@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs Debian's PostgreSQL server as a private instance for SafeNotify CRM (no Docker needed).
+# Started by the AppHost as an executable resource, and by the test fixtures.
+#
+#   PG_STATE_DIR           folder of this instance (data kept there between runs)
+#   PGPORT                 port on 127.0.0.1 (Aspire injects it)
+#   PG_SUPERUSER_PASSWORD  password of the 'postgres' superuser (set again at every start)
+#   PG_MAX_CONNECTIONS     default 400: room for every service's bounded pool, replicas included
+#   PG_FAST=1              trade durability for speed (throw-away test databases only)
+set -euo pipefail
+
+: "${PG_STATE_DIR:?PG_STATE_DIR is required}"
+: "${PGPORT:?PGPORT is required}"
+: "${PG_SUPERUSER_PASSWORD:?PG_SUPERUSER_PASSWORD is required}"
+max_connections="${PG_MAX_CONNECTIONS:-400}"
+
+bin_dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+if [ -z "$bin_dir" ] || [ ! -x "$bin_dir/postgres" ]; then
+  echo "PostgreSQL server binaries not found under /usr/lib/postgresql: install the 'postgresql' package (./run.sh and ./test.sh do)." >&2
+  exit 1
+fi
+
+data_dir="$PG_STATE_DIR/data"
+mkdir -p "$PG_STATE_DIR"
+
+# PostgreSQL refuses to run as root: run it as the 'postgres' system user, owning its folder.
+as_owner=()
+if [ "$(id -u)" = 0 ]; then
+  chown postgres:postgres "$PG_STATE_DIR"
+  [ -d "$data_dir" ] && chown -R postgres:postgres "$data_dir"
+  as_owner=(setpriv --reuid=postgres --regid=postgres --init-groups)
+fi
+
+if [ ! -s "$data_dir/PG_VERSION" ]; then
+  pwfile=$(mktemp)
+  printf '%s\n' "$PG_SUPERUSER_PASSWORD" > "$pwfile"
+  chmod 644 "$pwfile"
+  "${as_owner[@]}" "$bin_dir/initdb" -D "$data_dir" -U postgres --pwfile="$pwfile" \
+    --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+  rm -f "$pwfile"
+  echo "initialised a new database cluster in $data_dir"
+fi
+
+# Keep the superuser password in step with the caller's, without opening the server to anyone first.
+printf "ALTER ROLE postgres PASSWORD '%s';\n" "${PG_SUPERUSER_PASSWORD//\'/\'\'}" \
+  | "${as_owner[@]}" "$bin_dir/postgres" --single -D "$data_dir" postgres >/dev/null
+
+options=(-D "$data_dir" -p "$PGPORT" -c listen_addresses=127.0.0.1 -c unix_socket_directories=
+  -c max_connections="$max_connections" -c shared_buffers=128MB -c log_min_messages=warning
+  -c log_line_prefix='%m [%p] ')
+if [ "${PG_FAST:-0}" = 1 ]; then
+  options+=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
+fi
+
+"${as_owner[@]}" "$bin_dir/postgres" "${options[@]}" &
+server=$!
+# SIGTERM is PostgreSQL's slow "smart" shutdown (it waits for every client); stop fast instead.
+trap 'kill -INT "$server" 2>/dev/null' TERM INT
+wait "$server" || true
+wait "$server" 2>/dev/null || true

@@ -1,0 +1,18 @@
+using System.Text.RegularExpressions;
+
+namespace SafeNotify.Crm.ServiceDefaults;
+
+public static partial class Validators
+{
+    /// <summary>E.164: a plus, a country code not starting with 0, 8 to 15 digits in all.</summary>
+    public static bool IsE164(string? phone) => phone is not null && E164().IsMatch(phone);
+
+    public static bool IsTimeZone(string? zone) =>
+        !string.IsNullOrWhiteSpace(zone) && TimeZoneInfo.TryFindSystemTimeZoneById(zone, out var found) && found.HasIanaId;
+
+    public static bool IsHttpUrl(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+
+    [GeneratedRegex(@"^\+[1-9][0-9]{7,14}$")]
+    private static partial Regex E164();
+}

@@ -1,0 +1,60 @@
+using SafeNotify.Crm.ServiceDefaults;
+
+namespace SafeNotify.Crm.Gateway;
+
+/// <summary>
+/// The gateway is the only door. It removes any identity header a client sends, on every path, and for
+/// <c>/api</c> establishes the caller from the bearer key (resolved by Routing, cached) and passes the
+/// tenant and role on to the services. A missing or unknown key is 401; a tenant key on
+/// <c>/api/admin</c> is 403.
+/// </summary>
+public static class CallerIdentityMiddleware
+{
+    public static WebApplication UseCallerIdentity(this WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            var headers = context.Request.Headers;
+            headers.Remove(CallerIdentity.TenantHeader);
+            headers.Remove(CallerIdentity.RoleHeader);
+
+            if (!context.Request.Path.StartsWithSegments("/api"))
+            {
+                await next(context);
+                return;
+            }
+
+            var key = BearerKey(headers.Authorization.ToString());
+            var caller = key is null ? null : await context.RequestServices.GetRequiredService<ApiKeyResolver>().ResolveAsync(key, context.RequestAborted);
+            if (caller is null)
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "A valid API key is required.",
+                    detail: "Send 'Authorization: Bearer <key>' with a key issued for your tenant.").ExecuteAsync(context);
+                return;
+            }
+
+            if (context.Request.Path.StartsWithSegments("/api/admin") && !caller.IsOperator)
+            {
+                await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "This route is for SafeNotify operators.").ExecuteAsync(context);
+                return;
+            }
+
+            headers[CallerIdentity.RoleHeader] = caller.Role;
+            if (caller.TenantId is not null)
+            {
+                headers[CallerIdentity.TenantHeader] = caller.TenantId;
+            }
+
+            // The key itself stops here: services never see it, so it cannot leak from their logs.
+            headers.Authorization = default;
+            await next(context);
+        });
+        return app;
+    }
+
+    private static string? BearerKey(string authorization) =>
+        authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization.Length > 7
+            ? authorization[7..].Trim()
+            : null;
+}

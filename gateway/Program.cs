@@ -1,0 +1,16 @@
+using SafeNotify.Crm.Gateway;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddGateway();
+
+var app = builder.Build();
+
+app.UseCrmProblemDetails();
+app.UseCallerIdentity();
+app.MapReverseProxy();
+app.MapUnknownApiRoutes();
+app.MapDefaultEndpoints();
+
+app.Run();

@@ -1,0 +1,64 @@
+using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Agent.Model;
+using SafeNotify.Crm.Messaging;
+
+namespace SafeNotify.Crm.Agent.Data;
+
+public sealed class AgentDbContext(DbContextOptions<AgentDbContext> options) : DbContext(options), IMessagingDbContext
+{
+    public const string Schema = "agent";
+
+    public DbSet<AiAgent> Agents => Set<AiAgent>();
+    public DbSet<AgentPrompt> Prompts => Set<AgentPrompt>();
+    public DbSet<TenantPlan> Tenants => Set<TenantPlan>();
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+        configurationBuilder.AddCrmConventions();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema(Schema);
+        modelBuilder.AddOutboxAndInbox();
+
+        modelBuilder.Entity<AiAgent>(agent =>
+        {
+            agent.ToTable("ai_agents");
+            agent.HasKey(a => a.Id);
+            agent.HasIndex(a => a.TenantId);
+            // At most one default agent per tenant.
+            agent.HasIndex(a => a.TenantId).IsUnique().HasFilter("is_default").HasDatabaseName("ix_ai_agents_one_default");
+            agent.Property(a => a.Name).HasMaxLength(100);
+            agent.Property(a => a.Model).HasMaxLength(100);
+            agent.Property(a => a.EstimatedCost).HasPrecision(18, 6);
+            agent.Property(a => a.BusinessRules).HasJsonColumn();
+            agent.Property(a => a.ActiveHours).HasJsonColumn();
+            agent.Ignore(a => a.OutOfHoursMessage);
+        });
+
+        modelBuilder.Entity<AgentPrompt>(prompt =>
+        {
+            prompt.ToTable("agent_prompts");
+            prompt.HasKey(p => p.Id);
+            prompt.HasIndex(p => new { p.AgentId, p.Version }).IsUnique();
+            prompt.HasIndex(p => p.AgentId).IsUnique().HasFilter("is_active").HasDatabaseName("ix_agent_prompts_one_active");
+            prompt.Property(p => p.BusinessContext).HasJsonColumn();
+            prompt.Property(p => p.Status).HasConversion<string>().HasMaxLength(20);
+        });
+
+        modelBuilder.Entity<TenantPlan>(tenant =>
+        {
+            tenant.ToTable("tenant_plans");
+            tenant.HasKey(t => t.TenantId);
+        });
+    }
+}
+
+public static class AgentDbContextExtensions
+{
+    /// <summary>Locks the tenant's plan row so concurrent creates check the agent limit one after another.</summary>
+    public static async Task<TenantPlan?> LockTenantAsync(this AgentDbContext db, string tenantId, CancellationToken cancellationToken) =>
+        // Not composed (no LIMIT wrapped around it): the statement stays exactly as written.
+        (await db.Tenants.FromSql($"SELECT * FROM agent.tenant_plans WHERE tenant_id = {tenantId} FOR UPDATE").ToListAsync(cancellationToken)).SingleOrDefault();
+}

@@ -1,0 +1,17 @@
+using SafeNotify.Crm.Agent.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.UseCrmProblemDetails();
+app.MapAgentApi();
+app.MapDefaultEndpoints();
+
+app.Run();
+
+/// <summary>The entry point, visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;

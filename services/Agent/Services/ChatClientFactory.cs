@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Options;
+using System.ClientModel;
+using Azure.AI.OpenAI;
+using Microsoft.Extensions.AI;
+using OpenAI;
+
+namespace SafeNotify.Crm.Agent.Services;
+
+/// <summary>The model settings of the configuration contract (<c>AI__*</c>).</summary>
+public sealed class AiOptions
+{
+    /// <summary><c>AzureOpenAI</c>, <c>OpenAI</c> (any OpenAI-compatible endpoint) or <c>Offline</c> (default).</summary>
+    public string Provider { get; set; } = "Offline";
+
+    public string? Endpoint { get; set; }
+    public string? ApiKey { get; set; }
+
+    /// <summary>Azure OpenAI: the deployment to call.</summary>
+    public string? Deployment { get; set; }
+
+    /// <summary>OpenAI-compatible: the model to call for every agent (for a local server); unset, each agent's own.</summary>
+    public string? Model { get; set; }
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// One abstraction for every provider (Microsoft.Extensions.AI): Azure OpenAI through Azure.AI.OpenAI,
+/// any OpenAI-compatible endpoint through the OpenAI client, or the offline responder. Model calls are
+/// traced (gen_ai spans) so they show in the message's trace.
+/// </summary>
+public sealed class ChatClientFactory(IOptions<AiOptions> options, ILoggerFactory loggers)
+{
+    private readonly AiOptions _options = options.Value;
+    private readonly Lazy<OpenAIClient?> _openAi = new(() => CreateOpenAiClient(options.Value));
+
+    public bool IsOffline => _options.Provider.Equals("Offline", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The client that writes this agent's replies, and the model name its usage is priced by.</summary>
+    public (IChatClient Client, string Model) For(string agentModel, AgentProfile profile)
+    {
+        if (IsOffline)
+        {
+            return (Instrument(new OfflineResponder(profile)), OfflineResponder.ModelName);
+        }
+
+        var model = _options.Provider.Equals("AzureOpenAI", StringComparison.OrdinalIgnoreCase)
+            ? _options.Deployment ?? throw new InvalidOperationException("AI__Deployment is required for Azure OpenAI.")
+            : _options.Model ?? agentModel;
+        return (Instrument(_openAi.Value!.GetChatClient(model).AsIChatClient()), model);
+    }
+
+    private IChatClient Instrument(IChatClient client) =>
+        client.AsBuilder().UseOpenTelemetry(loggers, Microsoft.Extensions.Hosting.ServiceDefaultsExtensions.ActivitySourceName).Build();
+
+    private static OpenAIClient? CreateOpenAiClient(AiOptions options)
+    {
+        var endpoint = string.IsNullOrWhiteSpace(options.Endpoint) ? null : new Uri(options.Endpoint);
+        var key = new ApiKeyCredential(options.ApiKey ?? throw new InvalidOperationException("AI__ApiKey is required for a model provider."));
+        if (options.Provider.Equals("AzureOpenAI", StringComparison.OrdinalIgnoreCase))
+        {
+            return new AzureOpenAIClient(endpoint ?? throw new InvalidOperationException("AI__Endpoint is required for Azure OpenAI."), key);
+        }
+
+        if (options.Provider.Equals("OpenAI", StringComparison.OrdinalIgnoreCase))
+        {
+            return new OpenAIClient(key, new OpenAIClientOptions { Endpoint = endpoint });
+        }
+
+        throw new InvalidOperationException($"AI__Provider '{options.Provider}' is not one of AzureOpenAI, OpenAI, Offline.");
+    }
+}

@@ -1,0 +1,87 @@
+using Microsoft.AspNetCore.Mvc;
+using SafeNotify.Crm.Ingress.Services;
+
+namespace SafeNotify.Crm.Ingress.Apis;
+
+/// <summary>
+/// Twilio's webhooks: inbound WhatsApp messages and delivery status callbacks. Both are signed by Twilio
+/// (no bearer key) and answered at once; nothing slow happens on the request path.
+/// </summary>
+public static class TwilioWebhooksApi
+{
+    /// <summary>Twilio's inbound form is a few KB even with ten media items; anything far larger is not Twilio.</summary>
+    public const long MaxWebhookBytes = 64 * 1024;
+
+    private const string EmptyTwiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
+
+    public static RouteGroupBuilder MapTwilioWebhooksApi(this IEndpointRouteBuilder app)
+    {
+        var webhooks = app.MapGroup("/webhooks/twilio").WithTags("Twilio webhooks")
+            .WithMetadata(new RequestSizeLimitAttribute(MaxWebhookBytes));
+        webhooks.MapPost("/whatsapp", ReceiveMessage).WithName("TwilioInboundMessage")
+            .WithSummary("An inbound WhatsApp message, as Twilio posts it (signed)").DisableAntiforgery();
+        webhooks.MapPost("/status", ReceiveStatus).WithName("TwilioStatusCallback")
+            .WithSummary("A delivery status callback, as Twilio posts it (signed)").DisableAntiforgery();
+        return webhooks;
+    }
+
+    private static async Task<IResult> ReceiveMessage(HttpContext context, TwilioSignatureChecker signatures, InboundStore store, CancellationToken cancellationToken)
+    {
+        var (received, problem) = await ReadSignedFormAsync(context, signatures, cancellationToken);
+        if (received is not { } form)
+        {
+            return problem!;
+        }
+
+        if (!InboundParser.TryParse(form, out var inbound, out var error))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a Twilio inbound message.", detail: error);
+        }
+
+        await store.StoreAsync(inbound!, form, cancellationToken);
+        return Results.Text(EmptyTwiml, "text/xml");
+    }
+
+    private static async Task<IResult> ReceiveStatus(HttpContext context, TwilioSignatureChecker signatures, DeliveryStatusRecorder recorder, CancellationToken cancellationToken)
+    {
+        var (received, problem) = await ReadSignedFormAsync(context, signatures, cancellationToken);
+        if (received is not { } form)
+        {
+            return problem!;
+        }
+
+        var sid = form.GetValueOrDefault("MessageSid");
+        var status = form.GetValueOrDefault("MessageStatus") ?? form.GetValueOrDefault("SmsStatus");
+        if (string.IsNullOrEmpty(sid) || string.IsNullOrEmpty(status))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a Twilio status callback.", detail: "MessageSid and MessageStatus are required.");
+        }
+
+        await recorder.RecordAsync(sid, status, form.GetValueOrDefault("ErrorCode"), cancellationToken);
+        return Results.NoContent();
+    }
+
+    private static async Task<(Dictionary<string, string>? Form, IResult? Problem)> ReadSignedFormAsync(
+        HttpContext context, TwilioSignatureChecker signatures, CancellationToken cancellationToken)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return (null, Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Twilio posts application/x-www-form-urlencoded."));
+        }
+
+        IFormCollection collection;
+        try
+        {
+            collection = await context.Request.ReadFormAsync(cancellationToken);
+        }
+        catch (InvalidDataException ex)
+        {
+            return (null, Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The form could not be read.", detail: ex.Message));
+        }
+
+        var form = collection.ToDictionary(field => field.Key, field => field.Value.ToString(), StringComparer.Ordinal);
+        return signatures.IsGenuine(context.Request, form)
+            ? (form, null)
+            : (null, Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "The Twilio signature is missing or wrong."));
+    }
+}

@@ -1,0 +1,50 @@
+using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Ingress.Model;
+using SafeNotify.Crm.Messaging;
+
+namespace SafeNotify.Crm.Ingress.Data;
+
+public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options) : DbContext(options), IMessagingDbContext
+{
+    public const string Schema = "ingress";
+
+    public DbSet<InboundMessage> InboundMessages => Set<InboundMessage>();
+    public DbSet<CustomerSequence> CustomerSequences => Set<CustomerSequence>();
+    public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+        configurationBuilder.AddCrmConventions();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema(Schema);
+        modelBuilder.AddOutboxAndInbox();
+
+        modelBuilder.Entity<InboundMessage>(message =>
+        {
+            message.HasKey(m => m.Id);
+            message.HasIndex(m => m.MessageSid).IsUnique();
+            // The 24-hour window: the customer's newest message to a number.
+            message.HasIndex(m => new { m.To, m.CustomerId, m.ReceivedAt });
+            message.Property(m => m.MessageSid).HasMaxLength(64);
+            message.Property(m => m.Media).HasJsonColumn();
+            message.Property(m => m.Location).HasJsonColumn();
+            message.Property(m => m.RawPayload).HasJsonColumn();
+        });
+
+        modelBuilder.Entity<CustomerSequence>(sequence =>
+        {
+            sequence.HasKey(s => new { s.Number, s.CustomerId });
+        });
+
+        modelBuilder.Entity<OutboundMessage>(message =>
+        {
+            message.HasKey(m => m.OutboundId);
+            message.HasIndex(m => m.TwilioSid).IsUnique().HasFilter("twilio_sid IS NOT NULL");
+            message.Property(m => m.State).HasConversion<string>().HasMaxLength(20);
+            message.Property(m => m.Author).HasConversion<string>().HasMaxLength(20);
+        });
+    }
+}

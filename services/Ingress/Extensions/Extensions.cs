@@ -1,0 +1,29 @@
+using MassTransit;
+using SafeNotify.Crm.Ingress.Apis;
+using SafeNotify.Crm.Ingress.Data;
+using SafeNotify.Crm.Ingress.Services;
+using SafeNotify.Crm.Messaging;
+
+namespace SafeNotify.Crm.Ingress.Extensions;
+
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddServiceDatabase<IngressDbContext>("ingress-db", IngressDbContext.Schema);
+        builder.AddServiceMessaging<IngressDbContext>("ingress", bus => bus.AddConsumers(typeof(Extensions).Assembly));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<TwilioOptions>().BindConfiguration("Twilio");
+        builder.Services.AddSingleton<TwilioClients>();
+        builder.Services.AddSingleton<TwilioSignatureChecker>();
+        builder.Services.AddScoped<InboundStore>();
+        builder.Services.AddScoped<DeliveryStatusRecorder>();
+        return builder;
+    }
+
+    public static WebApplication MapIngressApi(this WebApplication app)
+    {
+        app.MapTwilioWebhooksApi();
+        return app;
+    }
+}

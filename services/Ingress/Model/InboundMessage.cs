@@ -1,0 +1,91 @@
+using SafeNotify.Crm.Contracts;
+
+namespace SafeNotify.Crm.Ingress.Model;
+
+/// <summary>A customer's WhatsApp message as Twilio delivered it: every field kept raw, the useful ones parsed.</summary>
+public sealed class InboundMessage
+{
+    public required string Id { get; init; }
+
+    /// <summary>Unique: Twilio's retries and duplicate deliveries of one message are stored once.</summary>
+    public required string MessageSid { get; init; }
+
+    public required string AccountSid { get; init; }
+
+    /// <summary>Our number, E.164 (the <c>whatsapp:</c> prefix removed).</summary>
+    public required string To { get; init; }
+
+    /// <summary>The customer's WhatsApp id: E.164, or a WhatsApp username id.</summary>
+    public required string CustomerId { get; init; }
+
+    public string? CustomerPhone { get; init; }
+    public string? ProfileName { get; init; }
+    public string? Body { get; init; }
+    public List<WhatsAppMedia> Media { get; init; } = [];
+    public WhatsAppLocation? Location { get; init; }
+    public string? ButtonPayload { get; init; }
+    public string? ButtonText { get; init; }
+
+    /// <summary>Every form field Twilio sent, as JSON (Twilio adds fields without notice).</summary>
+    public required Dictionary<string, string> RawPayload { get; init; }
+
+    /// <summary>Order of this message among the (number, customer) pair's messages, stamped on arrival.</summary>
+    public long Sequence { get; init; }
+
+    public DateTimeOffset ReceivedAt { get; init; }
+}
+
+/// <summary>The last sequence handed out for one (number, customer) pair.</summary>
+public sealed class CustomerSequence
+{
+    public required string Number { get; init; }
+    public required string CustomerId { get; init; }
+    public long LastSequence { get; set; }
+}
+
+public enum OutboundState
+{
+    /// <summary>Recorded, the Twilio call about to be made or in flight.</summary>
+    Sending,
+
+    /// <summary>Twilio refused for a moment (429, 503): safe to try again.</summary>
+    RetryPending,
+
+    /// <summary>Twilio accepted it; <see cref="OutboundMessage.TwilioStatus"/> moves forward with callbacks.</summary>
+    Sent,
+
+    /// <summary>The process stopped during the call: Twilio may or may not have it. Never resent blindly.</summary>
+    DeliveryUnknown,
+
+    Failed,
+}
+
+/// <summary>
+/// A message we send, recorded before Twilio is called: a redelivered command finds it and never sends
+/// the customer the same text twice.
+/// </summary>
+public sealed class OutboundMessage
+{
+    public required string OutboundId { get; init; }
+    public required string TenantId { get; init; }
+    public required string ConversationId { get; init; }
+    public required string AccountSid { get; init; }
+    public required string From { get; init; }
+    public required string To { get; init; }
+    public string? Body { get; init; }
+    public string? ContentSid { get; init; }
+    public string? ContentVariables { get; init; }
+    public MessageAuthor Author { get; init; }
+    public OutboundState State { get; set; }
+    public string? TwilioSid { get; set; }
+
+    /// <summary>Twilio's status (queued, sent, delivered, read, failed, ...), only ever moved forward.</summary>
+    public string? TwilioStatus { get; set; }
+
+    public string? ErrorCode { get; set; }
+    public string? FailureReason { get; set; }
+    public int Attempts { get; set; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? SentAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}

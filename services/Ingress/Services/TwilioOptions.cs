@@ -1,0 +1,40 @@
+namespace SafeNotify.Crm.Ingress.Services;
+
+public sealed class TwilioAccount
+{
+    public string? AuthToken { get; set; }
+}
+
+/// <summary>
+/// Twilio settings of the configuration contract. Auth tokens live only here, keyed by account SID: the
+/// default account (<c>Twilio__AccountSid</c>/<c>Twilio__AuthToken</c>) and any more
+/// (<c>Twilio__Accounts__{sid}__AuthToken</c>) for numbers in subaccounts or other accounts.
+/// </summary>
+public sealed class TwilioOptions
+{
+    public string? AccountSid { get; set; }
+    public string? AuthToken { get; set; }
+    public Dictionary<string, TwilioAccount> Accounts { get; set; } = [];
+
+    /// <summary>Base URL of the Twilio REST API (the stand-in's locally).</summary>
+    public string ApiBaseUrl { get; set; } = "https://api.twilio.com";
+
+    /// <summary>The public URL Twilio calls (the gateway's), to check signatures behind the gateway.</summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>The auth token of <paramref name="accountSid"/>; null for an account we do not know.</summary>
+    public string? AuthTokenOf(string? accountSid)
+    {
+        if (string.IsNullOrEmpty(accountSid))
+        {
+            return null;
+        }
+
+        if (accountSid == AccountSid && !string.IsNullOrEmpty(AuthToken))
+        {
+            return AuthToken;
+        }
+
+        return Accounts.TryGetValue(accountSid, out var account) && !string.IsNullOrEmpty(account.AuthToken) ? account.AuthToken : null;
+    }
+}

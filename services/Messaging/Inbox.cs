@@ -1,0 +1,54 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+
+namespace SafeNotify.Crm.Messaging;
+
+public static class Inbox
+{
+    /// <summary>
+    /// Records that <paramref name="consumer"/> handles <paramref name="messageId"/>, inside the caller's
+    /// transaction. False means it was handled before (or is being handled by a concurrent delivery, whose
+    /// commit this call waited for): the caller must change nothing.
+    /// </summary>
+    public static async Task<bool> TryRecordAsync<TDbContext>(this TDbContext db, Guid messageId, string consumer, CancellationToken cancellationToken)
+        where TDbContext : DbContext, IMessagingDbContext
+    {
+        var table = db.Model.FindEntityType(typeof(InboxMessage))!.GetSchemaQualifiedTableName();
+        // The table name comes from the EF model, never from input; the values are parameters.
+        var sql = $"INSERT INTO {table} (message_id, consumer, processed_at) VALUES ({{0}}, {{1}}, {{2}}) ON CONFLICT DO NOTHING";
+        var inserted = await db.Database.ExecuteSqlRawAsync(sql, [messageId, consumer, DateTimeOffset.UtcNow], cancellationToken);
+        return inserted == 1;
+    }
+}
+
+/// <summary>
+/// A consumer whose effects commit exactly once: the inbox record, the state change and the messages it
+/// publishes through the outbox go into one transaction. A redelivered message (same message id) finds
+/// its inbox record and changes nothing. A failure rolls everything back and MassTransit retries.
+/// </summary>
+public abstract class TransactionalConsumer<TMessage, TDbContext>(TDbContext db) : IConsumer<TMessage>
+    where TMessage : class
+    where TDbContext : DbContext, IMessagingDbContext
+{
+    protected TDbContext Db { get; } = db;
+
+    public async Task Consume(ConsumeContext<TMessage> context)
+    {
+        var messageId = context.MessageId
+            ?? throw new InvalidOperationException($"{typeof(TMessage).Name} arrived without a message id; it cannot be deduplicated.");
+        var cancellationToken = context.CancellationToken;
+
+        await using var transaction = await Db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await Db.TryRecordAsync(messageId, GetType().Name, cancellationToken))
+        {
+            return;
+        }
+
+        await HandleAsync(context.Message, context, cancellationToken);
+        await Db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Change state and write outgoing messages with <see cref="Outbox.Publish{T}"/>; do not save.</summary>
+    protected abstract Task HandleAsync(TMessage message, ConsumeContext<TMessage> context, CancellationToken cancellationToken);
+}

@@ -1,0 +1,47 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SafeNotify.Crm.Messaging;
+
+/// <summary>Writing to the outbox: the message is saved by the caller's own <c>SaveChanges</c>, in its transaction.</summary>
+public static class Outbox
+{
+    internal static readonly JsonSerializerOptions SerializerOptions = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private static readonly ConcurrentDictionary<string, Type?> TypesByName = new();
+
+    /// <summary>
+    /// Queue <paramref name="message"/> for publishing once the current unit of work commits.
+    /// Messages with the same <paramref name="orderingKey"/> are published in the order they were written;
+    /// without a key a message is ordered with nothing. <paramref name="notBefore"/> delays it (a timer).
+    /// </summary>
+    public static OutboxMessage Publish<T>(this IMessagingDbContext db, T message, string? orderingKey = null, DateTimeOffset? notBefore = null)
+        where T : class
+    {
+        var now = DateTimeOffset.UtcNow;
+        var messageId = Guid.CreateVersion7(now);
+        var activity = Activity.Current;
+        var row = new OutboxMessage
+        {
+            MessageId = messageId,
+            MessageType = TypeName(typeof(T)),
+            Body = JsonSerializer.Serialize(message, SerializerOptions),
+            OrderingKey = orderingKey ?? messageId.ToString("N"),
+            TraceParent = activity?.IdFormat == ActivityIdFormat.W3C ? activity.Id : null,
+            TraceState = activity?.TraceStateString,
+            CreatedAt = now,
+            NextAttemptAt = notBefore ?? now,
+        };
+        db.OutboxMessages.Add(row);
+        return row;
+    }
+
+    internal static string TypeName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
+
+    internal static Type? ResolveType(string name) => TypesByName.GetOrAdd(name, static n => Type.GetType(n, throwOnError: false));
+}

@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace SafeNotify.Crm.Messaging;
+
+/// <summary>
+/// Publishes committed outbox rows to the broker. Woken on commit by <see cref="OutboxSignal{TDbContext}"/>,
+/// polling only as the fallback. Safe with several instances: rows are claimed with
+/// <c>FOR UPDATE SKIP LOCKED</c>, and each pass takes only the oldest pending row of each ordering key, so
+/// the messages of one key are published one after another, in order, whichever instance publishes them.
+/// </summary>
+public sealed partial class OutboxDispatcher<TDbContext>(
+    IServiceScopeFactory scopes,
+    IBus bus,
+    OutboxSignal<TDbContext> signal,
+    IOptions<OutboxOptions> options,
+    TimeProvider time,
+    ILogger<OutboxDispatcher<TDbContext>> logger) : BackgroundService
+    where TDbContext : DbContext, IMessagingDbContext
+{
+    private readonly OutboxOptions _options = options.Value;
+    private DateTimeOffset _nextPurge = DateTimeOffset.MinValue;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var brokerBackoff = TimeSpan.Zero;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var pass = await DispatchPassAsync(stoppingToken);
+                if (pass.BrokerUnavailable)
+                {
+                    brokerBackoff = brokerBackoff == TimeSpan.Zero
+                        ? TimeSpan.FromMilliseconds(250)
+                        : TimeSpan.FromTicks(Math.Min(brokerBackoff.Ticks * 2, _options.MaxBackoff.Ticks));
+                    LogBrokerUnavailable(logger, brokerBackoff.TotalSeconds);
+                    await Task.Delay(brokerBackoff, time, stoppingToken);
+                    continue;
+                }
+
+                brokerBackoff = TimeSpan.Zero;
+                if (pass.Claimed > 0)
+                {
+                    continue; // there may be more: the next message of each key, or a full batch's tail
+                }
+
+                await PurgeIfDueAsync(stoppingToken);
+                await signal.WaitAsync(_options.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // The database itself is away (restart, failover): wait and try again, never die.
+                LogPassFailed(logger, ex);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private readonly record struct PassResult(int Claimed, bool BrokerUnavailable);
+
+    /// <summary>Claims up to a batch of due rows (at most one per key) and publishes them concurrently.</summary>
+    private async Task<PassResult> DispatchPassAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        var table = db.Model.FindEntityType(typeof(OutboxMessage))!.GetSchemaQualifiedTableName();
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The table name comes from the EF model and the batch size from options, never from input.
+        var claim = $"""
+                SELECT * FROM {table}
+                WHERE sequence IN (
+                    SELECT DISTINCT ON (ordering_key) sequence FROM {table}
+                    WHERE dispatched_at IS NULL AND failed_at IS NULL
+                    ORDER BY ordering_key, sequence)
+                  AND next_attempt_at <= now()
+                ORDER BY sequence
+                LIMIT {_options.BatchSize}
+                FOR UPDATE SKIP LOCKED
+                """;
+        var rows = await db.OutboxMessages.FromSqlRaw(claim).ToListAsync(cancellationToken);
+        if (rows.Count == 0)
+        {
+            return new PassResult(0, false);
+        }
+
+        var outcomes = await Task.WhenAll(rows.Select(row => PublishAsync(row, cancellationToken)));
+        var now = time.GetUtcNow();
+        var anyPublished = outcomes.Any(o => o is null);
+        var brokerHealthy = anyPublished || bus is IBusControl control && control.CheckHealth().Status == BusHealthStatus.Healthy;
+
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            var error = outcomes[i];
+            if (error is null)
+            {
+                row.DispatchedAt = now;
+                continue;
+            }
+
+            row.LastError = Truncate(error.Message, 2000);
+            if (error is OutboxPoisonException)
+            {
+                row.FailedAt = now;
+                LogParked(logger, row.MessageId, row.MessageType, error.Message);
+                continue;
+            }
+
+            if (!brokerHealthy)
+            {
+                continue; // not this message's fault: it keeps its place and its attempt count
+            }
+
+            row.Attempts++;
+            if (row.Attempts >= _options.MaxAttempts)
+            {
+                row.FailedAt = now;
+                LogParked(logger, row.MessageId, row.MessageType, error.Message);
+            }
+            else
+            {
+                var backoff = TimeSpan.FromMilliseconds(Math.Min(250 * Math.Pow(2, row.Attempts), _options.MaxBackoff.TotalMilliseconds));
+                row.NextAttemptAt = now + backoff;
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new PassResult(rows.Count, !brokerHealthy);
+    }
+
+    private async Task<Exception?> PublishAsync(OutboxMessage row, CancellationToken cancellationToken)
+    {
+        var type = Outbox.ResolveType(row.MessageType);
+        if (type is null)
+        {
+            return new OutboxPoisonException($"Unknown message type '{row.MessageType}'.");
+        }
+
+        object message;
+        try
+        {
+            message = JsonSerializer.Deserialize(row.Body, type, Outbox.SerializerOptions)
+                ?? throw new JsonException("The body is null.");
+        }
+        catch (JsonException ex)
+        {
+            return new OutboxPoisonException($"The body cannot be read as {type.Name}: {ex.Message}");
+        }
+
+        // Continue the trace of the transaction that wrote the row: webhook → ... → Twilio is one trace.
+        ActivityContext.TryParse(row.TraceParent, row.TraceState, isRemote: true, out var parent);
+        using var activity = MessagingTelemetry.Source.StartActivity($"outbox publish {type.Name}", ActivityKind.Internal, parent);
+        activity?.SetTag("messaging.message.id", row.MessageId.ToString());
+        activity?.SetTag("safenotify.outbox.ordering_key", row.OrderingKey);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.PublishTimeout);
+        try
+        {
+            await bus.Publish(message, type, Pipe.Execute<PublishContext>(context => context.MessageId = row.MessageId), timeout.Token);
+            return null;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            return ex;
+        }
+    }
+
+    private async Task PurgeIfDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now < _nextPurge)
+        {
+            return;
+        }
+
+        _nextPurge = now + _options.PurgeInterval;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        var cutoff = now - _options.Retention;
+        var outbox = await db.OutboxMessages.Where(m => m.DispatchedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
+        var inbox = await db.InboxMessages.Where(m => m.ProcessedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
+        if (outbox + inbox > 0)
+        {
+            LogPurged(logger, outbox, inbox);
+        }
+    }
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The broker is unavailable; outbox dispatch resumes in {Seconds:0.##} s")]
+    private static partial void LogBrokerUnavailable(ILogger logger, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "An outbox pass failed; retrying")]
+    private static partial void LogPassFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox message {MessageId} ({MessageType}) was parked as failed: {Reason}")]
+    private static partial void LogParked(ILogger logger, Guid messageId, string messageType, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Outbox} dispatched outbox rows and {Inbox} inbox rows past retention")]
+    private static partial void LogPurged(ILogger logger, int outbox, int inbox);
+}
+
+/// <summary>A message that can never be published as it is (unknown type, unreadable body).</summary>
+internal sealed class OutboxPoisonException(string message) : Exception(message);
+
+public static class MessagingTelemetry
+{
+    public static readonly ActivitySource Source = new(Microsoft.Extensions.Hosting.ServiceDefaultsExtensions.ActivitySourceName);
+}

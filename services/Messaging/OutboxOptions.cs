@@ -1,0 +1,24 @@
+namespace SafeNotify.Crm.Messaging;
+
+/// <summary>Tuning of the outbox dispatcher; the defaults suit a service on a small machine.</summary>
+public sealed class OutboxOptions
+{
+    /// <summary>How often to look for rows nobody woke us for (another instance's, or a crashed one's).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>How long one publish may wait for the broker's confirmation.</summary>
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Failures of one message while the broker is healthy before it is parked as failed.</summary>
+    public int MaxAttempts { get; set; } = 10;
+
+    /// <summary>Longest wait between attempts, for a message and for the whole dispatcher while the broker is away.</summary>
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Dispatched outbox rows and inbox rows are kept this long (the inbox must outlive any redelivery).</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromMinutes(10);
+}

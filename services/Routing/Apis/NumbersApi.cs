@@ -1,0 +1,289 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.Routing.Data;
+using SafeNotify.Crm.Routing.Model;
+using SafeNotify.Crm.ServiceDefaults;
+
+namespace SafeNotify.Crm.Routing.Apis;
+
+/// <summary>
+/// Create or change a number. Fields that may be cleared (webhookUrl, twilioSid, businessHours,
+/// defaultAgentId) are read as raw JSON so that PATCH can tell "absent" (keep) from <c>null</c> (clear).
+/// </summary>
+public sealed record NumberRequest(
+    string? PhoneNumber,
+    string? DisplayName,
+    bool? IsActive,
+    bool? IsPrimary,
+    JsonElement WebhookUrl,
+    JsonElement TwilioSid,
+    JsonElement BusinessHours,
+    string? Timezone,
+    bool? AutoReply,
+    JsonElement DefaultAgentId);
+
+public sealed record NumberResponse(
+    string Id, string PhoneNumber, string DisplayName, bool IsActive, bool IsPrimary, string? WebhookUrl, string? TwilioSid,
+    WeeklyHours? BusinessHours, string Timezone, bool AutoReply, string? DefaultAgentId, int TotalMessages, int TotalLeads,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static NumberResponse From(WhatsAppNumber n) => new(n.Id, n.PhoneNumber, n.DisplayName, n.IsActive, n.IsPrimary, n.WebhookUrl,
+        n.TwilioSid, n.BusinessHours, n.Timezone, n.AutoReply, n.DefaultAgentId, n.TotalMessages, n.TotalLeads, n.CreatedAt, n.UpdatedAt);
+}
+
+/// <summary>A tenant's WhatsApp numbers (seed "UserWhatsAppNumber").</summary>
+public static class NumbersApi
+{
+    public static RouteGroupBuilder MapNumbersApi(this IEndpointRouteBuilder app)
+    {
+        var numbers = app.MapGroup("/api/numbers").WithTags("Numbers").RequireTenant();
+        numbers.MapGet("/", List).WithName("ListNumbers").WithSummary("List the tenant's WhatsApp numbers");
+        numbers.MapPost("/", Create).WithName("CreateNumber").WithSummary("Add a WhatsApp number (within the plan's limit)");
+        numbers.MapGet("/{id}", Get).WithName("GetNumber").WithSummary("Read a WhatsApp number");
+        numbers.MapPatch("/{id}", Update).WithName("UpdateNumber").WithSummary("Change a WhatsApp number");
+        numbers.MapDelete("/{id}", Delete).WithName("DeleteNumber").WithSummary("Remove a WhatsApp number");
+        return numbers;
+    }
+
+    private static async Task<Ok<PagedList<NumberResponse>>> List(HttpContext context, RoutingDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
+    {
+        var tenantId = context.TenantId();
+        var paging = PageQuery.From(page, pageSize);
+        var query = db.Numbers.AsNoTracking().Where(n => n.TenantId == tenantId);
+        var total = await query.CountAsync(cancellationToken);
+        var items = await query.OrderByDescending(n => n.IsPrimary).ThenBy(n => n.CreatedAt).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedList<NumberResponse>(items.Select(NumberResponse.From).ToList(), paging.Page, paging.PageSize, total));
+    }
+
+    private static async Task<Results<Ok<NumberResponse>, ProblemHttpResult>> Get(string id, HttpContext context, RoutingDbContext db, CancellationToken cancellationToken)
+    {
+        var tenantId = context.TenantId();
+        var number = await db.Numbers.AsNoTracking().FirstOrDefaultAsync(n => n.Id == id && n.TenantId == tenantId, cancellationToken);
+        return number is null ? Problems.NotFound("Number") : TypedResults.Ok(NumberResponse.From(number));
+    }
+
+    private static async Task<IResult> Create(NumberRequest request, HttpContext context, RoutingDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var tenantId = context.TenantId();
+        var now = time.GetUtcNow();
+        var number = new WhatsAppNumber
+        {
+            Id = Ids.New("num"),
+            TenantId = tenantId,
+            PhoneNumber = request.PhoneNumber?.Trim() ?? "",
+            DisplayName = request.DisplayName?.Trim() ?? "",
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        var errors = Apply(request, number, creating: true);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var tenant = await db.LockTenantAsync(tenantId, cancellationToken);
+        if (tenant is null)
+        {
+            return Problems.NotFound("Tenant");
+        }
+
+        var count = await db.Numbers.CountAsync(n => n.TenantId == tenantId, cancellationToken);
+        if (count >= tenant.MaxWhatsappNumbers)
+        {
+            return Problems.PlanLimitExceeded("WhatsApp numbers", tenant.MaxWhatsappNumbers, count, tenant.CrmPlan);
+        }
+
+        if (await db.Numbers.AnyAsync(n => n.PhoneNumber == number.PhoneNumber, cancellationToken))
+        {
+            return Problems.Conflict("This phone number is already registered.", kind: "number-exists");
+        }
+
+        if (await CheckDefaultAgentAsync(context, db, number) is { } agentProblem)
+        {
+            return agentProblem;
+        }
+
+        number.IsPrimary = request.IsPrimary ?? count == 0;
+        await ClearOtherPrimaryAsync(db, number, cancellationToken);
+        db.Numbers.Add(number);
+        Publish(db, number, deleted: false, now);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            return Problems.Conflict("This phone number is already registered.", kind: "number-exists");
+        }
+
+        return TypedResults.Created($"/api/numbers/{number.Id}", NumberResponse.From(number));
+    }
+
+    private static async Task<IResult> Update(string id, NumberRequest request, HttpContext context, RoutingDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var tenantId = context.TenantId();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var number = await db.Numbers.FirstOrDefaultAsync(n => n.Id == id && n.TenantId == tenantId, cancellationToken);
+        if (number is null)
+        {
+            return Problems.NotFound("Number");
+        }
+
+        var errors = Apply(request, number, creating: false);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        if (request.PhoneNumber is not null && await db.Numbers.AnyAsync(n => n.PhoneNumber == number.PhoneNumber && n.Id != number.Id, cancellationToken))
+        {
+            return Problems.Conflict("This phone number is already registered.", kind: "number-exists");
+        }
+
+        if (await CheckDefaultAgentAsync(context, db, number) is { } agentProblem)
+        {
+            return agentProblem;
+        }
+
+        if (request.IsPrimary is { } primary)
+        {
+            number.IsPrimary = primary;
+            await ClearOtherPrimaryAsync(db, number, cancellationToken);
+        }
+
+        number.UpdatedAt = time.GetUtcNow();
+        Publish(db, number, deleted: false, number.UpdatedAt);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            return Problems.Conflict("This phone number is already registered.", kind: "number-exists");
+        }
+
+        return TypedResults.Ok(NumberResponse.From(number));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, HttpContext context, RoutingDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var tenantId = context.TenantId();
+        var number = await db.Numbers.FirstOrDefaultAsync(n => n.Id == id && n.TenantId == tenantId, cancellationToken);
+        if (number is null)
+        {
+            return Problems.NotFound("Number");
+        }
+
+        db.Numbers.Remove(number);
+        Publish(db, number, deleted: true, time.GetUtcNow());
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Copies the given fields onto the number and validates the result.</summary>
+    private static ValidationErrors Apply(NumberRequest request, WhatsAppNumber number, bool creating)
+    {
+        var errors = new ValidationErrors();
+        if (creating || request.PhoneNumber is not null)
+        {
+            number.PhoneNumber = request.PhoneNumber?.Trim() ?? "";
+            errors.Check(Validators.IsE164(number.PhoneNumber), "phoneNumber", "An E.164 phone number such as +573001234567.");
+        }
+
+        if (creating || request.DisplayName is not null)
+        {
+            number.DisplayName = request.DisplayName?.Trim() ?? "";
+            errors.Check(number.DisplayName.Length is > 0 and <= 100, "displayName", "Required, at most 100 characters.");
+        }
+
+        number.IsActive = request.IsActive ?? number.IsActive;
+        number.AutoReply = request.AutoReply ?? number.AutoReply;
+        if (request.Timezone is not null)
+        {
+            number.Timezone = request.Timezone;
+            errors.Check(Validators.IsTimeZone(request.Timezone), "timezone", "An IANA time zone such as America/Bogota.");
+        }
+
+        if (OptionalString(request.WebhookUrl, "webhookUrl", errors, out var webhookUrl))
+        {
+            number.WebhookUrl = webhookUrl;
+            errors.Check(webhookUrl is null || Validators.IsHttpUrl(webhookUrl), "webhookUrl", "An absolute http(s) URL.");
+        }
+
+        if (OptionalString(request.TwilioSid, "twilioSid", errors, out var twilioSid))
+        {
+            number.TwilioSid = twilioSid;
+            errors.Check(twilioSid is null || (twilioSid.StartsWith("AC", StringComparison.Ordinal) && twilioSid.Length == 34),
+                "twilioSid", "The Twilio account SID that owns the number (AC followed by 32 characters).");
+        }
+
+        if (OptionalString(request.DefaultAgentId, "defaultAgentId", errors, out var defaultAgentId))
+        {
+            number.DefaultAgentId = defaultAgentId;
+        }
+
+        if (request.BusinessHours.ValueKind != JsonValueKind.Undefined)
+        {
+            if (WeeklyHours.TryParse(request.BusinessHours, out var hours, out var error))
+            {
+                number.BusinessHours = hours;
+            }
+            else
+            {
+                errors.Add("businessHours", error!);
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>True when the field was given (a string, or null to clear it).</summary>
+    private static bool OptionalString(JsonElement value, string field, ValidationErrors errors, out string? text)
+    {
+        text = null;
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Undefined:
+                return false;
+            case JsonValueKind.Null:
+                return true;
+            case JsonValueKind.String:
+                text = value.GetString()!.Trim();
+                text = text.Length == 0 ? null : text;
+                return true;
+            default:
+                errors.Add(field, "A string, or null.");
+                return false;
+        }
+    }
+
+    private static async Task<IResult?> CheckDefaultAgentAsync(HttpContext context, RoutingDbContext db, WhatsAppNumber number)
+    {
+        if (number.DefaultAgentId is null)
+        {
+            return null;
+        }
+
+        var known = await db.Agents.AnyAsync(a => a.AgentId == number.DefaultAgentId && a.TenantId == number.TenantId && !a.Deleted, context.RequestAborted);
+        return known ? null : Problems.NotYetKnown(context, "The default agent",
+            "defaultAgentId must be an agent of this tenant. If it was created a moment ago, retry shortly.");
+    }
+
+    private static async Task ClearOtherPrimaryAsync(RoutingDbContext db, WhatsAppNumber number, CancellationToken cancellationToken)
+    {
+        if (number.IsPrimary)
+        {
+            await db.Numbers.Where(n => n.TenantId == number.TenantId && n.Id != number.Id && n.IsPrimary)
+                .ExecuteUpdateAsync(n => n.SetProperty(x => x.IsPrimary, false), cancellationToken);
+        }
+    }
+
+    private static void Publish(RoutingDbContext db, WhatsAppNumber number, bool deleted, DateTimeOffset now) =>
+        db.Publish(new NumberChanged(number.TenantId, number.Id, number.PhoneNumber, number.IsActive, deleted, now), orderingKey: number.TenantId);
+}

@@ -1,0 +1,35 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.Routing.Data;
+using SafeNotify.Crm.Routing.Model;
+
+namespace SafeNotify.Crm.Routing.Consumers;
+
+/// <summary>Keeps Routing's copy of the tenant's agents; an older revision arriving late changes nothing.</summary>
+public sealed class AgentChangedConsumer(RoutingDbContext db) : TransactionalConsumer<AgentChanged, RoutingDbContext>(db)
+{
+    protected override async Task HandleAsync(AgentChanged message, ConsumeContext<AgentChanged> context, CancellationToken cancellationToken)
+    {
+        var agent = await Db.Agents.FirstOrDefaultAsync(a => a.AgentId == message.AgentId, cancellationToken);
+        if (agent is null)
+        {
+            agent = new KnownAgent { AgentId = message.AgentId, TenantId = message.TenantId, Name = message.Name };
+            Db.Agents.Add(agent);
+        }
+        else if (agent.Revision >= message.Revision)
+        {
+            return;
+        }
+
+        agent.Name = message.Name;
+        agent.IsActive = message.IsActive;
+        agent.IsDefault = message.IsDefault;
+        agent.TriggerKeywords = message.TriggerKeywords.ToList();
+        agent.ActiveHours = message.ActiveHours;
+        agent.OutOfHoursMessage = message.OutOfHoursMessage;
+        agent.Deleted = message.Deleted;
+        agent.Revision = message.Revision;
+    }
+}

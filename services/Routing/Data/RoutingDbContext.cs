@@ -1,0 +1,81 @@
+using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.Routing.Model;
+
+namespace SafeNotify.Crm.Routing.Data;
+
+public sealed class RoutingDbContext(DbContextOptions<RoutingDbContext> options) : DbContext(options), IMessagingDbContext
+{
+    public const string Schema = "routing";
+
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<WhatsAppNumber> Numbers => Set<WhatsAppNumber>();
+    public DbSet<KnownAgent> Agents => Set<KnownAgent>();
+    public DbSet<UnroutedMessage> UnroutedMessages => Set<UnroutedMessage>();
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+        configurationBuilder.AddCrmConventions();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema(Schema);
+        modelBuilder.AddOutboxAndInbox();
+
+        modelBuilder.Entity<Tenant>(tenant =>
+        {
+            tenant.HasKey(t => t.Id);
+            tenant.HasIndex(t => t.SafeNotifyUserId).IsUnique();
+            tenant.Property(t => t.CrmPlan).HasMaxLength(20);
+            tenant.Property(t => t.Timezone).HasMaxLength(64);
+        });
+
+        modelBuilder.Entity<ApiKey>(key =>
+        {
+            key.HasKey(k => k.Id);
+            key.HasIndex(k => k.Hash).IsUnique();
+            key.HasIndex(k => k.TenantId);
+            key.Property(k => k.Hash).HasMaxLength(64);
+            key.Property(k => k.Prefix).HasMaxLength(16);
+        });
+
+        modelBuilder.Entity<WhatsAppNumber>(number =>
+        {
+            number.ToTable("whatsapp_numbers");
+            number.HasKey(n => n.Id);
+            number.HasIndex(n => n.PhoneNumber).IsUnique();
+            number.HasIndex(n => n.TenantId);
+            // At most one primary number per tenant, whatever races the API loses.
+            number.HasIndex(n => n.TenantId).IsUnique().HasFilter("is_primary").HasDatabaseName("ix_whatsapp_numbers_one_primary");
+            number.Property(n => n.PhoneNumber).HasMaxLength(20);
+            number.Property(n => n.BusinessHours).HasJsonColumn();
+        });
+
+        modelBuilder.Entity<KnownAgent>(agent =>
+        {
+            agent.ToTable("known_agents");
+            agent.HasKey(a => a.AgentId);
+            agent.HasIndex(a => a.TenantId);
+            agent.Property(a => a.ActiveHours).HasJsonColumn();
+        });
+
+        modelBuilder.Entity<UnroutedMessage>(message =>
+        {
+            message.HasKey(m => m.Id);
+            message.HasIndex(m => m.ReceivedAt);
+        });
+    }
+}
+
+public static class RoutingDbContextExtensions
+{
+    /// <summary>
+    /// Reads the tenant and locks its row until the transaction ends, so limit checks of concurrent
+    /// requests for the same tenant run one after another (count, then insert) and cannot both pass.
+    /// </summary>
+    public static async Task<Tenant?> LockTenantAsync(this RoutingDbContext db, string tenantId, CancellationToken cancellationToken) =>
+        // Not composed (no LIMIT wrapped around it): the statement stays exactly as written.
+        (await db.Tenants.FromSql($"SELECT * FROM routing.tenants WHERE id = {tenantId} FOR UPDATE").ToListAsync(cancellationToken)).SingleOrDefault();
+}

@@ -1,0 +1,27 @@
+using MassTransit;
+using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.Routing.Apis;
+using SafeNotify.Crm.Routing.Data;
+
+namespace SafeNotify.Crm.Routing.Extensions;
+
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddServiceDatabase<RoutingDbContext>("routing-db", RoutingDbContext.Schema);
+        builder.AddServiceMessaging<RoutingDbContext>("routing", bus => bus.AddConsumers(typeof(Extensions).Assembly));
+        builder.Services.AddOptions<OperatorOptions>().BindConfiguration("Crm");
+        builder.Services.AddSingleton(TimeProvider.System);
+        return builder;
+    }
+
+    public static WebApplication MapRoutingApi(this WebApplication app)
+    {
+        app.MapAdminTenantsApi();
+        app.MapTenantApi();
+        app.MapNumbersApi();
+        app.MapInternalApiKeysApi();
+        return app;
+    }
+}

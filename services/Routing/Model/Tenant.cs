@@ -1,0 +1,41 @@
+namespace SafeNotify.Crm.Routing.Model;
+
+/// <summary>
+/// The CRM extension of one SafeNotify user (seed "EXTENSIÓN User"): the legacy <c>users</c> table is
+/// never altered, its CRM columns live here, 1:1, keyed by <see cref="SafeNotifyUserId"/>.
+/// </summary>
+public sealed class Tenant
+{
+    public required string Id { get; init; }
+    public required string SafeNotifyUserId { get; init; }
+    public required string Name { get; set; }
+    public bool CrmEnabled { get; set; }
+    public required string CrmPlan { get; set; }
+    public int? MaxAgents { get; set; }
+    public int MaxWhatsappNumbers { get; set; }
+    public required string Timezone { get; set; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public void ApplyPlan(Plan plan)
+    {
+        CrmPlan = plan.Name;
+        MaxAgents = plan.MaxAgents;
+        MaxWhatsappNumbers = plan.MaxWhatsappNumbers;
+    }
+}
+
+/// <summary>A tenant's API key: only its SHA-256 hash is stored; the key itself is shown once.</summary>
+public sealed class ApiKey
+{
+    public required string Id { get; init; }
+    public required string TenantId { get; init; }
+    public required string Hash { get; init; }
+
+    /// <summary>The key's first characters, so a tenant can tell its keys apart without the secret.</summary>
+    public required string Prefix { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? RevokedAt { get; set; }
+    public DateTimeOffset? LastUsedAt { get; set; }
+}

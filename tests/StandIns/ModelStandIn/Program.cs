@@ -1,0 +1,4 @@
+using SafeNotify.Crm.ModelStandIn;
+
+var app = ModelStandInApp.Build(args);
+app.Run();

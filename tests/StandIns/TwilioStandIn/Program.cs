@@ -1,0 +1,4 @@
+using SafeNotify.Crm.TwilioStandIn;
+
+var app = TwilioStandInApp.Build(args);
+app.Run();
