@@ -1,0 +1,49 @@
+using Npgsql;
+
+namespace SafeNotify.Crm.TestSupport;
+
+/// <summary>A private, throw-away PostgreSQL server (durability off: tests do not survive a power cut).</summary>
+public sealed class PostgresServer() : ServerProcess("postgres")
+{
+    public const string Password = "test-superuser";
+
+    protected override string Script => "postgres.sh";
+
+    protected override IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
+    {
+        ["PG_STATE_DIR"] = Path.Combine(StateDirectory, "pg"),
+        ["PGPORT"] = Port.ToString(),
+        ["PG_SUPERUSER_PASSWORD"] = Password,
+        ["PG_FAST"] = "1",
+    };
+
+    public string ConnectionString(string database = "postgres") =>
+        $"Host=127.0.0.1;Port={Port};Username=postgres;Password={Password};Database={database};Maximum Pool Size=30;Timeout=15";
+
+    /// <summary>A new empty database, so a test class starts from nothing.</summary>
+    public async Task<string> CreateDatabaseAsync(string prefix = "test")
+    {
+        var name = $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 33, 63)];
+        await using var connection = new NpgsqlConnection(ConnectionString());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await command.ExecuteNonQueryAsync();
+        return ConnectionString(name);
+    }
+
+    protected override async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(ConnectionString() + ";Pooling=false;Timeout=2");
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT 1", connection);
+            await command.ExecuteScalarAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException or IOException)
+        {
+            return false;
+        }
+    }
+}
