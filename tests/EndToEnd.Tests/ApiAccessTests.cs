@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using SafeNotify.Crm.ServiceDefaults;
+
+namespace SafeNotify.Crm.EndToEnd.Tests;
+
+/// <summary>Keys and isolation, tried through the gateway as a client would.</summary>
+[Collection(SystemCollection.Name)]
+public sealed class ApiAccessTests(SystemFixture system)
+{
+    [Theory]
+    [InlineData(null)]
+    [InlineData("sn_live_not_a_real_key")]
+    [InlineData("")]
+    public async Task An_api_call_without_a_valid_key_is_401(string? key)
+    {
+        foreach (var path in new[] { "/api/tenant", "/api/numbers", "/api/agents", "/api/leads", "/api/conversations", "/api/metrics", "/api/admin/tenants" })
+        {
+            using var response = await system.Gateway.SendAsync(system.Request(HttpMethod.Get, path, key));
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
+    [Fact]
+    public async Task A_tenant_key_on_admin_routes_is_403_and_a_revoked_key_is_401()
+    {
+        var tenant = await system.CreateTenantAsync("Gimnasio FitBot", agentName: "FitBot");
+        using (var admin = await system.Gateway.SendAsync(system.Request(HttpMethod.Get, "/api/admin/tenants", tenant.ApiKey)))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, admin.StatusCode);
+        }
+
+        var issued = await system.CallAsync(HttpMethod.Post, $"/api/admin/tenants/{tenant.Id}/api-keys", SystemFixture.OperatorKey, new { }, expected: 201);
+        await system.CallAsync(HttpMethod.Delete, $"/api/admin/tenants/{tenant.Id}/api-keys/{issued["id"]}", SystemFixture.OperatorKey, expected: 204);
+        using var revoked = await system.Gateway.SendAsync(system.Request(HttpMethod.Get, "/api/tenant", issued["apiKey"]!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.Unauthorized, revoked.StatusCode);
+
+        // The tenant's first key still works and says who it is.
+        var own = await system.CallAsync(HttpMethod.Get, "/api/tenant", tenant.ApiKey);
+        Assert.Equal(tenant.Id, own["id"]!.GetValue<string>());
+        Assert.Equal(2, own["limits"]!["maxWhatsappNumbers"]!.GetValue<int>());
+        Assert.Equal(1, own["usage"]!["whatsappNumbers"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_tenant_never_sees_another_tenants_objects()
+    {
+        var clinic = await system.CreateTenantAsync("Clínica Norte");
+        var restaurant = await system.CreateTenantAsync("Restaurante Sur", agentName: "ChefBot");
+        var lead = await system.CallAsync(HttpMethod.Post, "/api/leads", restaurant.ApiKey, new { phone = "+573222222222", name = "Carlos López" }, expected: 201);
+
+        foreach (var path in new[]
+        {
+            $"/api/numbers/{restaurant.NumberId}", $"/api/agents/{restaurant.AgentId}", $"/api/agents/{restaurant.AgentId}/prompts",
+            $"/api/leads/{lead["id"]}",
+        })
+        {
+            using var response = await system.Gateway.SendAsync(system.Request(HttpMethod.Get, path, clinic.ApiKey));
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+
+        using (var patch = await system.Gateway.SendAsync(system.Request(HttpMethod.Patch, $"/api/numbers/{restaurant.NumberId}", clinic.ApiKey, new { displayName = "mine now" })))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, patch.StatusCode);
+        }
+
+        // Lists hold only the caller's own objects.
+        var numbers = await system.CallAsync(HttpMethod.Get, "/api/numbers", clinic.ApiKey);
+        Assert.Equal([clinic.NumberId], numbers["items"]!.AsArray().Select(n => n!["id"]!.GetValue<string>()));
+        var agents = await system.CallAsync(HttpMethod.Get, "/api/agents", clinic.ApiKey);
+        Assert.Equal([clinic.AgentId], agents["items"]!.AsArray().Select(a => a!["id"]!.GetValue<string>()));
+        Assert.Equal(0, (await system.CallAsync(HttpMethod.Get, "/api/leads", clinic.ApiKey))["total"]!.GetValue<int>());
+
+        // The restaurant's number is untouched.
+        var untouched = await system.CallAsync(HttpMethod.Get, $"/api/numbers/{restaurant.NumberId}", restaurant.ApiKey);
+        Assert.Equal("Citas", untouched["displayName"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Identity_headers_sent_by_a_client_are_ignored()
+    {
+        var clinic = await system.CreateTenantAsync("Clínica Este");
+        var other = await system.CreateTenantAsync("Clínica Oeste");
+
+        var request = system.Request(HttpMethod.Get, "/api/numbers", clinic.ApiKey);
+        request.Headers.Add(CallerIdentity.TenantHeader, other.Id);
+        request.Headers.Add(CallerIdentity.RoleHeader, CallerIdentity.OperatorRole);
+        using var response = await system.Gateway.SendAsync(request);
+        var numbers = (await response.Content.ReadFromJsonAsync<JsonNode>())!;
+        Assert.Equal([clinic.NumberId], numbers["items"]!.AsArray().Select(n => n!["id"]!.GetValue<string>()));
+
+        var forged = new HttpRequestMessage(HttpMethod.Get, "/api/numbers");
+        forged.Headers.Add(CallerIdentity.TenantHeader, other.Id);
+        forged.Headers.Add(CallerIdentity.RoleHeader, CallerIdentity.TenantRole);
+        using var noKey = await system.Gateway.SendAsync(forged);
+        Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_plan_limit_on_numbers_is_a_409_that_says_which_limit()
+    {
+        var tenant = await system.CreateTenantAsync("Restaurante Básico", agentName: "ChefBot", plan: "basic");
+        using var response = await system.Gateway.SendAsync(system.Request(HttpMethod.Post, "/api/numbers", tenant.ApiKey,
+            new { phoneNumber = "+57303" + Random.Shared.Next(1_000_000, 9_999_999), displayName = "Delivery" }));
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var problem = (await response.Content.ReadFromJsonAsync<JsonNode>())!;
+        Assert.EndsWith("plan-limit-exceeded", problem["type"]!.GetValue<string>());
+        Assert.Equal(1, problem["limit"]!.GetValue<int>());
+        Assert.Equal(1, problem["current"]!.GetValue<int>());
+        Assert.Equal("basic", problem["plan"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task The_gateway_answers_health_on_its_public_port()
+    {
+        using var response = await system.Gateway.GetAsync("/health");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}

@@ -1,0 +1,37 @@
+using System.Xml.Linq;
+using SafeNotify.Crm.TestSupport;
+
+namespace SafeNotify.Crm.EndToEnd.Tests;
+
+public sealed class ArchitectureTests
+{
+    private static readonly string[] Services = ["Ingress", "Routing", "Agent", "Lead", "Metrics"];
+
+    [Fact]
+    public void Services_never_reference_each_other_only_the_shared_building_blocks()
+    {
+        foreach (var service in Services)
+        {
+            var project = XDocument.Load(Path.Combine(Repository.Root, "services", service, $"{service}.csproj"));
+            var references = project.Descendants("ProjectReference")
+                .Select(r => Path.GetFileNameWithoutExtension(r.Attribute("Include")!.Value))
+                .ToList();
+            Assert.All(references, r => Assert.Contains(r, new[] { "ServiceDefaults", "Contracts", "Messaging" }));
+        }
+    }
+
+    [Fact]
+    public void Every_service_is_laid_out_the_same_way()
+    {
+        foreach (var service in Services)
+        {
+            var root = Path.Combine(Repository.Root, "services", service);
+            foreach (var folder in new[] { "Apis", "Consumers", "Data", "Data/Migrations", "Extensions", "Model" })
+            {
+                Assert.True(Directory.Exists(Path.Combine(root, folder)), $"{service} has no {folder}/");
+            }
+
+            Assert.True(File.ReadAllLines(Path.Combine(root, "Program.cs")).Length <= 25, $"{service}/Program.cs is short");
+        }
+    }
+}

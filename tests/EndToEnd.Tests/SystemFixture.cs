@@ -1,0 +1,145 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Aspire.Hosting;
+using SafeNotify.Crm.AppHost;
+
+namespace SafeNotify.Crm.EndToEnd.Tests;
+
+/// <summary>
+/// The whole system, booted from the AppHost as the run command does it (Postgres, RabbitMQ, five
+/// services, the gateway and the Twilio stand-in), but on throw-away state and random ports. One per
+/// test collection: it takes about 20 seconds to become healthy.
+/// </summary>
+public sealed class SystemFixture : IAsyncLifetime
+{
+    public const string OperatorKey = "sn_op_end_to_end_tests_operator_key";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+    private string _state = "";
+
+    public DistributedApplication App { get; private set; } = null!;
+    public HttpClient Gateway { get; private set; } = null!;
+    public HttpClient TwilioStandIn { get; private set; } = null!;
+
+    /// <summary>The stand-in's Twilio credentials, which the AppHost generated into the state folder.</summary>
+    public (string AccountSid, string AuthToken) Twilio { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        _state = Directory.CreateTempSubdirectory("safenotify-e2e-").FullName;
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+        [
+            $"--Crm:StateDirectory={_state}",
+            "--Crm:Throwaway=true",
+            "--Crm:DemoData=false",
+            "--Crm:Infrastructure=local",
+            "--Gateway:Port=0",
+            $"--Crm:OperatorApiKey={OperatorKey}",
+        ]);
+        App = await builder.BuildAsync();
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        await App.StartAsync(timeout.Token);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Gateway, timeout.Token);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.TwilioStandIn, timeout.Token);
+
+        Gateway = App.CreateHttpClient(ResourceNames.Gateway);
+        TwilioStandIn = App.CreateHttpClient(ResourceNames.TwilioStandIn);
+        var secrets = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(Path.Combine(_state, "secrets.json")))!;
+        Twilio = (secrets["twilio-standin-account-sid"], secrets["twilio-standin-auth-token"]);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        try
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    public HttpRequestMessage Request(HttpMethod method, string path, string? key, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (key is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        return request;
+    }
+
+    /// <summary>Calls the API and reads the JSON answer, failing with the body when the status is not the expected one.</summary>
+    public async Task<JsonNode> CallAsync(HttpMethod method, string path, string? key, object? body = null, int expected = 200)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var response = await Gateway.SendAsync(Request(method, path, key, body));
+            var text = await response.Content.ReadAsStringAsync();
+            // A service that has not yet heard of a tenant or agent created a moment ago says 409 + Retry-After.
+            if ((int)response.StatusCode == 409 && response.Headers.RetryAfter is not null && attempt < 100)
+            {
+                await Task.Delay(100);
+                continue;
+            }
+
+            Assert.True((int)response.StatusCode == expected, $"{method} {path}: expected {expected}, got {(int)response.StatusCode}: {text}");
+            return string.IsNullOrEmpty(text) ? new JsonObject() : JsonNode.Parse(text)!;
+        }
+    }
+
+    /// <summary>A new tenant with an agent and a WhatsApp number of its own: what each test writes to.</summary>
+    public async Task<TestTenant> CreateTenantAsync(string name, string agentName = "DrBot", string plan = "pro")
+    {
+        var suffix = Random.Shared.Next(10_000_000, 99_999_999).ToString();
+        var tenant = await CallAsync(HttpMethod.Post, "/api/admin/tenants", OperatorKey,
+            new { safeNotifyUserId = $"user-{suffix}", name, crmPlan = plan, timezone = "America/Bogota" }, expected: 201);
+        var key = tenant["apiKey"]!.GetValue<string>();
+        var agent = await CallAsync(HttpMethod.Post, "/api/agents", key, new
+        {
+            name = agentName,
+            personalityPrompt = "Eres un asistente profesional y empático.",
+            businessPrompt = "Clínica dental en Bogotá.",
+            objectivesPrompt = "Agendar citas.",
+            businessRules = new { canScheduleAppointments = true, workingHours = "08:00-18:00" },
+            triggerKeywords = new[] { "cita", "limpieza" },
+        }, expected: 201);
+        var phone = $"+5730{suffix}";
+        var number = await CallAsync(HttpMethod.Post, "/api/numbers", key, new
+        {
+            phoneNumber = phone,
+            displayName = "Citas",
+            defaultAgentId = agent["id"]!.GetValue<string>(),
+        }, expected: 201);
+        return new TestTenant(tenant["id"]!.GetValue<string>(), key, agent["id"]!.GetValue<string>(), number["id"]!.GetValue<string>(), phone);
+    }
+
+    /// <summary>Plays a customer: the stand-in posts a signed inbound message to the gateway, as Twilio would.</summary>
+    public async Task<(string MessageSid, int WebhookStatus)> SendAsCustomerAsync(string from, string to, string body, string? messageSid = null, string? signature = null)
+    {
+        using var response = await TwilioStandIn.PostAsJsonAsync("/_standin/inbound", new { from, to, body, profileName = "María González", messageSid, signature });
+        response.EnsureSuccessStatusCode();
+        var result = (await response.Content.ReadFromJsonAsync<JsonNode>())!;
+        return (result["messageSid"]!.GetValue<string>(), result["webhookStatus"]!.GetValue<int>());
+    }
+
+    /// <summary>What the stand-in sent to one customer through the Messages API, oldest first.</summary>
+    public async Task<JsonArray> SentToAsync(string customer) =>
+        (await TwilioStandIn.GetFromJsonAsync<JsonArray>($"/_standin/messages?to={Uri.EscapeDataString(customer)}"))!;
+}
+
+public sealed record TestTenant(string Id, string ApiKey, string AgentId, string NumberId, string Phone);
+
+[CollectionDefinition(Name)]
+public sealed class SystemCollection : ICollectionFixture<SystemFixture>
+{
+    public const string Name = "the whole system";
+}
