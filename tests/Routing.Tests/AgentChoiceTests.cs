@@ -1,0 +1,166 @@
+using System.Text.Json;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Routing.Model;
+using SafeNotify.Crm.Routing.Services;
+
+namespace SafeNotify.Crm.Routing.Tests;
+
+/// <summary>
+/// The seed's clinic: DrBot (default; "cita", "dolor", "limpieza") and Urgencias (active 18:00-08:00;
+/// "urgencia", "dolor fuerte", "emergencia") on a number open Monday to Friday 08:00-12:00 and 14:00-18:00,
+/// closed on Christmas, in Bogotá (UTC-5, no daylight saving).
+/// </summary>
+public sealed class AgentChoiceTests
+{
+    private static readonly KnownAgent DrBot = new()
+    {
+        AgentId = "agt_drbot", TenantId = "tnt", Name = "DrBot", IsActive = true, IsDefault = true,
+        TriggerKeywords = ["cita", "dolor", "limpieza"],
+    };
+
+    private static readonly KnownAgent Urgencias = new()
+    {
+        AgentId = "agt_urgencias", TenantId = "tnt", Name = "Urgencias", IsActive = true,
+        TriggerKeywords = ["urgencia", "dolor fuerte", "emergencia"], ActiveHours = Hours("\"18:00-08:00\""),
+        OutOfHoursMessage = "Estamos cerrados.",
+    };
+
+    private static WhatsAppNumber Number(bool autoReply = true) => new()
+    {
+        Id = "num", TenantId = "tnt", PhoneNumber = "+57301111111", DisplayName = "Citas", AutoReply = autoReply,
+        DefaultAgentId = DrBot.AgentId, Timezone = "America/Bogota",
+        BusinessHours = Hours("""
+            {"monday":[{"start":"08:00","end":"12:00"},{"start":"14:00","end":"18:00"}],
+             "tuesday":[{"start":"08:00","end":"12:00"},{"start":"14:00","end":"18:00"}],
+             "wednesday":[{"start":"08:00","end":"12:00"},{"start":"14:00","end":"18:00"}],
+             "thursday":[{"start":"08:00","end":"12:00"},{"start":"14:00","end":"18:00"}],
+             "friday":[{"start":"08:00","end":"12:00"},{"start":"14:00","end":"18:00"}],
+             "closedDates":["2026-12-25"]}
+            """),
+    };
+
+    // Wednesday 25 November 2026 in Bogotá (UTC-5).
+    private static DateTimeOffset Bogota(int day, int hour, int minute = 0) => new(2026, 11, day, hour, minute, 0, TimeSpan.FromHours(-5));
+
+    [Theory]
+    [InlineData("Hola, quiero una CITA", "agt_drbot")]
+    [InlineData("quiero una citá", "agt_drbot")]
+    [InlineData("tengo un dolor FUERTE en la muela", "agt_urgencias")]   // the longer phrase wins over "dolor"
+    [InlineData("es una URGÉNCIA", "agt_urgencias")]
+    [InlineData("me duelen los dolores", "agt_drbot")]                 // "dolores" is not the word "dolor": the default answers
+    [InlineData("necesito una limpieza dental", "agt_drbot")]
+    public void Inside_hours_keywords_choose_among_agents_on_duty_case_and_accent_insensitively(string text, string expected)
+    {
+        // Urgencias is on duty 18:00-08:00 only: at 10:00 only DrBot is, so "dolor fuerte" goes to DrBot ...
+        var morning = AgentChooser.Choose(Number(), [DrBot, Urgencias], text, Bogota(25, 10));
+        Assert.Equal(ReplyPolicy.Agent, morning.Reply);
+        Assert.Equal("agt_drbot", morning.AgentId);
+        Assert.True(morning.InsideBusinessHours);
+
+        // ... while on a number with no business hours at 19:00 both are on duty and the keyword decides.
+        var alwaysOpen = Number();
+        alwaysOpen.BusinessHours = null;
+        var evening = AgentChooser.Choose(alwaysOpen, [DrBot, Urgencias], text, Bogota(25, 19));
+        Assert.Equal(expected, evening.AgentId);
+    }
+
+    [Fact]
+    public void A_keyword_match_is_said_in_the_reason()
+    {
+        var choice = AgentChooser.Choose(Number(), [DrBot, Urgencias], "quiero una cita", Bogota(25, 9));
+        Assert.True(choice.MatchedKeyword);
+        Assert.Contains("'cita'", choice.Reason);
+    }
+
+    [Fact]
+    public void Without_a_keyword_the_numbers_default_agent_answers()
+    {
+        var choice = AgentChooser.Choose(Number(), [DrBot, Urgencias], "buenos días", Bogota(25, 9));
+        Assert.Equal(("agt_drbot", false), (choice.AgentId, choice.MatchedKeyword));
+        Assert.Contains("default agent", choice.Reason);
+    }
+
+    [Fact]
+    public void At_lunch_between_split_shifts_the_agent_on_duty_answers_with_autoReply()
+    {
+        var lunch = AgentChooser.Choose(Number(), [DrBot, Urgencias], "hola", Bogota(25, 13));
+        Assert.False(lunch.InsideBusinessHours);
+        // DrBot has no active hours of its own: it is on duty, and as the default it answers.
+        Assert.Equal("agt_drbot", lunch.AgentId);
+    }
+
+    [Fact]
+    public void At_night_Urgencias_answers_as_the_seed_describes()
+    {
+        var drBotDaytime = new KnownAgent
+        {
+            AgentId = DrBot.AgentId, TenantId = "tnt", Name = "DrBot", IsActive = true, IsDefault = true,
+            TriggerKeywords = DrBot.TriggerKeywords, ActiveHours = Hours("\"08:00-18:00\""),
+        };
+        var night = AgentChooser.Choose(Number(), [drBotDaytime, Urgencias], "hola, ¿hay alguien?", Bogota(25, 22));
+        Assert.Equal(ReplyPolicy.Agent, night.Reply);
+        Assert.Equal("agt_urgencias", night.AgentId);
+        Assert.False(night.InsideBusinessHours);
+
+        // Past midnight the 18:00-08:00 range still runs: 03:00 on Thursday.
+        Assert.Equal("agt_urgencias", AgentChooser.Choose(Number(), [drBotDaytime, Urgencias], "hola", Bogota(26, 3)).AgentId);
+    }
+
+    [Fact]
+    public void Outside_hours_with_autoReply_off_nobody_answers()
+    {
+        var choice = AgentChooser.Choose(Number(autoReply: false), [DrBot, Urgencias], "urgencia", Bogota(25, 22));
+        Assert.Equal(ReplyPolicy.None, choice.Reply);
+        Assert.Null(choice.AgentId);
+    }
+
+    [Fact]
+    public void Outside_hours_with_nobody_on_duty_the_out_of_hours_text_of_the_default_agent_goes_out()
+    {
+        var drBotDaytime = new KnownAgent
+        {
+            AgentId = DrBot.AgentId, TenantId = "tnt", Name = "DrBot", IsActive = true, IsDefault = true,
+            ActiveHours = Hours("\"08:00-18:00\""), OutOfHoursMessage = "La clínica abre a las 8.",
+        };
+        var choice = AgentChooser.Choose(Number(), [drBotDaytime], "hola", Bogota(25, 22));
+        Assert.Equal(ReplyPolicy.OutOfHoursText, choice.Reply);
+        Assert.Equal("La clínica abre a las 8.", choice.OutOfHoursText);
+
+        drBotDaytime.OutOfHoursMessage = null;
+        Assert.Equal(AgentChooser.DefaultOutOfHoursText, AgentChooser.Choose(Number(), [drBotDaytime], "hola", Bogota(25, 22)).OutOfHoursText);
+    }
+
+    [Fact]
+    public void On_a_closed_date_the_number_is_outside_business_hours_all_day()
+    {
+        var christmasMorning = new DateTimeOffset(2026, 12, 25, 10, 0, 0, TimeSpan.FromHours(-5));
+        Assert.False(AgentChooser.Choose(Number(), [DrBot], "hola", christmasMorning).InsideBusinessHours);
+        var dayAfter = new DateTimeOffset(2026, 12, 28, 10, 0, 0, TimeSpan.FromHours(-5)); // a Monday
+        Assert.True(AgentChooser.Choose(Number(), [DrBot], "hola", dayAfter).InsideBusinessHours);
+    }
+
+    [Fact]
+    public void The_numbers_time_zone_decides_not_the_servers()
+    {
+        var madrid = Number();
+        madrid.Timezone = "Europe/Madrid";
+        // 10:00 in Bogotá is 16:00 in Madrid: inside the afternoon shift there.
+        Assert.True(AgentChooser.Choose(madrid, [DrBot], "hola", Bogota(25, 10)).InsideBusinessHours);
+        // 13:00 in Bogotá is 19:00 in Madrid: closed there.
+        Assert.False(AgentChooser.Choose(madrid, [DrBot], "hola", Bogota(25, 13)).InsideBusinessHours);
+    }
+
+    [Fact]
+    public void Inactive_and_deleted_agents_are_never_chosen()
+    {
+        var inactive = new KnownAgent { AgentId = "agt_off", TenantId = "tnt", Name = "Off", IsActive = false, TriggerKeywords = ["cita"] };
+        var deleted = new KnownAgent { AgentId = "agt_gone", TenantId = "tnt", Name = "Gone", IsActive = true, Deleted = true, TriggerKeywords = ["cita"] };
+        Assert.Equal("agt_drbot", AgentChooser.Choose(Number(), [inactive, deleted, DrBot], "cita", Bogota(25, 9)).AgentId);
+    }
+
+    internal static WeeklyHours? Hours(string json)
+    {
+        Assert.True(WeeklyHours.TryParse(JsonDocument.Parse(json).RootElement, out var hours, out var error), error);
+        return hours;
+    }
+}
