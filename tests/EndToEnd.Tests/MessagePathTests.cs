@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using SafeNotify.Crm.TestSupport;
@@ -119,37 +118,12 @@ public sealed class MessagePathTests(SystemFixture system)
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
     }
 
-    /// <summary>Twilio's inbound form for a WhatsApp text message.</summary>
-    private static Dictionary<string, string> InboundForm(string from, string to, string accountSid, string body) => new()
-    {
-        ["MessageSid"] = "SM" + Guid.NewGuid().ToString("N"),
-        ["AccountSid"] = accountSid,
-        ["From"] = $"whatsapp:{from}",
-        ["To"] = $"whatsapp:{to}",
-        ["Body"] = body,
-        ["NumMedia"] = "0",
-        ["ProfileName"] = "Prueba",
-        ["WaId"] = from.TrimStart('+'),
-    };
+    private static Dictionary<string, string> InboundForm(string from, string to, string accountSid, string body) =>
+        TwilioSigner.InboundForm(accountSid, from, to, body);
 
-    /// <summary>
-    /// Signs as Twilio documents it, written here independently of the code under test and of the stand-in:
-    /// Base64(HMAC-SHA1(token, URL + every parameter sorted by name as name+value)).
-    /// </summary>
-    private async Task<HttpResponseMessage> PostSignedAsync(Dictionary<string, string> form, string authToken)
-    {
-        var url = new Uri(system.Gateway.BaseAddress!, "/webhooks/twilio/whatsapp").ToString();
-        var data = new StringBuilder(url);
-        foreach (var (name, value) in form.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            data.Append(name).Append(value);
-        }
-
-        var signature = Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(data.ToString())));
-        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/twilio/whatsapp") { Content = new FormUrlEncodedContent(form) };
-        request.Headers.Add("X-Twilio-Signature", signature);
-        return await system.Gateway.SendAsync(request);
-    }
+    /// <summary>Signed by the tests' own implementation of Twilio's documented algorithm, not by the stand-in.</summary>
+    private Task<HttpResponseMessage> PostSignedAsync(Dictionary<string, string> form, string authToken) =>
+        system.Gateway.SendAsync(TwilioSigner.SignedPost(system.Gateway.BaseAddress!.ToString(), "/webhooks/twilio/whatsapp", form, authToken));
 
     private static string NewCustomer() => "+5731" + Random.Shared.Next(10_000_000, 99_999_999);
 }

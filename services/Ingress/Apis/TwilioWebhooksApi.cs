@@ -64,6 +64,13 @@ public static class TwilioWebhooksApi
     private static async Task<(Dictionary<string, string>? Form, IResult? Problem)> ReadSignedFormAsync(
         HttpContext context, TwilioSignatureChecker signatures, CancellationToken cancellationToken)
     {
+        // Kestrel enforces the endpoint's size limit while reading; a declared length says it up front, on any server.
+        if (context.Request.ContentLength > MaxWebhookBytes)
+        {
+            return (null, Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request body is too large.",
+                detail: $"Twilio's webhooks are far below {MaxWebhookBytes / 1024} KB."));
+        }
+
         if (!context.Request.HasFormContentType)
         {
             return (null, Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Twilio posts application/x-www-form-urlencoded."));

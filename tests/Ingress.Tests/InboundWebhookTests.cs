@@ -1,0 +1,148 @@
+using System.Net;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.TestSupport;
+
+namespace SafeNotify.Crm.Ingress.Tests;
+
+[Collection(IngressCollection.Name)]
+public sealed class InboundWebhookTests(IngressService ingress)
+{
+    private const string Number = "+57301111111";
+
+    [Fact]
+    public async Task A_signed_message_is_stored_answered_with_empty_TwiML_and_announced_with_its_sequence()
+    {
+        await using var received = await ingress.WatchAsync<WhatsAppMessageReceived>();
+        var customer = NewCustomer();
+        var first = TwilioSigner.InboundForm(IngressService.AccountSid, customer, Number, "Hola, quiero una cita");
+        var second = TwilioSigner.InboundForm(IngressService.AccountSid, customer, Number, "¿Tienen horario el sábado?");
+
+        using var response = await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", first);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/xml", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>", await response.Content.ReadAsStringAsync());
+        (await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", second)).EnsureSuccessStatusCode();
+
+        var one = await received.FirstAsync(m => m.MessageSid == first["MessageSid"]);
+        var two = await received.FirstAsync(m => m.MessageSid == second["MessageSid"]);
+        Assert.Equal((Number, customer, customer, "María González", "Hola, quiero una cita"), (one.To, one.CustomerId, one.CustomerPhone, one.ProfileName, one.Text));
+        Assert.Equal((1L, 2L), (one.Sequence, two.Sequence));
+        Assert.Equal(IngressService.AccountSid, one.AccountSid);
+    }
+
+    [Fact]
+    public async Task Media_location_and_a_customer_id_that_is_not_a_phone_number_are_kept()
+    {
+        await using var received = await ingress.WatchAsync<WhatsAppMessageReceived>();
+        var form = TwilioSigner.InboundForm(IngressService.AccountSid, "maria.gonzalez.bsuid", Number, "");
+        form.Remove("WaId");
+        form["NumMedia"] = "2";
+        form["MediaUrl0"] = "https://api.twilio.com/media/ME1";
+        form["MediaContentType0"] = "image/jpeg";
+        form["MediaUrl1"] = "https://api.twilio.com/media/ME2";
+        form["MediaContentType1"] = "audio/ogg";
+        form["Latitude"] = "4.6097";
+        form["Longitude"] = "-74.0817";
+        form["Address"] = "Cra 15 #45-23, Bogotá";
+        form["SomeFieldTwilioAddsTomorrow"] = "kept";
+
+        (await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", form)).EnsureSuccessStatusCode();
+
+        var message = await received.FirstAsync(m => m.MessageSid == form["MessageSid"]);
+        Assert.Equal("maria.gonzalez.bsuid", message.CustomerId);
+        Assert.Null(message.CustomerPhone);
+        Assert.Equal([("https://api.twilio.com/media/ME1", "image/jpeg"), ("https://api.twilio.com/media/ME2", "audio/ogg")],
+            message.Media.Select(m => (m.Url, m.ContentType)));
+        Assert.Equal((4.6097, -74.0817, "Cra 15 #45-23, Bogotá"), (message.Location!.Latitude, message.Location.Longitude, message.Location.Address));
+        var raw = await ingress.WithDbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(
+            db.InboundMessages, m => m.MessageSid == form["MessageSid"]));
+        Assert.Equal("kept", raw.RawPayload["SomeFieldTwilioAddsTomorrow"]);
+    }
+
+    [Fact]
+    public async Task A_number_in_a_subaccount_is_checked_with_that_accounts_token()
+    {
+        var form = TwilioSigner.InboundForm(IngressService.SubaccountSid, NewCustomer(), Number, "hola");
+        using var withOwnToken = await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", form, IngressService.SubaccountToken);
+        Assert.Equal(HttpStatusCode.OK, withOwnToken.StatusCode);
+
+        var other = TwilioSigner.InboundForm(IngressService.SubaccountSid, NewCustomer(), Number, "hola");
+        using var withMainToken = await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", other, IngressService.AuthToken);
+        Assert.Equal(HttpStatusCode.Forbidden, withMainToken.StatusCode);
+        Assert.Equal(0, await ingress.StoredAsync(other["MessageSid"]));
+    }
+
+    [Theory]
+    [InlineData("missing")]
+    [InlineData("wrong token")]
+    [InlineData("unknown account")]
+    [InlineData("tampered body")]
+    [InlineData("another url")]
+    public async Task A_webhook_that_is_not_genuinely_from_Twilio_is_403_and_stores_nothing(string forgery)
+    {
+        var form = TwilioSigner.InboundForm(forgery == "unknown account" ? "AC99999999999999999999999999999999" : IngressService.AccountSid, NewCustomer(), Number, "hola");
+        HttpResponseMessage response;
+        switch (forgery)
+        {
+            case "missing":
+                response = await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", form, authToken: null);
+                break;
+            case "tampered body":
+                var request = TwilioSigner.SignedPost(IngressService.PublicBaseUrl, "/webhooks/twilio/whatsapp", form, IngressService.AuthToken);
+                form["Body"] = "transfer everything";
+                request.Content = new FormUrlEncodedContent(form);
+                response = await ingress.CreateClient().SendAsync(request);
+                break;
+            case "another url":
+                var elsewhere = TwilioSigner.SignedPost("https://attacker.example", "/webhooks/twilio/whatsapp", form, IngressService.AuthToken);
+                response = await ingress.CreateClient().SendAsync(elsewhere);
+                break;
+            default:
+                response = await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", form, "00000000000000000000000000000000");
+                break;
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(0, await ingress.StoredAsync(form["MessageSid"]));
+    }
+
+    [Fact]
+    public async Task The_same_MessageSid_at_once_and_again_later_is_accepted_and_stored_once()
+    {
+        await using var received = await ingress.WatchAsync<WhatsAppMessageReceived>();
+        var form = TwilioSigner.InboundForm(IngressService.AccountSid, NewCustomer(), Number, "hola");
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", form)));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        (await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", form)).EnsureSuccessStatusCode();
+
+        Assert.Equal(1, await ingress.StoredAsync(form["MessageSid"]));
+        await received.FirstAsync(m => m.MessageSid == form["MessageSid"]);
+        // A later message of the same customer is announced after it: by then a duplicate would have been too.
+        var later = TwilioSigner.InboundForm(IngressService.AccountSid, form["From"]["whatsapp:".Length..], Number, "¿sigue ahí?");
+        (await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", later)).EnsureSuccessStatusCode();
+        var next = await received.FirstAsync(m => m.MessageSid == later["MessageSid"]);
+        Assert.Equal(2, next.Sequence);
+        Assert.Single(received.Where(m => m.MessageSid == form["MessageSid"]));
+    }
+
+    [Fact]
+    public async Task Bad_input_is_a_clear_4xx_never_a_5xx()
+    {
+        using var client = ingress.CreateClient();
+        using var json = await client.PostAsync("/webhooks/twilio/whatsapp", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, json.StatusCode);
+
+        var missing = TwilioSigner.InboundForm(IngressService.AccountSid, NewCustomer(), Number, "hola");
+        missing.Remove("To");
+        using var noTo = await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", missing);
+        Assert.Equal(HttpStatusCode.BadRequest, noTo.StatusCode);
+
+        var huge = TwilioSigner.InboundForm(IngressService.AccountSid, NewCustomer(), Number, new string('a', 100_000));
+        using var tooLarge = await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", huge);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Equal(0, await ingress.StoredAsync(huge["MessageSid"]));
+    }
+
+    private static string NewCustomer() => "+5731" + Random.Shared.Next(10_000_000, 99_999_999);
+}

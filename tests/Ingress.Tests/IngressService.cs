@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SafeNotify.Crm.Ingress.Data;
+using SafeNotify.Crm.TestSupport;
+using SafeNotify.Crm.TwilioStandIn;
+
+namespace SafeNotify.Crm.Ingress.Tests;
+
+/// <summary>
+/// Ingress over a real database and broker, calling a Twilio stand-in on a real port through the real
+/// Twilio library. Webhooks are posted to Ingress directly, signed for its public URL.
+/// </summary>
+public sealed class IngressService() : ServiceFactory<Program>("ingress")
+{
+    public const string AccountSid = "AC11111111111111111111111111111111";
+    public const string AuthToken = "11111111111111111111111111111111";
+    public const string SubaccountSid = "AC22222222222222222222222222222222";
+    public const string SubaccountToken = "22222222222222222222222222222222";
+    public const string PublicBaseUrl = "https://crm.safenotify.test";
+
+    private WebApplication? _twilio;
+    private string _twilioUrl = "";
+
+    public TwilioStandInState Twilio => _twilio!.Services.GetRequiredService<TwilioStandInState>();
+
+    public override async Task InitializeAsync()
+    {
+        _twilio = TwilioStandInApp.Build(["--urls", "http://127.0.0.1:0"], options =>
+        {
+            options.AccountSid = AccountSid;
+            options.AuthToken = AuthToken;
+            options.Accounts[SubaccountSid] = new TwilioStandInAccount { AuthToken = SubaccountToken };
+            // Callbacks would go to the public URL, which does not exist here: tests post them themselves.
+            options.AutoAdvanceStatuses = false;
+        });
+        await _twilio.StartAsync();
+        _twilioUrl = _twilio.Urls.First();
+        await base.InitializeAsync();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_twilio is not null)
+        {
+            await _twilio.DisposeAsync();
+        }
+    }
+
+    protected override void ConfigureService(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Twilio:AccountSid", AccountSid);
+        builder.UseSetting("Twilio:AuthToken", AuthToken);
+        builder.UseSetting($"Twilio:Accounts:{SubaccountSid}:AuthToken", SubaccountToken);
+        builder.UseSetting("Twilio:ApiBaseUrl", _twilioUrl);
+        builder.UseSetting("Twilio:PublicBaseUrl", PublicBaseUrl);
+    }
+
+    public async Task<HttpResponseMessage> PostWebhookAsync(string path, IReadOnlyDictionary<string, string> form, string? authToken = AuthToken)
+    {
+        using var client = CreateClient();
+        using var request = authToken is null
+            ? new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) }
+            : TwilioSigner.SignedPost(PublicBaseUrl, path, form, authToken);
+        return await client.SendAsync(request);
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<IngressDbContext, Task<T>> work)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<IngressDbContext>());
+    }
+
+    public Task<int> StoredAsync(string messageSid) => WithDbAsync(db => db.InboundMessages.CountAsync(m => m.MessageSid == messageSid));
+}
+
+[CollectionDefinition(Name)]
+public sealed class IngressCollection : ICollectionFixture<IngressService>
+{
+    public const string Name = "ingress service";
+}
