@@ -24,6 +24,7 @@ public abstract class ServerProcess : IAsyncDisposable
                 foreach (var server in Running.ToList())
                 {
                     server.Kill();
+                    server.DeleteState();
                 }
             }
         };
@@ -125,19 +126,20 @@ public abstract class ServerProcess : IAsyncDisposable
     public virtual async ValueTask DisposeAsync()
     {
         await StopAsync();
+        DeleteState();
+        GC.SuppressFinalize(this);
+    }
+
+    private void DeleteState()
+    {
         try
         {
             Directory.Delete(StateDirectory, recursive: true);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // a file still held open by a dying process: the temp folder is cleaned by the OS eventually
         }
-        catch (UnauthorizedAccessException)
-        {
-        }
-
-        GC.SuppressFinalize(this);
     }
 
     protected void Kill() => SignalGroup(Sigkill);

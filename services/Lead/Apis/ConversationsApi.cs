@@ -37,14 +37,19 @@ public static class ConversationsApi
         return conversations;
     }
 
-    private static async Task<Ok<PagedList<ConversationSummary>>> List(
-        HttpContext context, LeadDbContext db, ConversationStatus? status, bool? requiresAttention, string? numberId, string? agentId,
+    private static async Task<Results<Ok<PagedList<ConversationSummary>>, ValidationProblem>> List(
+        HttpContext context, LeadDbContext db, string? status, bool? requiresAttention, string? numberId, string? agentId,
         int? page, int? pageSize, CancellationToken cancellationToken)
     {
+        if (!ApiEnum.TryParse<ConversationStatus>(status, out var wantedStatus))
+        {
+            return new ValidationErrors().Add("status", ApiEnum.OneOf<ConversationStatus>()).ToProblem();
+        }
+
         var tenantId = context.TenantId();
         var paging = PageQuery.From(page, pageSize);
         var query = db.Conversations.AsNoTracking().Where(c => c.TenantId == tenantId);
-        if (status is { } s) query = query.Where(c => c.Status == s);
+        if (wantedStatus is { } s) query = query.Where(c => c.Status == s);
         if (requiresAttention is { } attention) query = query.Where(c => c.RequiresAttention == attention);
         if (numberId is not null) query = query.Where(c => c.WhatsappNumberId == numberId);
         if (agentId is not null) query = query.Where(c => c.CurrentAgentId == agentId);

@@ -35,22 +35,28 @@ public static class LeadsApi
         return leads;
     }
 
-    private static async Task<Ok<PagedList<LeadResponse>>> List(
-        HttpContext context, LeadDbContext db, string? search, LeadStatus? status, int? page, int? pageSize, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PagedList<LeadResponse>>, ValidationProblem>> List(
+        HttpContext context, LeadDbContext db, string? search, string? status, int? page, int? pageSize, CancellationToken cancellationToken)
     {
+        if (!ApiEnum.TryParse<LeadStatus>(status, out var wantedStatus))
+        {
+            return new ValidationErrors().Add("status", ApiEnum.OneOf<LeadStatus>()).ToProblem();
+        }
+
         var tenantId = context.TenantId();
         var paging = PageQuery.From(page, pageSize);
         var query = db.Leads.AsNoTracking().Where(l => l.TenantId == tenantId);
-        if (status is { } wanted)
+        if (wantedStatus is { } wanted)
         {
             query = query.Where(l => l.LeadStatus == wanted);
         }
 
         if (!string.IsNullOrWhiteSpace(search))
         {
+            // The escape character must be named: without it Npgsql emits ESCAPE '' and "\%" would match a backslash.
             var pattern = $"%{search.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_")}%";
-            query = query.Where(l => EF.Functions.ILike(l.Name ?? "", pattern) || EF.Functions.ILike(l.Phone ?? "", pattern)
-                || EF.Functions.ILike(l.Email ?? "", pattern));
+            query = query.Where(l => EF.Functions.ILike(l.Name ?? "", pattern, "\\") || EF.Functions.ILike(l.Phone ?? "", pattern, "\\")
+                || EF.Functions.ILike(l.Email ?? "", pattern, "\\"));
         }
 
         var total = await query.CountAsync(cancellationToken);
@@ -81,6 +87,11 @@ public static class LeadsApi
             return errors.ToProblem();
         }
 
+        // One lead per phone in a tenant, also when the same lead is posted twice at once (a double click, a client's
+        // retry): creates of one phone wait for each other. No unique index: WhatsApp leads join by customer id.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var lockKey = $"lead-phone:{tenantId}:{request.Phone}";
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({lockKey}, 0))", cancellationToken);
         if (await db.Leads.AnyAsync(l => l.TenantId == tenantId && l.Phone == request.Phone, cancellationToken))
         {
             return Problems.Conflict("A lead with this phone exists already.", kind: "lead-exists");
@@ -111,6 +122,7 @@ public static class LeadsApi
         };
         db.Leads.Add(lead);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return TypedResults.Created($"/api/leads/{lead.Id}", LeadResponse.From(lead));
     }
 }

@@ -115,16 +115,12 @@ public sealed class ConversationGate(LeadDbContext db, TimeProvider time)
     public async Task OnReplyWrittenAsync(AgentReplyGenerated reply, CancellationToken cancellationToken)
     {
         var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.Id == reply.ConversationId && c.TenantId == reply.TenantId, cancellationToken);
-        if (conversation is null || reply.BasedOnSequence <= conversation.LastRepliedSequence)
+        if (conversation is null || !ReleaseReplyInFlight(conversation, reply.BasedOnSequence))
         {
             return; // unknown, or this reply (or a newer one) went out already
         }
 
         var now = time.GetUtcNow();
-        if (conversation.ReplyInFlightUpTo <= reply.BasedOnSequence)
-        {
-            conversation.ReplyInFlightUpTo = null;
-        }
 
         if (conversation.Owner != ConversationOwner.Bot)
         {
@@ -153,14 +149,9 @@ public sealed class ConversationGate(LeadDbContext db, TimeProvider time)
     public async Task OnReplyFailedAsync(AgentReplyFailed failure, CancellationToken cancellationToken)
     {
         var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.Id == failure.ConversationId && c.TenantId == failure.TenantId, cancellationToken);
-        if (conversation is null || failure.BasedOnSequence <= conversation.LastRepliedSequence)
+        if (conversation is null || !ReleaseReplyInFlight(conversation, failure.BasedOnSequence))
         {
             return;
-        }
-
-        if (conversation.ReplyInFlightUpTo <= failure.BasedOnSequence)
-        {
-            conversation.ReplyInFlightUpTo = null;
         }
 
         if (conversation.Owner != ConversationOwner.Bot)
@@ -183,9 +174,15 @@ public sealed class ConversationGate(LeadDbContext db, TimeProvider time)
             return;
         }
 
-        message.TwilioSid ??= twilioSid;
+        if (!string.IsNullOrEmpty(twilioSid))
+        {
+            message.TwilioSid ??= twilioSid; // a "delivery unknown" report carries no SID
+        }
+
         message.ErrorCode ??= errorCode;
-        if (DeliveryStatuses.IsForward(message.DeliveryStatus, status))
+        // "sending" is only our own mark until Ingress reports; its first report replaces it even when it ranks
+        // lower in Twilio's order ("queued" on send, or "delivery_unknown" after a crash mid-send).
+        if (message.DeliveryStatus == DeliveryStatuses.Sending || DeliveryStatuses.IsForward(message.DeliveryStatus, status))
         {
             message.DeliveryStatus = status;
         }
@@ -194,6 +191,23 @@ public sealed class ConversationGate(LeadDbContext db, TimeProvider time)
         {
             message.SentAt = at;
         }
+    }
+
+    /// <summary>
+    /// Ends the wait for the reply in flight if this answer covers it, and says whether the answer is still news:
+    /// newer than the last reply sent, or the answer to the request in flight. The latter matters when a customer
+    /// message overtaken on the broker arrives after a newer one was answered: it asks again up to the same
+    /// sequence, and that answer must go out (and must not leave the conversation waiting for ever).
+    /// </summary>
+    private static bool ReleaseReplyInFlight(Conversation conversation, long basedOnSequence)
+    {
+        var answersRequestInFlight = conversation.ReplyInFlightUpTo == basedOnSequence;
+        if (conversation.ReplyInFlightUpTo <= basedOnSequence)
+        {
+            conversation.ReplyInFlightUpTo = null;
+        }
+
+        return answersRequestInFlight || basedOnSequence > conversation.LastRepliedSequence;
     }
 
     private async Task<CustomerLead> FindOrCreateLeadAsync(InboundMessageRouted message, DateTimeOffset now, CancellationToken cancellationToken)

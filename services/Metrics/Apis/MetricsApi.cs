@@ -27,7 +27,7 @@ public static class MetricsApi
     public static WebApplication MapMetricsApi(this WebApplication app)
     {
         app.MapGet("/api/metrics", Get).WithTags("Metrics").RequireTenant()
-            .WithName("GetMetrics").WithSummary("The tenant's CRM metrics per period (default: daily, the last 30 days)");
+            .WithName("GetMetrics").WithSummary("The tenant's CRM metrics per whole period overlapping from-to (default: daily, the last 30 days)");
         app.MapGet("/api/admin/metrics", GetGlobal).WithTags("Admin").RequireOperator()
             .WithName("GetGlobalMetrics").WithSummary("SafeNotify-wide figures");
         return app;
@@ -42,17 +42,24 @@ public static class MetricsApi
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone).DateTime);
 
         var errors = new ValidationErrors();
-        MetricsPeriod grouping = MetricsPeriod.Daily;
-        errors.Check(period is null || Enum.TryParse(period, ignoreCase: true, out grouping), "period", "DAILY, WEEKLY or MONTHLY.");
+        var grouping = MetricsPeriod.Daily;
+        errors.Check(period is null || TryParsePeriod(period, out grouping), "period", "DAILY, WEEKLY or MONTHLY.");
         var first = ParseDate(from, today.AddDays(-29), "from", errors);
         var last = ParseDate(to, today, "to", errors);
-        errors.Check(first <= last && last.DayNumber - first.DayNumber <= 3660, "to", "On or after 'from', at most ten years later.");
-        if (errors.Any)
+        if (first is not null && last is not null) // a bad date is reported as itself, not as a bad range too
+        {
+            errors.Check(first <= last && last.Value.DayNumber - first.Value.DayNumber <= 3660, "to", "On or after 'from', at most ten years later.");
+        }
+
+        if (errors.Any || first is null || last is null)
         {
             return errors.ToProblem();
         }
 
-        var days = await db.Daily.AsNoTracking().Where(d => d.TenantId == tenantId && d.Day >= first && d.Day <= last).ToListAsync(cancellationToken);
+        // Every row is a whole week or month: a row labelled with its period never holds only part of it.
+        var firstDay = PeriodStart(first.Value, grouping);
+        var lastDay = PeriodEnd(PeriodStart(last.Value, grouping), grouping).AddDays(-1);
+        var days = await db.Daily.AsNoTracking().Where(d => d.TenantId == tenantId && d.Day >= firstDay && d.Day <= lastDay).ToListAsync(cancellationToken);
         var rows = days
             .GroupBy(d => PeriodStart(d.Day, grouping))
             .OrderBy(g => g.Key)
@@ -77,7 +84,8 @@ public static class MetricsApi
         return TypedResults.Ok(new GlobalMetrics(tenants, withCrm, totals?.Messages ?? 0, totals?.Ai ?? 0, totals?.Tokens ?? 0, totals?.Cost ?? 0));
     }
 
-    private static DateOnly ParseDate(string? text, DateOnly fallback, string field, ValidationErrors errors)
+    /// <summary>The date given, or <paramref name="fallback"/> when none is; null (and an error) when it is not a date.</summary>
+    private static DateOnly? ParseDate(string? text, DateOnly fallback, string field, ValidationErrors errors)
     {
         if (text is null)
         {
@@ -86,7 +94,23 @@ public static class MetricsApi
 
         var valid = DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date);
         errors.Check(valid, field, "A date like 2026-11-25.");
-        return valid ? date : fallback;
+        return valid ? date : null;
+    }
+
+    /// <summary>A period's name in any case; unlike Enum.TryParse, not a number ("1") or a list ("DAILY,WEEKLY").</summary>
+    private static bool TryParsePeriod(string text, out MetricsPeriod period)
+    {
+        foreach (var candidate in Enum.GetValues<MetricsPeriod>())
+        {
+            if (string.Equals(candidate.ToString(), text.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                period = candidate;
+                return true;
+            }
+        }
+
+        period = MetricsPeriod.Daily;
+        return false;
     }
 
     private static DateOnly PeriodStart(DateOnly day, MetricsPeriod period) => period switch

@@ -15,7 +15,13 @@ public sealed class FactRecorder(MetricsDbContext db)
         var zone = TimeZoneInfo.FindSystemTimeZoneById(clock?.Timezone ?? DefaultTimezone);
         var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(occurredAt, zone).DateTime);
 
-        var daily = await db.Daily.FirstOrDefaultAsync(d => d.TenantId == tenantId && d.Day == day, cancellationToken);
+        // Consumers run concurrently and fold facts into the same row: lock it, so each adds to the counts the
+        // previous one committed (a plain read-modify-write loses increments). Two consumers creating the day's
+        // row at once collide on its key, and the retry finds the row.
+        var locked = await db.Daily
+            .FromSql($"SELECT * FROM metrics.daily_metrics WHERE tenant_id = {tenantId} AND day = {day} FOR UPDATE")
+            .ToListAsync(cancellationToken);
+        var daily = locked.SingleOrDefault();
         if (daily is null)
         {
             daily = new DailyMetrics { TenantId = tenantId, Day = day };
