@@ -74,8 +74,9 @@ public static class AgentsApi
         return agent is null ? Problems.NotFound("Agent") : TypedResults.Ok(AgentResponse.From(agent));
     }
 
-    private static async Task<Results<Ok<List<PromptVersionResponse>>, ProblemHttpResult>> ListPrompts(
-        string id, HttpContext context, AgentDbContext db, CancellationToken cancellationToken)
+    // Every list of the API has the same shape ({items, page, pageSize, total}); versions accumulate as prompts evolve.
+    private static async Task<Results<Ok<PagedList<PromptVersionResponse>>, ProblemHttpResult>> ListPrompts(
+        string id, HttpContext context, AgentDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
     {
         var tenantId = context.TenantId();
         if (!await db.Agents.AnyAsync(a => a.Id == id && a.TenantId == tenantId, cancellationToken))
@@ -83,11 +84,15 @@ public static class AgentsApi
             return Problems.NotFound("Agent");
         }
 
-        var versions = await db.Prompts.AsNoTracking().Where(p => p.AgentId == id && p.TenantId == tenantId)
+        var paging = PageQuery.From(page, pageSize);
+        var query = db.Prompts.AsNoTracking().Where(p => p.AgentId == id && p.TenantId == tenantId);
+        var total = await query.CountAsync(cancellationToken);
+        var versions = await query
             .OrderByDescending(p => p.Version)
+            .Skip(paging.Skip).Take(paging.PageSize)
             .Select(p => new PromptVersionResponse(p.Version, p.IsActive, p.Status, p.RejectionReason, p.TriggerReason, p.SystemPrompt, p.ContextSummary, p.CreatedAt))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(versions);
+        return TypedResults.Ok(new PagedList<PromptVersionResponse>(versions, paging.Page, paging.PageSize, total));
     }
 
     private static async Task<IResult> Create(CreateAgentRequest request, HttpContext context, AgentDbContext db, TimeProvider time, CancellationToken cancellationToken)
@@ -99,7 +104,9 @@ public static class AgentsApi
             return errors.ToProblem();
         }
 
+        // Postgres keeps microseconds: answer the createdAt/updatedAt a later GET reads back, not a finer one.
         var now = time.GetUtcNow();
+        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var tenant = await db.LockTenantAsync(tenantId, cancellationToken);
         if (tenant is null)

@@ -57,17 +57,22 @@ public sealed partial class ReplyRequestedConsumer(AgentDbContext db, ReplyWrite
         }
 
         var key = OrderingKeys.Conversation(request.TenantId, request.NumberId, request.ConversationId);
+        if (reply is not null)
+        {
+            // The model answered, so its tokens were billed even when the reply is unusable (empty): count them.
+            await db.Agents.Where(a => a.Id == request.AgentId).ExecuteUpdateAsync(a => a
+                .SetProperty(x => x.TotalTokensUsed, x => x.TotalTokensUsed + reply.PromptTokens + reply.CompletionTokens)
+                .SetProperty(x => x.EstimatedCost, x => x.EstimatedCost + reply.Cost)
+                .SetProperty(x => x.AvgResponseTime, x => (x.AvgResponseTime * x.RepliesWritten + reply.LatencyMs) / (x.RepliesWritten + 1))
+                .SetProperty(x => x.RepliesWritten, x => x.RepliesWritten + 1), cancellationToken);
+        }
+
         if (failure is not null || reply is null)
         {
             db.Publish(new AgentReplyFailed(request.TenantId, request.ConversationId, request.AgentId, request.UpToSequence, failure ?? "unknown", now), key);
         }
         else
         {
-            await db.Agents.Where(a => a.Id == request.AgentId).ExecuteUpdateAsync(a => a
-                .SetProperty(x => x.TotalTokensUsed, x => x.TotalTokensUsed + reply.PromptTokens + reply.CompletionTokens)
-                .SetProperty(x => x.EstimatedCost, x => x.EstimatedCost + reply.Cost)
-                .SetProperty(x => x.AvgResponseTime, x => (x.AvgResponseTime * x.RepliesWritten + reply.LatencyMs) / (x.RepliesWritten + 1))
-                .SetProperty(x => x.RepliesWritten, x => x.RepliesWritten + 1), cancellationToken);
             db.Publish(new AgentReplyGenerated(request.TenantId, request.ConversationId, request.AgentId, request.UpToSequence, reply.Text,
                 prompt!.Version, reply.Model, reply.PromptTokens, reply.CompletionTokens, reply.Cost, reply.LatencyMs, reply.NeedsHuman, now), key);
         }

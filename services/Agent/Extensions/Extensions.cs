@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.Extensions.Options;
 using SafeNotify.Crm.Agent.Apis;
 using SafeNotify.Crm.Agent.Data;
 using SafeNotify.Crm.Agent.Services;
@@ -13,7 +14,8 @@ public static class Extensions
         builder.AddServiceDatabase<AgentDbContext>("agent-db", AgentDbContext.Schema);
         builder.AddServiceMessaging<AgentDbContext>("agent", bus => bus.AddConsumers(typeof(Extensions).Assembly));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddOptions<AiOptions>().BindConfiguration("AI");
+        builder.Services.AddOptions<AiOptions>().BindConfiguration("AI").ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AiOptions>, AiOptionsValidator>();
         builder.Services.AddSingleton<ChatClientFactory>();
         builder.Services.AddSingleton<PriceTable>();
         builder.Services.AddScoped<ReplyWriter>();

@@ -22,6 +22,43 @@ public sealed class AiOptions
     public string? Model { get; set; }
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>What is wrong with these settings, in words an operator can act on; null when they can work.</summary>
+    public string? Problem()
+    {
+        if (Timeout <= TimeSpan.Zero)
+        {
+            return "AI__Timeout must be positive.";
+        }
+
+        if (!string.IsNullOrWhiteSpace(Endpoint) && !Uri.TryCreate(Endpoint, UriKind.Absolute, out _))
+        {
+            return $"AI__Endpoint '{Endpoint}' is not an absolute URL.";
+        }
+
+        return Provider switch
+        {
+            _ when Provider.Equals("Offline", StringComparison.OrdinalIgnoreCase) => null,
+            _ when Provider.Equals("OpenAI", StringComparison.OrdinalIgnoreCase) =>
+                string.IsNullOrWhiteSpace(ApiKey) ? "AI__ApiKey is required for a model provider." : null,
+            _ when Provider.Equals("AzureOpenAI", StringComparison.OrdinalIgnoreCase) =>
+                string.IsNullOrWhiteSpace(Endpoint) ? "AI__Endpoint is required for Azure OpenAI."
+                : string.IsNullOrWhiteSpace(ApiKey) ? "AI__ApiKey is required for a model provider."
+                : string.IsNullOrWhiteSpace(Deployment) ? "AI__Deployment is required for Azure OpenAI."
+                : null,
+            _ => $"AI__Provider '{Provider}' is not one of AzureOpenAI, OpenAI, Offline.",
+        };
+    }
+}
+
+/// <summary>
+/// Checked at start: a typo in AI__Provider or a missing key would otherwise start a healthy-looking service
+/// whose every reply fails.
+/// </summary>
+public sealed class AiOptionsValidator : IValidateOptions<AiOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AiOptions options) =>
+        options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }
 
 /// <summary>

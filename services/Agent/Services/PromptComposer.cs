@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using SafeNotify.Crm.Agent.Model;
 
@@ -50,6 +52,9 @@ public static class PromptComposer
         JsonArray array => string.Join(", ", array.Select(Describe)),
         JsonValue scalar when scalar.TryGetValue(out bool flag) => flag ? "yes" : "no",
         JsonValue scalar => scalar.ToString(),
-        _ => value.ToJsonString(),
+        // Relaxed escaping: the model should read "limpieza básica", not "limpieza b\u00E1sica".
+        _ => value.ToJsonString(ReadableJson),
     };
+
+    private static readonly JsonSerializerOptions ReadableJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

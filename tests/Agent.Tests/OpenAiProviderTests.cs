@@ -1,0 +1,191 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using MassTransit;
+using SafeNotify.Crm.Agent.Services;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.ModelStandIn;
+using static SafeNotify.Crm.Agent.Tests.Seed;
+
+namespace SafeNotify.Crm.Agent.Tests;
+
+/// <summary>Replies written by a real model client (OpenAI-compatible) against the model stand-in, end to end over the broker.</summary>
+[Collection(ModelBackedAgentCollection.Name)]
+public sealed class OpenAiProviderTests : IDisposable
+{
+    private readonly ModelBackedAgentService _agent;
+
+    public OpenAiProviderTests(ModelBackedAgentService agent)
+    {
+        _agent = agent;
+        _agent.ModelState.ResetBehaviour();
+    }
+
+    public void Dispose() => _agent.ModelState.ResetBehaviour();
+
+    [Fact]
+    public async Task The_reply_is_the_models_text_with_the_tokens_it_reported_priced_from_configuration()
+    {
+        var (tenantId, agentId) = await NewAgentAsync();
+        await using var replies = await _agent.WatchAsync<AgentReplyGenerated>();
+        var request = ReplyRequest(tenantId, agentId, Customer("Hola"), Customer($"Quiero una cita de limpieza {Guid.NewGuid():N}"));
+        const string modelText = "¡Hola María! Claro, ¿qué día te queda mejor para la limpieza?";
+        _agent.ModelState.EnqueueReply(modelText);
+
+        await _agent.Bus.Publish(request);
+
+        var reply = await replies.FirstAsync(r => r.ConversationId == request.ConversationId);
+        var seen = Assert.Single(_agent.ModelState.Requests, r => r.Messages.Any(m => m.Content == request.RecentTurns[^1].Text));
+        Assert.Equal(modelText, reply.Text);
+        Assert.Equal(ModelBackedAgentService.Model, reply.Model);
+        Assert.Equal((2L, 1), (reply.BasedOnSequence, reply.PromptVersion));
+        Assert.Equal(StandInUsage.PromptTokens(seen), reply.PromptTokens);
+        Assert.Equal(StandInUsage.CompletionTokens(modelText), reply.CompletionTokens);
+        var cost = StandInUsage.Cost(reply.PromptTokens, reply.CompletionTokens, ModelBackedAgentService.PromptPer1K, ModelBackedAgentService.CompletionPer1K);
+        Assert.True(cost > 0);
+        Assert.Equal(cost, reply.EstimatedCost);
+        Assert.False(reply.NeedsHuman);
+
+        // The agent's running totals count this reply's tokens and cost.
+        var read = (await _agent.ClientFor(tenantId).GetFromJsonAsync<JsonNode>($"/api/agents/{agentId}"))!;
+        Assert.Equal(reply.PromptTokens + reply.CompletionTokens, read["totalTokensUsed"]!.GetValue<long>());
+        Assert.Equal(cost, read["estimatedCost"]!.GetValue<decimal>());
+    }
+
+    [Fact]
+    public async Task The_model_receives_the_active_system_prompt_the_customer_context_and_the_recent_turns_in_order()
+    {
+        var (tenantId, agentId) = await NewAgentAsync();
+        await using var replies = await _agent.WatchAsync<AgentReplyGenerated>();
+        var marker = Guid.NewGuid().ToString("N");
+        var request = ReplyRequest(tenantId, agentId,
+            Customer("Hola"),
+            Bot("¡Hola! Soy DrBot. ¿En qué te puedo ayudar?"),
+            Customer("Quiero una cita"),
+            Customer($"para ortodoncia {marker}"));
+
+        await _agent.Bus.Publish(request);
+
+        var reply = await replies.FirstAsync(r => r.ConversationId == request.ConversationId);
+        var seen = Assert.Single(_agent.ModelState.Requests, r => r.Messages.Any(m => m.Content.Contains(marker)));
+        Assert.Equal(("openai", "/v1/chat/completions", ModelBackedAgentService.Model), (seen.Kind, seen.Path, seen.Model));
+        Assert.Equal(0.4, seen.Temperature!.Value, 3);      // the agent's temperature
+        Assert.Equal(300, seen.MaxTokens);                  // and its maxTokensPerMessage
+
+        var prompts = (await _agent.ClientFor(tenantId).GetFromJsonAsync<JsonNode>($"/api/agents/{agentId}/prompts"))!;
+        var activePrompt = prompts["items"]!.AsArray().Single(p => p!["isActive"]!.GetValue<bool>())!["systemPrompt"]!.GetValue<string>();
+        Assert.Equal(("system", activePrompt), (seen.Messages[0].Role, seen.Messages[0].Content));
+
+        var context = Assert.Single(seen.Messages.Skip(1), m => m.Role == "system");
+        Assert.Contains("María González", context.Content);
+        Assert.Contains("Sura", context.Content);
+
+        var conversation = seen.Messages.Where(m => m.Role != "system").Select(m => (m.Role, m.Content));
+        Assert.Equal(request.RecentTurns.Select(t => (t.Author == MessageAuthor.Customer ? "user" : "assistant", t.Text)), conversation);
+        Assert.Equal($"[{ModelBackedAgentService.Model}] para ortodoncia {marker}", reply.Text); // the stand-in's echo of the newest message
+    }
+
+    [Fact]
+    public async Task In_a_long_conversation_only_the_newest_turns_reach_the_model()
+    {
+        var (tenantId, agentId) = await NewAgentAsync();
+        await using var replies = await _agent.WatchAsync<AgentReplyGenerated>();
+        var marker = Guid.NewGuid().ToString("N");
+        var turns = Enumerable.Range(1, ReplyWriter.MaxTurns + 5)
+            .Select(i => i % 2 == 1 ? Customer($"mensaje {i} {marker}") : Bot($"respuesta {i}"))
+            .ToArray();
+        var request = ReplyRequest(tenantId, agentId, turns);
+
+        await _agent.Bus.Publish(request);
+
+        await replies.FirstAsync(r => r.ConversationId == request.ConversationId);
+        var seen = Assert.Single(_agent.ModelState.Requests, r => r.Messages.Any(m => m.Content.Contains(marker)));
+        var conversation = seen.Messages.Where(m => m.Role != "system").Select(m => m.Content).ToList();
+        Assert.Equal(request.RecentTurns.TakeLast(ReplyWriter.MaxTurns).Select(t => t.Text), conversation);
+    }
+
+    [Fact]
+    public async Task A_transient_model_error_is_retried_and_the_customer_still_gets_a_reply()
+    {
+        var (tenantId, agentId) = await NewAgentAsync();
+        await using var replies = await _agent.WatchAsync<AgentReplyGenerated>();
+        var request = ReplyRequest(tenantId, agentId, Customer($"Hola {Guid.NewGuid():N}"));
+        _agent.ModelState.SetBehaviour(new ModelBehaviour(ModelMode.Status500, Count: 1));
+
+        await _agent.Bus.Publish(request);
+
+        var reply = await replies.FirstAsync(r => r.ConversationId == request.ConversationId);
+        Assert.Equal($"[{ModelBackedAgentService.Model}] {request.RecentTurns[0].Text}", reply.Text);
+        Assert.Equal(2, _agent.ModelState.Requests.Count(r => r.Messages.Any(m => m.Content == request.RecentTurns[0].Text)));
+    }
+
+    [Theory]
+    [InlineData(ModelMode.Status500)]
+    [InlineData(ModelMode.Status429)]
+    public async Task When_the_model_keeps_failing_the_reply_fails_once_without_a_redelivery_loop(ModelMode mode)
+    {
+        var (tenantId, agentId) = await NewAgentAsync();
+        await using var failures = await _agent.WatchAsync<AgentReplyFailed>();
+        var request = ReplyRequest(tenantId, agentId, Customer($"Hola {Guid.NewGuid():N}"));
+        var messageId = NewId.NextGuid();
+        _agent.ModelState.SetBehaviour(new ModelBehaviour(mode, RetryAfterMs: 50)); // every request, until reset
+
+        await _agent.Bus.Publish(request, c => c.MessageId = messageId);
+
+        var failed = await failures.FirstAsync(f => f.ConversationId == request.ConversationId);
+        Assert.Equal((agentId, 1L), (failed.AgentId, failed.BasedOnSequence));
+        Assert.Contains("model", failed.Reason, StringComparison.OrdinalIgnoreCase);
+        await _agent.Consumed.WaitForAsync(messageId); // handled and finished: nothing is retried after this
+        var calls = _agent.ModelState.Requests.Count(r => r.Messages.Any(m => m.Content == request.RecentTurns[0].Text));
+        Assert.InRange(calls, 2, 4); // the client's own few retries, not a redelivery loop multiplying them
+        Assert.Single(await _agent.PublishedAsync<AgentReplyFailed>(f => f.ConversationId == request.ConversationId));
+        Assert.Empty(await _agent.PublishedAsync<AgentReplyGenerated>(r => r.ConversationId == request.ConversationId));
+        var read = (await _agent.ClientFor(tenantId).GetFromJsonAsync<JsonNode>($"/api/agents/{agentId}"))!;
+        Assert.Equal(0, read["totalTokensUsed"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task An_empty_model_reply_is_not_sent_but_the_tokens_it_cost_are_still_counted()
+    {
+        var (tenantId, agentId) = await NewAgentAsync();
+        await using var failures = await _agent.WatchAsync<AgentReplyFailed>();
+        var request = ReplyRequest(tenantId, agentId, Customer($"Hola {Guid.NewGuid():N}"));
+        _agent.ModelState.SetBehaviour(new ModelBehaviour(Reply: "  "));
+
+        await _agent.Bus.Publish(request);
+
+        var failed = await failures.FirstAsync(f => f.ConversationId == request.ConversationId);
+        Assert.Contains("empty", failed.Reason);
+        Assert.Empty(await _agent.PublishedAsync<AgentReplyGenerated>(r => r.ConversationId == request.ConversationId));
+        var seen = Assert.Single(_agent.ModelState.Requests, r => r.Messages.Any(m => m.Content == request.RecentTurns[0].Text));
+        var tokens = StandInUsage.PromptTokens(seen) + StandInUsage.CompletionTokens("  ");
+        var read = (await _agent.ClientFor(tenantId).GetFromJsonAsync<JsonNode>($"/api/agents/{agentId}"))!;
+        Assert.Equal(tokens, read["totalTokensUsed"]!.GetValue<long>()); // the provider billed them
+        Assert.Equal(StandInUsage.Cost(StandInUsage.PromptTokens(seen), StandInUsage.CompletionTokens("  "),
+            ModelBackedAgentService.PromptPer1K, ModelBackedAgentService.CompletionPer1K), read["estimatedCost"]!.GetValue<decimal>());
+    }
+
+    [Fact]
+    public async Task When_the_model_hangs_past_the_timeout_the_reply_fails()
+    {
+        var (tenantId, agentId) = await NewAgentAsync();
+        await using var failures = await _agent.WatchAsync<AgentReplyFailed>();
+        var request = ReplyRequest(tenantId, agentId, Customer($"Hola {Guid.NewGuid():N}"));
+        var messageId = NewId.NextGuid();
+        _agent.ModelState.SetBehaviour(new ModelBehaviour(ModelMode.Hang));
+
+        await _agent.Bus.Publish(request, c => c.MessageId = messageId);
+
+        var failed = await failures.FirstAsync(f => f.ConversationId == request.ConversationId, TimeSpan.FromSeconds(30));
+        Assert.Equal((agentId, 1L), (failed.AgentId, failed.BasedOnSequence));
+        await _agent.Consumed.WaitForAsync(messageId);
+        Assert.Single(_agent.ModelState.Requests, r => r.Messages.Any(m => m.Content == request.RecentTurns[0].Text));
+        Assert.Empty(await _agent.PublishedAsync<AgentReplyGenerated>(r => r.ConversationId == request.ConversationId));
+    }
+
+    private async Task<(string TenantId, string AgentId)> NewAgentAsync()
+    {
+        var tenantId = await _agent.ProvisionTenantAsync();
+        var agentId = (await _agent.CreateAgentAsync(tenantId, DrBot()))["id"]!.GetValue<string>();
+        return (tenantId, agentId);
+    }
+}
