@@ -13,4 +13,4 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build SafeNotify.Crm.sln -c Debug -v quiet -nologo
 # One test assembly at a time: each starts its own servers, and the end-to-end one the whole system;
 # on a 2-core machine running them side by side only makes each slower.
-dotnet test SafeNotify.Crm.sln -c Debug --no-build -m:1 --logger "console;verbosity=normal" "$@"
+dotnet test SafeNotify.Crm.sln -c Debug --no-build -m:1 "$@"

@@ -17,35 +17,8 @@ namespace SafeNotify.Crm.Agent.Tests;
 /// Routing and Lead: they publish those services' events on the broker and observe what Agent publishes,
 /// stores and answers.
 /// </summary>
-public class AgentService() : ServiceFactory<Program>("agent")
+public class AgentService() : ServiceFactory<Program, AgentDbContext>("agent")
 {
-    private static readonly JsonSerializerOptions OutboxJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-
-    private ConsumedMessages? _consumed;
-
-    public ConsumedMessages Consumed => _consumed ?? throw new InvalidOperationException("The service has not started.");
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        _consumed = ConsumedMessages.Observe(Bus);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        _consumed?.Dispose();
-        await base.DisposeAsync();
-    }
-
-    /// <summary>Publishes <paramref name="message"/> as its owner would and waits until Agent has handled it.</summary>
-    public async Task<Guid> HandledAsync<T>(T message, Guid? messageId = null) where T : class
-    {
-        var id = messageId ?? NewId.NextGuid();
-        await Bus.Publish(message, context => context.MessageId = id);
-        await Consumed.WaitForAsync(id);
-        return id;
-    }
-
     /// <summary>Routing provisions a tenant on <paramref name="plan"/>; returns its id once Agent knows it.</summary>
     public async Task<string> ProvisionTenantAsync(string plan = "pro", int? maxAgents = 3, DateTimeOffset? at = null)
     {
@@ -65,23 +38,6 @@ public class AgentService() : ServiceFactory<Program>("agent")
         return created;
     }
 
-    /// <summary>
-    /// Every <typeparamref name="T"/> Agent has committed for publishing (its outbox, written in the same transaction
-    /// as the change): exact counts, with no race against the broker. What reached the wire is checked with WatchAsync.
-    /// </summary>
-    public async Task<IReadOnlyList<T>> PublishedAsync<T>(Func<T, bool> match) where T : class
-    {
-        var type = $"{typeof(T).FullName}, {typeof(T).Assembly.GetName().Name}";
-        var bodies = await WithDbAsync(db => db.OutboxMessages.AsNoTracking().Where(m => m.MessageType == type)
-            .OrderBy(m => m.Sequence).Select(m => m.Body).ToListAsync());
-        return bodies.Select(b => JsonSerializer.Deserialize<T>(b, OutboxJson)!).Where(match).ToList();
-    }
-
-    public async Task<T> WithDbAsync<T>(Func<AgentDbContext, Task<T>> work)
-    {
-        await using var scope = Services.CreateAsyncScope();
-        return await work(scope.ServiceProvider.GetRequiredService<AgentDbContext>());
-    }
 }
 
 [CollectionDefinition(Name)]

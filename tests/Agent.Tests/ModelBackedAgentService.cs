@@ -32,6 +32,7 @@ public sealed class ModelBackedAgentService : AgentService
         _model = ModelStandInApp.Build(["--urls", "http://127.0.0.1:0"], options => options.ApiKey = ApiKey);
         await _model.StartAsync();
         await _broker.StartAsync();
+        Broker = _broker.ConnectionString;
         await base.InitializeAsync();
     }
 
@@ -48,7 +49,6 @@ public sealed class ModelBackedAgentService : AgentService
 
     protected override void ConfigureService(IWebHostBuilder builder)
     {
-        builder.UseSetting("ConnectionStrings:messaging", _broker.ConnectionString);
         builder.UseSetting("AI:Provider", "OpenAI");
         builder.UseSetting("AI:Endpoint", _model!.Urls.First() + "/v1");
         builder.UseSetting("AI:ApiKey", ApiKey);

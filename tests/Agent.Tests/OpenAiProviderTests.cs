@@ -134,7 +134,7 @@ public sealed class OpenAiProviderTests : IDisposable
         var failed = await failures.FirstAsync(f => f.ConversationId == request.ConversationId);
         Assert.Equal((agentId, 1L), (failed.AgentId, failed.BasedOnSequence));
         Assert.Contains("model", failed.Reason, StringComparison.OrdinalIgnoreCase);
-        await _agent.Consumed.WaitForAsync(messageId); // handled and finished: nothing is retried after this
+        await _agent.Consumed.WaitAsync(messageId); // handled and finished: nothing is retried after this
         var calls = _agent.ModelState.Requests.Count(r => r.Messages.Any(m => m.Content == request.RecentTurns[0].Text));
         Assert.InRange(calls, 2, 4); // the client's own few retries, not a redelivery loop multiplying them
         Assert.Single(await _agent.PublishedAsync<AgentReplyFailed>(f => f.ConversationId == request.ConversationId));
@@ -177,7 +177,7 @@ public sealed class OpenAiProviderTests : IDisposable
 
         var failed = await failures.FirstAsync(f => f.ConversationId == request.ConversationId, TimeSpan.FromSeconds(30));
         Assert.Equal((agentId, 1L), (failed.AgentId, failed.BasedOnSequence));
-        await _agent.Consumed.WaitForAsync(messageId);
+        await _agent.Consumed.WaitAsync(messageId);
         Assert.Single(_agent.ModelState.Requests, r => r.Messages.Any(m => m.Content == request.RecentTurns[0].Text));
         Assert.Empty(await _agent.PublishedAsync<AgentReplyGenerated>(r => r.ConversationId == request.ConversationId));
     }

@@ -68,7 +68,7 @@ public sealed class ReplyWritingTests(AgentService agent)
         await Task.WhenAll(
             agent.Bus.Publish(request, c => c.MessageId = messageId),
             agent.Bus.Publish(request, c => c.MessageId = messageId));
-        await agent.Consumed.WaitForAsync(messageId, times: 2);
+        await agent.Consumed.WaitAsync(messageId, times: 2);
 
         Assert.Single(await agent.PublishedAsync<AgentReplyGenerated>(r => r.ConversationId == request.ConversationId));
         Assert.Empty(await agent.PublishedAsync<AgentReplyFailed>(r => r.ConversationId == request.ConversationId));
@@ -102,7 +102,7 @@ public sealed class ReplyWritingTests(AgentService agent)
             var failed = await failures.FirstAsync(f => f.ConversationId == request.ConversationId);
             Assert.Equal((tenantId, agentId, 2L), (failed.TenantId, failed.AgentId, failed.BasedOnSequence));
             Assert.False(string.IsNullOrWhiteSpace(failed.Reason));
-            await agent.Consumed.WaitForAsync(messageId);
+            await agent.Consumed.WaitAsync(messageId);
             Assert.Empty(await agent.PublishedAsync<AgentReplyGenerated>(r => r.ConversationId == request.ConversationId));
         }
 

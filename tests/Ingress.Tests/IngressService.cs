@@ -12,7 +12,7 @@ namespace SafeNotify.Crm.Ingress.Tests;
 /// Ingress over a real database and broker, calling a Twilio stand-in on a real port through the real
 /// Twilio library. Webhooks are posted to Ingress directly, signed for its public URL.
 /// </summary>
-public sealed class IngressService() : ServiceFactory<Program>("ingress")
+public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>("ingress")
 {
     public const string AccountSid = "AC11111111111111111111111111111111";
     public const string AuthToken = "11111111111111111111111111111111";
@@ -65,12 +65,6 @@ public sealed class IngressService() : ServiceFactory<Program>("ingress")
             ? new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) }
             : TwilioSigner.SignedPost(PublicBaseUrl, path, form, authToken);
         return await client.SendAsync(request);
-    }
-
-    public async Task<T> WithDbAsync<T>(Func<IngressDbContext, Task<T>> work)
-    {
-        await using var scope = Services.CreateAsyncScope();
-        return await work(scope.ServiceProvider.GetRequiredService<IngressDbContext>());
     }
 
     public Task<int> StoredAsync(string messageSid) => WithDbAsync(db => db.InboundMessages.CountAsync(m => m.MessageSid == messageSid));

@@ -36,13 +36,11 @@ public sealed class OutboundTests(IngressService ingress)
         await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
         var command = Send(customer, "Su cita quedó agendada.");
 
-        using var consumed = ConsumedMessages.Observe(ingress.Bus);
-
         await ingress.Bus.Publish(command);
         await sent.FirstAsync(m => m.OutboundId == command.OutboundId);
         var again = NewId.NextGuid();
         await ingress.Bus.Publish(command, context => context.MessageId = again); // the same command, as a new delivery
-        await consumed.WaitForAsync(again);
+        await ingress.Consumed.WaitAsync(again, "the second delivery");
 
         Assert.Single(ingress.Twilio.SentMessages, m => m.To == $"whatsapp:{customer}");
     }

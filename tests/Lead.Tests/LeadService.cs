@@ -1,8 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using MassTransit;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Lead.Data;
 using SafeNotify.Crm.TestSupport;
@@ -13,45 +8,7 @@ namespace SafeNotify.Crm.Lead.Tests;
 /// The Lead service over a real database and broker. Tests play Routing, Agent and Ingress: they publish
 /// those services' events on the broker and observe what Lead publishes, stores and answers.
 /// </summary>
-public sealed class LeadService() : ServiceFactory<Program>("lead")
-{
-    private static readonly JsonSerializerOptions OutboxJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-
-    public Consumption Consumed { get; } = new("lead");
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        Bus.ConnectConsumeObserver(Consumed);
-    }
-
-    /// <summary>Publishes <paramref name="message"/> as its owner would and waits until Lead has handled it.</summary>
-    public async Task<Guid> HandledAsync<T>(T message, Guid? messageId = null) where T : class
-    {
-        var id = messageId ?? NewId.NextGuid();
-        await Bus.Publish(message, context => context.MessageId = id);
-        await Consumed.WaitAsync(id, typeof(T).Name);
-        return id;
-    }
-
-    /// <summary>
-    /// Every <typeparamref name="T"/> Lead has committed for publishing (its outbox, written in the same transaction
-    /// as the change): exact counts, with no race against the broker. What reached the wire is checked with WatchAsync.
-    /// </summary>
-    public async Task<IReadOnlyList<T>> PublishedAsync<T>(Func<T, bool> match) where T : class
-    {
-        var type = $"{typeof(T).FullName}, {typeof(T).Assembly.GetName().Name}";
-        var bodies = await WithDbAsync(db => db.OutboxMessages.AsNoTracking().Where(m => m.MessageType == type)
-            .OrderBy(m => m.Sequence).Select(m => m.Body).ToListAsync());
-        return bodies.Select(b => JsonSerializer.Deserialize<T>(b, OutboxJson)!).Where(match).ToList();
-    }
-
-    public async Task<T> WithDbAsync<T>(Func<LeadDbContext, Task<T>> work)
-    {
-        await using var scope = Services.CreateAsyncScope();
-        return await work(scope.ServiceProvider.GetRequiredService<LeadDbContext>());
-    }
-}
+public sealed class LeadService() : ServiceFactory<Program, LeadDbContext>("lead");
 
 [CollectionDefinition(Name)]
 public sealed class LeadCollection : ICollectionFixture<LeadService>

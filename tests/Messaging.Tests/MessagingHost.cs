@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,6 +34,7 @@ public sealed class MessagingHost : IAsyncDisposable
         builder.Configuration["Outbox:PollInterval"] = (pollInterval ?? TimeSpan.FromSeconds(1)).ToString();
         builder.Configuration["Outbox:PublishTimeout"] = "00:00:03";
         builder.Configuration["Outbox:MaxBackoff"] = "00:00:02";
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton<Received>();
         builder.AddServiceDatabase<TestDbContext>("shop-db", "shop");
         builder.AddServiceMessaging<TestDbContext>(endpointPrefix, bus =>

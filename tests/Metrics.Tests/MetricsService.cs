@@ -10,25 +10,8 @@ namespace SafeNotify.Crm.Metrics.Tests;
 /// The Metrics service over a real database and broker. Tests play the other services: they publish their
 /// events on the broker, wait until Metrics has handled them, and read the figures through the API.
 /// </summary>
-public sealed class MetricsService() : ServiceFactory<Program>("metrics")
+public sealed class MetricsService() : ServiceFactory<Program, SafeNotify.Crm.Metrics.Data.MetricsDbContext>("metrics")
 {
-    public Consumption Consumed { get; } = new("metrics");
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        Bus.ConnectConsumeObserver(Consumed);
-    }
-
-    /// <summary>Publishes <paramref name="message"/> as its owner would and waits until Metrics has handled it.</summary>
-    public async Task<Guid> HandledAsync<T>(T message, Guid? messageId = null) where T : class
-    {
-        var id = messageId ?? NewId.NextGuid();
-        await Bus.Publish(message, context => context.MessageId = id);
-        await Consumed.WaitAsync(id, typeof(T).Name);
-        return id;
-    }
-
     /// <summary>Publishes every message at once and waits until Metrics has handled them all.</summary>
     public async Task AllHandledAsync<T>(IEnumerable<T> messages) where T : class
     {

@@ -10,7 +10,7 @@ using SafeNotify.Crm.TestSupport;
 namespace SafeNotify.Crm.Routing.Tests;
 
 /// <summary>The Routing service over a real database and broker, with a known operator key.</summary>
-public sealed class RoutingService() : ServiceFactory<Program>("routing")
+public sealed class RoutingService() : ServiceFactory<Program, RoutingDbContext>("routing")
 {
     public const string OperatorKey = "sn_op_routing_tests";
 
@@ -40,11 +40,6 @@ public sealed class RoutingService() : ServiceFactory<Program>("routing")
         return agentId;
     }
 
-    public async Task<T> WithDbAsync<T>(Func<RoutingDbContext, Task<T>> work)
-    {
-        await using var scope = Services.CreateAsyncScope();
-        return await work(scope.ServiceProvider.GetRequiredService<RoutingDbContext>());
-    }
 }
 
 [CollectionDefinition(Name)]

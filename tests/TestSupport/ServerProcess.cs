@@ -21,10 +21,11 @@ public abstract class ServerProcess : IAsyncDisposable
         {
             lock (Running)
             {
+                // Often not reached: vstest kills a test host that does not exit at once. The scripts' watcher
+                // then stops the server and removes its folder when it sees this process gone.
                 foreach (var server in Running.ToList())
                 {
-                    server.Kill();
-                    server.DeleteState();
+                    server.SignalGroup(Sigterm);
                 }
             }
         };
@@ -66,6 +67,10 @@ public abstract class ServerProcess : IAsyncDisposable
         {
             start.Environment[key] = value;
         }
+
+        // The script stops the server should this process die without stopping it (vstest kills test hosts).
+        start.Environment["SAFENOTIFY_PARENT_PID"] = System.Environment.ProcessId.ToString();
+        start.Environment["SAFENOTIFY_DELETE_ON_EXIT"] = StateDirectory;
 
         _process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {Script}");
         _process.OutputDataReceived += (_, e) => Append(e.Data);

@@ -1,47 +1,101 @@
-using Xunit;
 using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using MassTransit;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.ServiceDefaults;
+using Xunit;
 
 namespace SafeNotify.Crm.TestSupport;
 
 /// <summary>
 /// One service, hosted in the test process exactly as its Program builds it, over a fresh database on the
 /// shared PostgreSQL server and the shared RabbitMQ node. Share one per test assembly (a collection
-/// fixture): the service's queues exist once per broker.
+/// fixture): the service's queues exist once per broker. Tests play the other services: they publish
+/// those services' events and observe what this one stores, publishes and answers.
 /// </summary>
-public class ServiceFactory<TProgram>(string service) : WebApplicationFactory<TProgram>, IAsyncLifetime
+public class ServiceFactory<TProgram, TDbContext>(string service) : WebApplicationFactory<TProgram>, IAsyncLifetime
     where TProgram : class
+    where TDbContext : DbContext, IMessagingDbContext
 {
+    private static readonly JsonSerializerOptions OutboxJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    private ConsumedMessages? _consumed;
+
+    /// <summary>The broker this service uses; a subclass may give it a private one.</summary>
+    protected string Broker { get; set; } = "";
+
     private string _database = "";
-    private string _broker = "";
 
     public IBus Bus => Services.GetRequiredService<IBus>();
+
+    /// <summary>What the service's own consumers have finished handling.</summary>
+    public ConsumedMessages Consumed => _consumed ?? throw new InvalidOperationException("The service has not started.");
 
     public virtual async Task InitializeAsync()
     {
         _database = await (await SharedServers.PostgresAsync()).CreateDatabaseAsync(service);
-        _broker = (await SharedServers.RabbitMqAsync()).ConnectionString;
+        if (Broker.Length == 0)
+        {
+            Broker = (await SharedServers.RabbitMqAsync()).ConnectionString;
+        }
+
         _ = Server; // start the host: migrations run, the bus connects
         await Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));
+        _consumed = ConsumedMessages.Observe(Bus, service);
     }
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    public override async ValueTask DisposeAsync()
+    {
+        _consumed?.Dispose();
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting($"ConnectionStrings:{service}-db", _database);
-        builder.UseSetting("ConnectionStrings:messaging", _broker);
+        builder.UseSetting("ConnectionStrings:messaging", Broker);
         ConfigureService(builder);
     }
 
     /// <summary>Settings or services a test assembly adds (a model endpoint, a Twilio stand-in).</summary>
     protected virtual void ConfigureService(IWebHostBuilder builder)
     {
+    }
+
+    /// <summary>Publishes <paramref name="message"/> as its owner would, and waits until this service has handled it.</summary>
+    public async Task<Guid> HandledAsync<T>(T message, Guid? messageId = null) where T : class
+    {
+        var id = messageId ?? NewId.NextGuid();
+        await Bus.Publish(message, context => context.MessageId = id);
+        await Consumed.WaitAsync(id, typeof(T).Name);
+        return id;
+    }
+
+    /// <summary>
+    /// Every <typeparamref name="T"/> the service committed for publishing (its outbox, written in the same
+    /// transaction as the change): exact counts, with no race against the broker.
+    /// </summary>
+    public async Task<IReadOnlyList<T>> PublishedAsync<T>(Func<T, bool> match) where T : class
+    {
+        var type = $"{typeof(T).FullName}, {typeof(T).Assembly.GetName().Name}";
+        var bodies = await WithDbAsync(db => db.OutboxMessages.AsNoTracking().Where(m => m.MessageType == type)
+            .OrderBy(m => m.Sequence).Select(m => m.Body).ToListAsync());
+        return bodies.Select(b => JsonSerializer.Deserialize<T>(b, OutboxJson)!).Where(match).ToList();
+    }
+
+    /// <summary>Runs <paramref name="work"/> with the service's own DbContext, in a scope of its own.</summary>
+    public async Task<T> WithDbAsync<T>(Func<TDbContext, Task<T>> work)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<TDbContext>());
     }
 
     /// <summary>A client that calls the service as the gateway does on behalf of <paramref name="tenantId"/>.</summary>
