@@ -23,19 +23,12 @@ public sealed class Counter
     public int Visits { get; set; }
 }
 
-public sealed class TestDbContext(DbContextOptions<TestDbContext> options) : DbContext(options), IMessagingDbContext
+public sealed class TestDbContext(DbContextOptions<TestDbContext> options) : ServiceDbContext(options, "shop")
 {
     public DbSet<Order> Orders => Set<Order>();
     public DbSet<Counter> Counters => Set<Counter>();
-    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
-    public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();
-
-    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) => configurationBuilder.AddCrmConventions();
-
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
-        modelBuilder.HasDefaultSchema("shop");
-        modelBuilder.AddOutboxAndInbox();
         modelBuilder.Entity<Order>().HasKey(o => o.Id);
         modelBuilder.Entity<Counter>().HasKey(c => c.Id);
     }

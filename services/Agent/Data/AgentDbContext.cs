@@ -4,24 +4,16 @@ using SafeNotify.Crm.Messaging;
 
 namespace SafeNotify.Crm.Agent.Data;
 
-public sealed class AgentDbContext(DbContextOptions<AgentDbContext> options) : DbContext(options), IMessagingDbContext
+public sealed class AgentDbContext(DbContextOptions<AgentDbContext> options) : ServiceDbContext(options, Schema)
 {
     public const string Schema = "agent";
 
     public DbSet<AiAgent> Agents => Set<AiAgent>();
     public DbSet<AgentPrompt> Prompts => Set<AgentPrompt>();
     public DbSet<TenantPlan> Tenants => Set<TenantPlan>();
-    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
-    public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();
 
-    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
-        configurationBuilder.AddCrmConventions();
-
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
-        modelBuilder.HasDefaultSchema(Schema);
-        modelBuilder.AddOutboxAndInbox();
-
         modelBuilder.Entity<AiAgent>(agent =>
         {
             agent.ToTable("ai_agents");

@@ -4,24 +4,16 @@ using SafeNotify.Crm.Messaging;
 
 namespace SafeNotify.Crm.Ingress.Data;
 
-public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options) : DbContext(options), IMessagingDbContext
+public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options) : ServiceDbContext(options, Schema)
 {
     public const string Schema = "ingress";
 
     public DbSet<InboundMessage> InboundMessages => Set<InboundMessage>();
     public DbSet<CustomerSequence> CustomerSequences => Set<CustomerSequence>();
     public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
-    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
-    public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();
 
-    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
-        configurationBuilder.AddCrmConventions();
-
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
-        modelBuilder.HasDefaultSchema(Schema);
-        modelBuilder.AddOutboxAndInbox();
-
         modelBuilder.Entity<InboundMessage>(message =>
         {
             message.HasKey(m => m.Id);

@@ -4,24 +4,16 @@ using SafeNotify.Crm.Messaging;
 
 namespace SafeNotify.Crm.Lead.Data;
 
-public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : DbContext(options), IMessagingDbContext
+public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : ServiceDbContext(options, Schema)
 {
     public const string Schema = "lead";
 
     public DbSet<CustomerLead> Leads => Set<CustomerLead>();
     public DbSet<Conversation> Conversations => Set<Conversation>();
     public DbSet<ConversationMessage> Messages => Set<ConversationMessage>();
-    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
-    public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();
 
-    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
-        configurationBuilder.AddCrmConventions();
-
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
-        modelBuilder.HasDefaultSchema(Schema);
-        modelBuilder.AddOutboxAndInbox();
-
         modelBuilder.Entity<CustomerLead>(lead =>
         {
             lead.ToTable("customer_leads");

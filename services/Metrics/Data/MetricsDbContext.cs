@@ -4,24 +4,16 @@ using SafeNotify.Crm.Metrics.Model;
 
 namespace SafeNotify.Crm.Metrics.Data;
 
-public sealed class MetricsDbContext(DbContextOptions<MetricsDbContext> options) : DbContext(options), IMessagingDbContext
+public sealed class MetricsDbContext(DbContextOptions<MetricsDbContext> options) : ServiceDbContext(options, Schema)
 {
     public const string Schema = "metrics";
 
     public DbSet<TenantClock> Tenants => Set<TenantClock>();
     public DbSet<MetricFact> Facts => Set<MetricFact>();
     public DbSet<DailyMetrics> Daily => Set<DailyMetrics>();
-    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
-    public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();
 
-    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
-        configurationBuilder.AddCrmConventions();
-
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
-        modelBuilder.HasDefaultSchema(Schema);
-        modelBuilder.AddOutboxAndInbox();
-
         modelBuilder.Entity<TenantClock>(tenant =>
         {
             tenant.ToTable("tenant_clocks");

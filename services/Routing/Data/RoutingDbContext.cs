@@ -4,7 +4,7 @@ using SafeNotify.Crm.Routing.Model;
 
 namespace SafeNotify.Crm.Routing.Data;
 
-public sealed class RoutingDbContext(DbContextOptions<RoutingDbContext> options) : DbContext(options), IMessagingDbContext
+public sealed class RoutingDbContext(DbContextOptions<RoutingDbContext> options) : ServiceDbContext(options, Schema)
 {
     public const string Schema = "routing";
 
@@ -13,17 +13,9 @@ public sealed class RoutingDbContext(DbContextOptions<RoutingDbContext> options)
     public DbSet<WhatsAppNumber> Numbers => Set<WhatsAppNumber>();
     public DbSet<KnownAgent> Agents => Set<KnownAgent>();
     public DbSet<UnroutedMessage> UnroutedMessages => Set<UnroutedMessage>();
-    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
-    public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();
 
-    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
-        configurationBuilder.AddCrmConventions();
-
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
-        modelBuilder.HasDefaultSchema(Schema);
-        modelBuilder.AddOutboxAndInbox();
-
         modelBuilder.Entity<Tenant>(tenant =>
         {
             tenant.HasKey(t => t.Id);
