@@ -54,6 +54,32 @@ public sealed class ReplyGateTests(LeadService lead)
     }
 
     [Fact]
+    public async Task A_message_overtaken_on_the_broker_that_arrives_while_a_reply_is_written_is_covered_by_the_next_reply()
+    {
+        var chat = Chat.New();
+        var agent = Chat.NewAgent();
+        await lead.HandledAsync(chat.Says(1, "Hola", agent));
+        var conversationId = (await Requests(chat)).Single().ConversationId;
+        await lead.HandledAsync(chat.Says(3, "¿atienden el sábado?", agent));
+        await lead.HandledAsync(chat.Reply(conversationId, agent, 1, "¡Hola!"));      // stale: a reply covering 1 and 3 is asked for
+        Assert.Equal((3L, agent), Last(await Requests(chat)));
+
+        // Message 2 was overtaken on the broker and arrives only now, older than the request in flight.
+        await lead.HandledAsync(chat.Says(2, "quiero una limpieza", agent));
+        await lead.HandledAsync(chat.Reply(conversationId, agent, 3, "Sí, el sábado de 8 a 12."));
+
+        // That reply never saw "quiero una limpieza": it is not sent; a new one covering all three is asked for.
+        Assert.Empty(await Sends(conversationId));
+        var requests = await Requests(chat);
+        Assert.Equal(3, requests.Count);
+        Assert.Equal(["Hola", "quiero una limpieza", "¿atienden el sábado?"],
+            requests[^1].RecentTurns.Where(t => t.Author == MessageAuthor.Customer).Select(t => t.Text).Order(StringComparer.Ordinal));
+
+        await lead.HandledAsync(chat.Reply(conversationId, agent, 3, "Claro: limpieza el sábado a las 9, ¿te sirve?"));
+        Assert.Equal("Claro: limpieza el sábado a las 9, ¿te sirve?", Assert.Single(await Sends(conversationId)).Body);
+    }
+
+    [Fact]
     public async Task An_open_conversation_keeps_its_agent_unless_another_agents_keyword_matched()
     {
         var chat = Chat.New();

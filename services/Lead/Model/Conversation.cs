@@ -81,6 +81,13 @@ public sealed class Conversation
     /// <summary>A reply is being written for messages up to this sequence; newer messages wait for it.</summary>
     public long? ReplyInFlightUpTo { get; set; }
 
+    /// <summary>
+    /// A customer message arrived while the reply in flight was being written. Even one older than the request
+    /// (overtaken on the broker) was not among the turns the agent saw, so that reply is stale: one covering
+    /// everything is asked for instead.
+    /// </summary>
+    public bool CustomerWroteDuringReply { get; set; }
+
     /// <summary>The newest customer message covered by a reply that went out.</summary>
     public long LastRepliedSequence { get; set; }
 

@@ -82,6 +82,10 @@ public sealed class ConversationGate(LeadDbContext db, TimeProvider time)
 
         lead.LastActivity = now;
         lead.UpdatedAt = now;
+        if (conversation.ReplyInFlightUpTo is not null)
+        {
+            conversation.CustomerWroteDuringReply = true;
+        }
 
         // Sticky agent: an open conversation keeps its agent unless another agent's keyword matched.
         if (message.ProposedAgentId is not null && (conversation.CurrentAgentId is null || message.MatchedKeyword))
@@ -115,6 +119,7 @@ public sealed class ConversationGate(LeadDbContext db, TimeProvider time)
     public async Task OnReplyWrittenAsync(AgentReplyGenerated reply, CancellationToken cancellationToken)
     {
         var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.Id == reply.ConversationId && c.TenantId == reply.TenantId, cancellationToken);
+        var wroteMeanwhile = conversation?.CustomerWroteDuringReply == true && conversation.ReplyInFlightUpTo == reply.BasedOnSequence;
         if (conversation is null || !ReleaseReplyInFlight(conversation, reply.BasedOnSequence))
         {
             return; // unknown, or this reply (or a newer one) went out already
@@ -127,7 +132,7 @@ public sealed class ConversationGate(LeadDbContext db, TimeProvider time)
             return; // a human took over while the reply was being written: drop it
         }
 
-        if (reply.BasedOnSequence < conversation.LastCustomerSequence)
+        if (reply.BasedOnSequence < conversation.LastCustomerSequence || wroteMeanwhile)
         {
             // The customer wrote again meanwhile: this reply is stale. One new reply covers everything.
             if (conversation.ReplyInFlightUpTo is null)
@@ -253,6 +258,7 @@ public sealed class ConversationGate(LeadDbContext db, TimeProvider time)
         turns.Reverse();
 
         conversation.ReplyInFlightUpTo = conversation.LastCustomerSequence;
+        conversation.CustomerWroteDuringReply = false;
         var preferences = lead.Preferences?.ToDictionary(p => p.Key, p => p.Value?.ToString() ?? "");
         db.Publish(new ReplyRequested(conversation.TenantId, conversation.Id, conversation.CurrentAgentId!, conversation.WhatsappNumberId,
             conversation.LastCustomerSequence, turns, new CustomerContext(lead.Id, lead.Name, lead.CustomerType, lead.Tags, preferences), now),

@@ -83,6 +83,10 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("customer_phone");
 
+                    b.Property<bool>("CustomerWroteDuringReply")
+                        .HasColumnType("boolean")
+                        .HasColumnName("customer_wrote_during_reply");
+
                     b.Property<DateTimeOffset?>("FirstCustomerMessageAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("first_customer_message_at");
