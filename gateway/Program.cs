@@ -8,6 +8,7 @@ builder.AddGateway();
 var app = builder.Build();
 
 app.UseCrmProblemDetails();
+app.UseRequestSizeLimits();
 app.UseCallerIdentity();
 app.MapReverseProxy();
 app.MapUnknownApiRoutes();

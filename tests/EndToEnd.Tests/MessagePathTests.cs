@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -44,6 +45,29 @@ public sealed class MessagePathTests(SystemFixture system)
         // And the customer became a lead named from their WhatsApp profile.
         var leads = await system.CallAsync(HttpMethod.Get, $"/api/leads?search={Uri.EscapeDataString(customer)}", tenant.ApiKey);
         Assert.Equal("María González", leads["items"]![0]!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task One_message_is_one_trace_from_the_webhook_to_the_call_to_Twilio()
+    {
+        var tenant = await system.CreateTenantAsync("Clínica Trazada");
+        var customer = NewCustomer();
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+
+        // Twilio's request arrives carrying a trace context: every hop (gateway, Ingress, the outbox and the
+        // broker to Routing, Lead, Agent, back to Lead and Ingress) must continue that one trace.
+        var request = TwilioSigner.SignedPost(system.Gateway.BaseAddress!.ToString(), "/webhooks/twilio/whatsapp",
+            InboundForm(customer, tenant.Phone, system.Twilio.AccountSid, "Hola, quiero una cita"), system.Twilio.AuthToken);
+        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        using (var response = await system.Gateway.SendAsync(request))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var reply = await Eventually.ReturnsAsync(async () => (await system.SentToAsync(customer)).FirstOrDefault(), "the reply at Twilio");
+        var sentWith = reply!["traceParent"]?.GetValue<string>();
+        Assert.NotNull(sentWith);
+        Assert.Equal(traceId, sentWith!.Split('-')[1]);
     }
 
     [Fact]

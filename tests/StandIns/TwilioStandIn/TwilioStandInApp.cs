@@ -97,7 +97,10 @@ public static class TwilioStandInApp
             ErrorCode: null,
             CreatedAt: now,
             UpdatedAt: now,
-            SentAt: null);
+            SentAt: null)
+        {
+            TraceParent = request.Headers["traceparent"].FirstOrDefault(),
+        };
         state.Add(message);
         webhooks.StartLifecycle(message, fault);
         return Results.Json(ToResource(message), statusCode: 201);

@@ -16,7 +16,11 @@ public sealed record SentMessage(
     int? ErrorCode,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset? SentAt);
+    DateTimeOffset? SentAt)
+{
+    /// <summary>The W3C trace context the sender called with: which trace the send belongs to.</summary>
+    public string? TraceParent { get; init; }
+}
 
 /// <summary>A customer message the stand-in posted to our inbound webhook.</summary>
 public sealed record InboundMessage(
