@@ -85,6 +85,8 @@ public sealed partial class OutboxDispatcher<TDbContext>(
                     WHERE dispatched_at IS NULL AND failed_at IS NULL
                     ORDER BY ordering_key, sequence)
                   AND next_attempt_at <= now()
+                  -- Checked again on the row as locked: another instance may have dispatched it since the subquery ran.
+                  AND dispatched_at IS NULL AND failed_at IS NULL
                 ORDER BY sequence
                 LIMIT {_options.BatchSize}
                 FOR UPDATE SKIP LOCKED
