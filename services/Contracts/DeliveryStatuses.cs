@@ -16,6 +16,7 @@ public static class DeliveryStatuses
         ["scheduled"] = 1,
         ["queued"] = 2,
         [Sending] = 3,
+        [DeliveryUnknown] = 3,
         ["sent"] = 4,
         ["delivered"] = 5,
         ["read"] = 6,

@@ -19,11 +19,15 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
     public const string SubaccountSid = "AC22222222222222222222222222222222";
     public const string SubaccountToken = "22222222222222222222222222222222";
     public const string PublicBaseUrl = "https://crm.safenotify.test";
+    public const int PerNumberPerSecond = 10;
 
     private WebApplication? _twilio;
     private string _twilioUrl = "";
 
     public TwilioStandInState Twilio => _twilio!.Services.GetRequiredService<TwilioStandInState>();
+
+    /// <summary>The stand-in's base URL (what Ingress has as Twilio__ApiBaseUrl).</summary>
+    public string TwilioUrl => _twilioUrl;
 
     public override async Task InitializeAsync()
     {
@@ -56,6 +60,9 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
         builder.UseSetting($"Twilio:Accounts:{SubaccountSid}:AuthToken", SubaccountToken);
         builder.UseSetting("Twilio:ApiBaseUrl", _twilioUrl);
         builder.UseSetting("Twilio:PublicBaseUrl", PublicBaseUrl);
+        // Quick retries and a brisk pace, so tests of both take a moment rather than Twilio's real seconds.
+        builder.UseSetting("Twilio:RetryBaseDelay", "00:00:00.100");
+        builder.UseSetting("Twilio:SendsPerSecondPerNumber", PerNumberPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     public async Task<HttpResponseMessage> PostWebhookAsync(string path, IReadOnlyDictionary<string, string> form, string? authToken = AuthToken)

@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Ingress.Model;
+using SafeNotify.Crm.Ingress.Services;
 using SafeNotify.Crm.TestSupport;
 using SafeNotify.Crm.TwilioStandIn;
 
@@ -26,7 +27,28 @@ public sealed class OutboundTests(IngressService ingress)
         var atTwilio = ingress.Twilio.FindMessage(announced.TwilioSid)!;
         Assert.Equal(($"whatsapp:{Number}", $"whatsapp:{customer}", "¡Hola María! Soy DrBot."), (atTwilio.From, atTwilio.To, atTwilio.Body));
         Assert.Equal($"{IngressService.PublicBaseUrl}/webhooks/twilio/status", atTwilio.StatusCallback);
-        Assert.Equal(("queued", MessageAuthor.AiAgent), (announced.Status, announced.Author));
+        Assert.Equal(("queued", MessageAuthor.AiAgent, 1), (announced.Status, announced.Author, announced.Parts));
+    }
+
+    [Fact]
+    public async Task A_reply_over_1600_characters_goes_out_as_several_messages_cut_between_sentences_in_order()
+    {
+        var customer = await CustomerWhoWroteAsync();
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+        var sentences = Enumerable.Range(1, 40).Select(i => $"Esta es la frase número {i} de la explicación del tratamiento de ortodoncia, con sus cuidados y precios.").ToList();
+        var reply = string.Join(" ", sentences);
+        Assert.InRange(reply.Length, 3400, 4200);
+
+        var command = Send(customer, reply);
+        await ingress.Bus.Publish(command);
+
+        var announced = await sent.FirstAsync(m => m.OutboundId == command.OutboundId);
+        var parts = ingress.Twilio.SentMessages.Where(m => m.To == $"whatsapp:{customer}").OrderBy(m => m.CreatedAt).ToList();
+        Assert.Equal(3, parts.Count);
+        Assert.Equal(3, announced.Parts);
+        Assert.All(parts, part => Assert.InRange(part.Body!.Length, 1, MessageSplitter.TwilioMaxBody));
+        Assert.All(parts, part => Assert.EndsWith(".", part.Body));                 // every cut is at the end of a sentence
+        Assert.Equal(reply, string.Join(" ", parts.Select(p => p.Body)));             // nothing lost, nothing reordered
     }
 
     [Fact]
@@ -46,22 +68,11 @@ public sealed class OutboundTests(IngressService ingress)
     }
 
     [Fact]
-    public async Task After_a_crash_during_the_Twilio_call_the_message_is_marked_delivery_unknown_not_resent()
+    public async Task A_send_interrupted_by_a_crash_that_Twilio_never_got_is_marked_delivery_unknown_not_resent()
     {
         var customer = await CustomerWhoWroteAsync();
         var command = Send(customer, "Recordatorio de su cita");
-        // What a crash inside the call leaves behind: the send recorded as in progress, no outcome.
-        await ingress.WithDbAsync(async db =>
-        {
-            db.OutboundMessages.Add(new OutboundMessage
-            {
-                OutboundId = command.OutboundId, TenantId = command.TenantId, ConversationId = command.ConversationId,
-                AccountSid = command.AccountSid, From = command.From, To = command.To, Body = command.Body,
-                Author = command.Author, State = OutboundState.Sending, Attempts = 1,
-                CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
-            });
-            return await db.SaveChangesAsync();
-        });
+        await RecordInterruptedSendAsync(command, startedMinutesAgo: 10);
         await using var updates = await ingress.WatchAsync<MessageDeliveryUpdated>();
 
         await ingress.Bus.Publish(command); // the broker redelivers the unacknowledged command
@@ -69,8 +80,77 @@ public sealed class OutboundTests(IngressService ingress)
         var update = await updates.FirstAsync(m => m.OutboundId == command.OutboundId);
         Assert.Equal(DeliveryStatuses.DeliveryUnknown, update.Status);
         Assert.DoesNotContain(ingress.Twilio.SentMessages, m => m.To == $"whatsapp:{customer}");
-        var row = await ingress.WithDbAsync(db => db.OutboundMessages.SingleAsync(m => m.OutboundId == command.OutboundId));
-        Assert.Equal(OutboundState.DeliveryUnknown, row.State);
+
+        // Operators see it, without the customer's text.
+        using var admin = ingress.OperatorClient();
+        var list = await admin.GetStringAsync("/api/admin/outbound-messages?state=DELIVERY_UNKNOWN&pageSize=200");
+        Assert.Contains(command.OutboundId, list);
+        Assert.DoesNotContain("Recordatorio", list);
+    }
+
+    [Fact]
+    public async Task A_send_interrupted_by_a_crash_that_Twilio_did_get_is_found_there_and_counts_as_sent()
+    {
+        var customer = await CustomerWhoWroteAsync();
+        var command = Send(customer, "Su cita es el martes a las 10:00.");
+        await RecordInterruptedSendAsync(command, startedMinutesAgo: 10);
+        // Twilio took the message before the crash: it is there, under our number and the customer's.
+        var atTwilio = await SendDirectlyAsync(customer, command.Body!);
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+
+        await ingress.Bus.Publish(command);
+
+        Assert.Equal(atTwilio, (await sent.FirstAsync(m => m.OutboundId == command.OutboundId)).TwilioSid);
+        Assert.Single(ingress.Twilio.SentMessages, m => m.To == $"whatsapp:{customer}");
+    }
+
+    [Fact]
+    public async Task A_send_still_inside_its_Twilio_call_elsewhere_is_left_alone_until_it_must_have_ended()
+    {
+        var customer = await CustomerWhoWroteAsync();
+        var command = Send(customer, "Gracias");
+        await RecordInterruptedSendAsync(command, startedMinutesAgo: 0);
+        var again = NewId.NextGuid();
+
+        await ingress.Bus.Publish(command, context => context.MessageId = again);
+        await ingress.Consumed.WaitAsync(again, "the redelivered command");
+
+        var message = await ingress.WithDbAsync(db => db.OutboundMessages.Include(m => m.Parts).SingleAsync(m => m.OutboundId == command.OutboundId));
+        Assert.Equal((OutboundState.Pending, PartState.Sending), (message.State, message.Parts[0].State));
+        Assert.DoesNotContain(ingress.Twilio.SentMessages, m => m.To == $"whatsapp:{customer}");
+        // A look-again timer is kept as data, due when the call would surely have ended.
+        var timers = await ingress.PublishedAsync<OutboundSendDue>(d => d.OutboundId == command.OutboundId);
+        Assert.Single(timers);
+    }
+
+    [Theory]
+    [InlineData(TwilioFaultMode.DropAfterAccept, true)]
+    [InlineData(TwilioFaultMode.DropBeforeAccept, false)]
+    public async Task A_connection_broken_during_the_call_is_reconciled_with_Twilio_never_sent_twice(TwilioFaultMode fault, bool twilioTookIt)
+    {
+        var customer = await CustomerWhoWroteAsync();
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+        await using var updates = await ingress.WatchAsync<MessageDeliveryUpdated>();
+        var command = Send(customer, "¿Confirmamos su cita?");
+        ingress.Twilio.SetFault(new TwilioFault(fault, Count: 1));
+        try
+        {
+            await ingress.Bus.Publish(command);
+            if (twilioTookIt)
+            {
+                await sent.FirstAsync(m => m.OutboundId == command.OutboundId);
+            }
+            else
+            {
+                Assert.Equal(DeliveryStatuses.DeliveryUnknown, (await updates.FirstAsync(m => m.OutboundId == command.OutboundId)).Status);
+            }
+        }
+        finally
+        {
+            ingress.Twilio.ClearFault();
+        }
+
+        Assert.Equal(twilioTookIt ? 1 : 0, ingress.Twilio.SentMessages.Count(m => m.To == $"whatsapp:{customer}"));
     }
 
     [Fact]
@@ -94,16 +174,21 @@ public sealed class OutboundTests(IngressService ingress)
     }
 
     [Fact]
-    public async Task A_rate_limited_send_is_tried_again_and_reaches_the_customer_once()
+    public async Task A_storm_of_429s_is_waited_out_with_backoff_and_the_message_reaches_the_customer_once()
     {
         var customer = await CustomerWhoWroteAsync();
         await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
-        ingress.Twilio.SetFault(new TwilioFault(TwilioFaultMode.Status429, Count: 2));
+        ingress.Twilio.SetFault(new TwilioFault(TwilioFaultMode.Status429, Count: 5));
         try
         {
             var command = Send(customer, "Gracias por escribirnos");
             await ingress.Bus.Publish(command);
-            await sent.FirstAsync(m => m.OutboundId == command.OutboundId);
+            await sent.FirstAsync(m => m.OutboundId == command.OutboundId, TimeSpan.FromSeconds(30));
+
+            var part = await ingress.WithDbAsync(db => db.OutboundParts.SingleAsync(p => p.OutboundId == command.OutboundId));
+            Assert.Equal(6, part.Attempts);                     // five refusals, then the send
+            // Each wait was a timer kept as data, not a sleep in memory.
+            Assert.Equal(5, (await ingress.PublishedAsync<OutboundSendDue>(d => d.OutboundId == command.OutboundId)).Count);
         }
         finally
         {
@@ -114,15 +199,50 @@ public sealed class OutboundTests(IngressService ingress)
     }
 
     [Fact]
-    public async Task A_permanent_Twilio_error_fails_the_message_with_Twilios_code()
+    public async Task A_permanent_Twilio_error_fails_the_message_with_Twilios_code_and_is_not_retried()
     {
         var customer = await CustomerWhoWroteAsync();
         await using var failed = await ingress.WatchAsync<OutboundMessageFailed>();
-        var command = Send(customer, new string('x', 1601)); // over the Messages API's 1600 characters
-        await ingress.Bus.Publish(command);
+        ingress.Twilio.SetFault(new TwilioFault(TwilioFaultMode.Error63016, Count: 1));
+        try
+        {
+            var command = Send(customer, "Hola otra vez");
+            await ingress.Bus.Publish(command);
+            Assert.Equal("63016", (await failed.FirstAsync(m => m.OutboundId == command.OutboundId)).ErrorCode);
+            var part = await ingress.WithDbAsync(db => db.OutboundParts.SingleAsync(p => p.OutboundId == command.OutboundId));
+            Assert.Equal((PartState.Failed, 1), (part.State, part.Attempts));
+        }
+        finally
+        {
+            ingress.Twilio.ClearFault();
+        }
+    }
 
-        var failure = await failed.FirstAsync(m => m.OutboundId == command.OutboundId);
-        Assert.Equal("21617", failure.ErrorCode);
+    [Fact]
+    public async Task Sends_from_one_number_are_paced_whatever_how_many_arrive_at_once()
+    {
+        var pacedNumber = "+5760" + Random.Shared.Next(10_000_000, 99_999_999);
+        var customers = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            customers.Add(await CustomerWhoWroteAsync(pacedNumber));
+        }
+
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+        var commands = customers.Select(c => Send(c, "Aviso: mañana no abrimos.") with { From = pacedNumber }).ToList();
+        await Task.WhenAll(commands.Select(c => ingress.Bus.Publish(c)));
+        foreach (var command in commands)
+        {
+            await sent.FirstAsync(m => m.OutboundId == command.OutboundId);
+        }
+
+        var times = ingress.Twilio.SentMessages.Where(m => m.From == $"whatsapp:{pacedNumber}").Select(m => m.CreatedAt).Order().ToList();
+        Assert.Equal(8, times.Count);
+        var interval = TimeSpan.FromSeconds(1.0 / IngressService.PerNumberPerSecond);
+        // The slots are the pace; the network adds a little jitter to each send's arrival, never a burst.
+        Assert.True(times[^1] - times[0] >= interval * (times.Count - 1) * 0.9, $"8 sends in {(times[^1] - times[0]).TotalMilliseconds:0} ms");
+        var gaps = times.Zip(times.Skip(1), (a, b) => b - a).ToList();
+        Assert.All(gaps, gap => Assert.True(gap >= interval * 0.5, $"{gap.TotalMilliseconds:0} ms between two sends of one number"));
     }
 
     [Fact]
@@ -137,18 +257,35 @@ public sealed class OutboundTests(IngressService ingress)
 
         foreach (var status in new[] { "read", "sent", "delivered" })
         {
-            using var response = await ingress.PostWebhookAsync("/webhooks/twilio/status", new Dictionary<string, string>
-            {
-                ["MessageSid"] = sid, ["MessageStatus"] = status, ["AccountSid"] = IngressService.AccountSid,
-                ["From"] = $"whatsapp:{Number}", ["To"] = $"whatsapp:{customer}", ["ApiVersion"] = "2010-04-01",
-            });
+            using var response = await PostStatusAsync(sid, customer, status);
             Assert.True(response.IsSuccessStatusCode);
         }
 
-        var row = await ingress.WithDbAsync(db => db.OutboundMessages.SingleAsync(m => m.OutboundId == command.OutboundId));
-        Assert.Equal("read", row.TwilioStatus);
+        var part = await ingress.WithDbAsync(db => db.OutboundParts.SingleAsync(p => p.TwilioSid == sid));
+        Assert.Equal("read", part.TwilioStatus);
         await updates.FirstAsync(m => m.OutboundId == command.OutboundId && m.Status == "read");
         Assert.DoesNotContain(updates.Where(m => m.OutboundId == command.OutboundId), m => m.Status is "sent" or "delivered");
+    }
+
+    [Fact]
+    public async Task A_split_reply_counts_as_read_only_once_every_part_was_read()
+    {
+        var customer = await CustomerWhoWroteAsync();
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+        await using var updates = await ingress.WatchAsync<MessageDeliveryUpdated>();
+        var command = Send(customer, string.Join(" ", Enumerable.Repeat("Una frase de la explicación larga del tratamiento.", 60)));
+        await ingress.Bus.Publish(command);
+        await sent.FirstAsync(m => m.OutboundId == command.OutboundId);
+        var sids = await ingress.WithDbAsync(db => db.OutboundParts.Where(p => p.OutboundId == command.OutboundId).OrderBy(p => p.Index).Select(p => p.TwilioSid!).ToListAsync());
+        Assert.Equal(2, sids.Count);
+
+        (await PostStatusAsync(sids[0], customer, "read")).EnsureSuccessStatusCode();
+        (await PostStatusAsync(sids[1], customer, "delivered")).EnsureSuccessStatusCode();
+        await updates.FirstAsync(m => m.OutboundId == command.OutboundId && m.Status == "delivered");
+        Assert.DoesNotContain(updates.Where(m => m.OutboundId == command.OutboundId), m => m.Status == "read");
+
+        (await PostStatusAsync(sids[1], customer, "read")).EnsureSuccessStatusCode();
+        await updates.FirstAsync(m => m.OutboundId == command.OutboundId && m.Status == "read");
     }
 
     [Fact]
@@ -159,11 +296,48 @@ public sealed class OutboundTests(IngressService ingress)
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
+    private Task<HttpResponseMessage> PostStatusAsync(string sid, string customer, string status) =>
+        ingress.PostWebhookAsync("/webhooks/twilio/status", new Dictionary<string, string>
+        {
+            ["MessageSid"] = sid, ["MessageStatus"] = status, ["AccountSid"] = IngressService.AccountSid,
+            ["From"] = $"whatsapp:{Number}", ["To"] = $"whatsapp:{customer}", ["ApiVersion"] = "2010-04-01",
+        });
+
+    /// <summary>What a crash inside the Twilio call leaves behind: the send recorded as in progress, no outcome.</summary>
+    private Task RecordInterruptedSendAsync(SendWhatsAppMessage command, int startedMinutesAgo) =>
+        ingress.WithDbAsync(async db =>
+        {
+            var started = DateTimeOffset.UtcNow.AddMinutes(-startedMinutesAgo);
+            db.OutboundMessages.Add(new OutboundMessage
+            {
+                OutboundId = command.OutboundId, TenantId = command.TenantId, ConversationId = command.ConversationId,
+                AccountSid = command.AccountSid, From = command.From, To = command.To, Body = command.Body,
+                Author = command.Author, State = OutboundState.Pending, ReportedStatus = DeliveryStatuses.Sending,
+                CreatedAt = started, UpdatedAt = started,
+                Parts = [new OutboundPart { OutboundId = command.OutboundId, Index = 0, Body = command.Body, State = PartState.Sending, Attempts = 1, AttemptStartedAt = started }],
+            });
+            return await db.SaveChangesAsync();
+        });
+
+    /// <summary>Sends through the stand-in's Messages API directly, as Ingress's interrupted call would have.</summary>
+    private async Task<string> SendDirectlyAsync(string customer, string body)
+    {
+        var client = new Twilio.Clients.TwilioRestClient(IngressService.AccountSid, IngressService.AuthToken,
+            httpClient: new Twilio.Http.SystemNetHttpClient(new HttpClient(new RebaseHandler(ingress.TwilioUrl) { InnerHandler = new HttpClientHandler() })));
+        var message = await Twilio.Rest.Api.V2010.Account.MessageResource.CreateAsync(
+            new Twilio.Rest.Api.V2010.Account.CreateMessageOptions(new Twilio.Types.PhoneNumber("whatsapp:" + customer))
+            {
+                From = new Twilio.Types.PhoneNumber("whatsapp:" + Number),
+                Body = body,
+            }, client);
+        return message.Sid;
+    }
+
     /// <summary>A customer who wrote to the number a moment ago: the 24-hour window is open.</summary>
-    private async Task<string> CustomerWhoWroteAsync()
+    private async Task<string> CustomerWhoWroteAsync(string to = Number)
     {
         var customer = "+5731" + Random.Shared.Next(10_000_000, 99_999_999);
-        var form = TwilioSigner.InboundForm(IngressService.AccountSid, customer, Number, "Hola");
+        var form = TwilioSigner.InboundForm(IngressService.AccountSid, customer, to, "Hola");
         (await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", form)).EnsureSuccessStatusCode();
         return customer;
     }
@@ -171,4 +345,14 @@ public sealed class OutboundTests(IngressService ingress)
     private static SendWhatsAppMessage Send(string customer, string? body) => new(
         "msg_" + Guid.NewGuid().ToString("N")[..12], "tnt_test", "conv_test", IngressService.AccountSid, Number, customer, body,
         MessageAuthor.AiAgent, DateTimeOffset.UtcNow);
+
+    private sealed class RebaseHandler(string baseUrl) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var target = new Uri(baseUrl);
+            request.RequestUri = new UriBuilder(request.RequestUri!) { Scheme = target.Scheme, Host = target.Host, Port = target.Port }.Uri;
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 }

@@ -11,6 +11,8 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
     public DbSet<InboundMessage> InboundMessages => Set<InboundMessage>();
     public DbSet<CustomerSequence> CustomerSequences => Set<CustomerSequence>();
     public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
+    public DbSet<OutboundPart> OutboundParts => Set<OutboundPart>();
+    public DbSet<SenderPacing> SenderPacing => Set<SenderPacing>();
 
     protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
@@ -34,9 +36,19 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
         modelBuilder.Entity<OutboundMessage>(message =>
         {
             message.HasKey(m => m.OutboundId);
-            message.HasIndex(m => m.TwilioSid).IsUnique().HasFilter("twilio_sid IS NOT NULL");
+            message.HasIndex(m => new { m.State, m.UpdatedAt });
             message.Property(m => m.State).HasConversion<string>().HasMaxLength(20);
             message.Property(m => m.Author).HasConversion<string>().HasMaxLength(20);
+            message.HasMany(m => m.Parts).WithOne().HasForeignKey(p => p.OutboundId);
         });
+
+        modelBuilder.Entity<OutboundPart>(part =>
+        {
+            part.HasKey(p => new { p.OutboundId, p.Index });
+            part.HasIndex(p => p.TwilioSid).IsUnique().HasFilter("twilio_sid IS NOT NULL");
+            part.Property(p => p.State).HasConversion<string>().HasMaxLength(20);
+        });
+
+        modelBuilder.Entity<SenderPacing>(pacing => pacing.HasKey(p => p.Number));
     }
 }

@@ -18,12 +18,15 @@ public static class Extensions
         builder.Services.AddSingleton<TwilioSignatureChecker>();
         builder.Services.AddScoped<InboundStore>();
         builder.Services.AddScoped<DeliveryStatusRecorder>();
+        builder.Services.AddScoped<SenderPacer>();
+        builder.Services.AddScoped<OutboundSender>();
         return builder;
     }
 
     public static WebApplication MapIngressApi(this WebApplication app)
     {
         app.MapTwilioWebhooksApi();
+        app.MapOutboundMessagesApi();
         return app;
     }
 }

@@ -22,6 +22,20 @@ public sealed class TwilioOptions
     /// <summary>The public URL Twilio calls (the gateway's), to check signatures behind the gateway.</summary>
     public string? PublicBaseUrl { get; set; }
 
+    /// <summary>Pace of sends from one of our numbers (Twilio's default for a WhatsApp sender is about 10/s).</summary>
+    public double SendsPerSecondPerNumber { get; set; } = 10;
+
+    /// <summary>Attempts of one send that Twilio refuses for a moment (429, 5xx) before it fails for good.</summary>
+    public int MaxSendAttempts { get; set; } = 8;
+
+    /// <summary>The first retry's wait; each next one doubles, up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A send still "in the call" this long after it began was interrupted (a crash): it is reconciled.</summary>
+    public TimeSpan InterruptedAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The auth token of <paramref name="accountSid"/>; null for an account we do not know.</summary>
     public string? AuthTokenOf(string? accountSid)
     {

@@ -39,6 +39,7 @@ public static class TwilioStandInApp
         var app = builder.Build();
         app.MapPost("/2010-04-01/Accounts/{accountSid}/Messages.json", CreateMessageAsync);
         app.MapGet("/2010-04-01/Accounts/{accountSid}/Messages/{messageSid}.json", FetchMessage);
+        app.MapGet("/2010-04-01/Accounts/{accountSid}/Messages.json", ListMessages);
         app.MapStandInControl();
         return app;
     }
@@ -63,6 +64,9 @@ public static class TwilioStandInApp
             case TwilioFaultMode.Status429: return TwilioError(429, 20429, "Too Many Requests");
             case TwilioFaultMode.Status500: return TwilioError(500, 20500, "Internal Server Error");
             case TwilioFaultMode.Status503: return TwilioError(503, 20503, "Service Unavailable");
+            case TwilioFaultMode.DropBeforeAccept:
+                request.HttpContext.Abort();
+                return Results.Empty;
             case TwilioFaultMode.Error63016:
                 return TwilioError(400, 63016, "Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.");
         }
@@ -103,6 +107,12 @@ public static class TwilioStandInApp
         };
         state.Add(message);
         webhooks.StartLifecycle(message, fault);
+        if (fault?.Mode == TwilioFaultMode.DropAfterAccept)
+        {
+            request.HttpContext.Abort();
+            return Results.Empty;
+        }
+
         return Results.Json(ToResource(message), statusCode: 201);
     }
 
@@ -116,6 +126,38 @@ public static class TwilioStandInApp
         return state.FindMessage(messageSid) is { } message && message.AccountSid == accountSid
             ? Results.Json(ToResource(message))
             : TwilioError(404, 20404, $"The requested resource /2010-04-01/Accounts/{accountSid}/Messages/{messageSid}.json was not found");
+    }
+
+    /// <summary>Twilio's list of messages, newest first, filtered by To and From (one page: no next page).</summary>
+    private static IResult ListMessages(string accountSid, HttpRequest request, TwilioStandInState state, IOptions<TwilioStandInOptions> options)
+    {
+        if (!IsAuthenticated(request, accountSid, options.Value))
+        {
+            return TwilioError(401, 20003, "Authenticate");
+        }
+
+        var to = request.Query["To"].ToString();
+        var from = request.Query["From"].ToString();
+        var pageSize = int.TryParse(request.Query["PageSize"], out var size) ? Math.Clamp(size, 1, 1000) : 50;
+        var messages = state.SentMessages
+            .Where(m => m.AccountSid == accountSid && (to.Length == 0 || m.To == to) && (from.Length == 0 || m.From == from))
+            .OrderByDescending(m => m.CreatedAt)
+            .Take(pageSize)
+            .Select(ToResource)
+            .ToList();
+        var uri = $"/{ApiVersion}/Accounts/{accountSid}/Messages.json?PageSize={pageSize}&Page=0";
+        return Results.Json(new Dictionary<string, object?>
+        {
+            ["messages"] = messages,
+            ["end"] = Math.Max(messages.Count - 1, 0),
+            ["first_page_uri"] = uri,
+            ["next_page_uri"] = null,
+            ["page"] = 0,
+            ["page_size"] = pageSize,
+            ["previous_page_uri"] = null,
+            ["start"] = 0,
+            ["uri"] = uri,
+        });
     }
 
     /// <summary>HTTP Basic with the path's account SID as user name and that account's auth token as password.</summary>

@@ -49,6 +49,12 @@ public enum TwilioFaultMode
     Delay,
     /// <summary>Accept the send (201 queued), then report <c>failed</c> with <see cref="TwilioFault.ErrorCode"/> by callback, as Twilio does.</summary>
     FailDelivery,
+
+    /// <summary>Break the connection without taking the message: the sender cannot know it was not sent.</summary>
+    DropBeforeAccept,
+
+    /// <summary>Take the message, then break the connection before answering: sent, but the sender cannot know.</summary>
+    DropAfterAccept,
 }
 
 /// <summary>

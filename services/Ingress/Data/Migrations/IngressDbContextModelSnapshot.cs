@@ -136,10 +136,6 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("account_sid");
 
-                    b.Property<int>("Attempts")
-                        .HasColumnType("integer")
-                        .HasColumnName("attempts");
-
                     b.Property<string>("Author")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -180,9 +176,9 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("from");
 
-                    b.Property<DateTimeOffset?>("SentAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("sent_at");
+                    b.Property<string>("ReportedStatus")
+                        .HasColumnType("text")
+                        .HasColumnName("reported_status");
 
                     b.Property<string>("State")
                         .IsRequired()
@@ -200,6 +196,63 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("to");
 
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("OutboundId")
+                        .HasName("pk_outbound_messages");
+
+                    b.HasIndex("State", "UpdatedAt")
+                        .HasDatabaseName("ix_outbound_messages_state_updated_at");
+
+                    b.ToTable("outbound_messages", "ingress");
+                });
+
+            modelBuilder.Entity("SafeNotify.Crm.Ingress.Model.OutboundPart", b =>
+                {
+                    b.Property<string>("OutboundId")
+                        .HasColumnType("text")
+                        .HasColumnName("outbound_id");
+
+                    b.Property<int>("Index")
+                        .HasColumnType("integer")
+                        .HasColumnName("index");
+
+                    b.Property<DateTimeOffset?>("AttemptStartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("attempt_started_at");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("Body")
+                        .HasColumnType("text")
+                        .HasColumnName("body");
+
+                    b.Property<string>("ErrorCode")
+                        .HasColumnType("text")
+                        .HasColumnName("error_code");
+
+                    b.Property<DateTimeOffset?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<DateTimeOffset?>("PacedSlotAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("paced_slot_at");
+
+                    b.Property<DateTimeOffset?>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("state");
+
                     b.Property<string>("TwilioSid")
                         .HasColumnType("text")
                         .HasColumnName("twilio_sid");
@@ -208,19 +261,31 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("twilio_status");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("updated_at");
-
-                    b.HasKey("OutboundId")
-                        .HasName("pk_outbound_messages");
+                    b.HasKey("OutboundId", "Index")
+                        .HasName("pk_outbound_parts");
 
                     b.HasIndex("TwilioSid")
                         .IsUnique()
-                        .HasDatabaseName("ix_outbound_messages_twilio_sid")
+                        .HasDatabaseName("ix_outbound_parts_twilio_sid")
                         .HasFilter("twilio_sid IS NOT NULL");
 
-                    b.ToTable("outbound_messages", "ingress");
+                    b.ToTable("outbound_parts", "ingress");
+                });
+
+            modelBuilder.Entity("SafeNotify.Crm.Ingress.Model.SenderPacing", b =>
+                {
+                    b.Property<string>("Number")
+                        .HasColumnType("text")
+                        .HasColumnName("number");
+
+                    b.Property<DateTimeOffset>("NextSlotAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_slot_at");
+
+                    b.HasKey("Number")
+                        .HasName("pk_sender_pacing");
+
+                    b.ToTable("sender_pacing", "ingress");
                 });
 
             modelBuilder.Entity("SafeNotify.Crm.Messaging.InboxMessage", b =>
@@ -327,6 +392,21 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                         .HasFilter("dispatched_at IS NULL AND failed_at IS NULL");
 
                     b.ToTable("outbox_messages", "ingress");
+                });
+
+            modelBuilder.Entity("SafeNotify.Crm.Ingress.Model.OutboundPart", b =>
+                {
+                    b.HasOne("SafeNotify.Crm.Ingress.Model.OutboundMessage", null)
+                        .WithMany("Parts")
+                        .HasForeignKey("OutboundId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbound_parts_outbound_messages_outbound_id");
+                });
+
+            modelBuilder.Entity("SafeNotify.Crm.Ingress.Model.OutboundMessage", b =>
+                {
+                    b.Navigation("Parts");
                 });
 #pragma warning restore 612, 618
         }

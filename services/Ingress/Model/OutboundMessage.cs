@@ -1,0 +1,97 @@
+using SafeNotify.Crm.Contracts;
+
+namespace SafeNotify.Crm.Ingress.Model;
+
+/// <summary>Where a message we send stands, as a whole.</summary>
+public enum OutboundState
+{
+    /// <summary>Recorded; its parts are being sent (or wait for a retry or a pacing slot).</summary>
+    Pending,
+
+    /// <summary>Twilio accepted every part.</summary>
+    Sent,
+
+    /// <summary>A part stopped inside the Twilio call and could not be found at Twilio: never resent, shown to operators.</summary>
+    DeliveryUnknown,
+
+    Failed,
+}
+
+/// <summary>Where one Twilio send stands.</summary>
+public enum PartState
+{
+    Pending,
+
+    /// <summary>The Twilio call is being made (committed before the call).</summary>
+    Sending,
+
+    /// <summary>Twilio refused for a moment (429, 5xx): sent again at <see cref="OutboundPart.NextAttemptAt"/>.</summary>
+    RetryPending,
+
+    Sent,
+    DeliveryUnknown,
+    Failed,
+}
+
+/// <summary>
+/// A message we send (one <see cref="SendWhatsAppMessage"/> command), recorded before Twilio is called: a
+/// redelivered command finds it and never sends the customer the same text twice. A reply over Twilio's 1600
+/// characters becomes several parts, sent in order.
+/// </summary>
+public sealed class OutboundMessage
+{
+    public required string OutboundId { get; init; }
+    public required string TenantId { get; init; }
+    public required string ConversationId { get; init; }
+    public required string AccountSid { get; init; }
+    public required string From { get; init; }
+    public required string To { get; init; }
+    public string? Body { get; init; }
+    public string? ContentSid { get; init; }
+    public string? ContentVariables { get; init; }
+    public MessageAuthor Author { get; init; }
+    public OutboundState State { get; set; }
+
+    /// <summary>The status reported to Lead: the least advanced of the parts' Twilio statuses (or failed).</summary>
+    public string? ReportedStatus { get; set; }
+
+    public string? ErrorCode { get; set; }
+    public string? FailureReason { get; set; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public List<OutboundPart> Parts { get; init; } = [];
+}
+
+/// <summary>One Twilio send of an outbound message.</summary>
+public sealed class OutboundPart
+{
+    public required string OutboundId { get; init; }
+    public int Index { get; init; }
+    public string? Body { get; init; }
+    public PartState State { get; set; }
+    public string? TwilioSid { get; set; }
+
+    /// <summary>Twilio's status (queued, sent, delivered, read, failed, ...), only ever moved forward.</summary>
+    public string? TwilioStatus { get; set; }
+
+    public string? ErrorCode { get; set; }
+    public int Attempts { get; set; }
+
+    /// <summary>Not before: a retry's backoff, or the sending number's pacing slot.</summary>
+    public DateTimeOffset? NextAttemptAt { get; set; }
+
+    /// <summary>A pacing slot reserved for this part while it waits for it (so waking up does not reserve another).</summary>
+    public DateTimeOffset? PacedSlotAt { get; set; }
+
+    /// <summary>When the current Twilio call began; a part still "sending" long after that was interrupted.</summary>
+    public DateTimeOffset? AttemptStartedAt { get; set; }
+
+    public DateTimeOffset? SentAt { get; set; }
+}
+
+/// <summary>The next free sending slot of one of our numbers (Twilio paces WhatsApp senders at about 10/s).</summary>
+public sealed class SenderPacing
+{
+    public required string Number { get; init; }
+    public DateTimeOffset NextSlotAt { get; set; }
+}

@@ -1,0 +1,393 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Ingress.Data;
+using SafeNotify.Crm.Ingress.Model;
+using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceDefaults;
+using Twilio.Clients;
+using Twilio.Exceptions;
+using Twilio.Rest.Api.V2010.Account;
+using Twilio.Types;
+
+namespace SafeNotify.Crm.Ingress.Services;
+
+/// <summary>Ingress's own timer: an outbound message has a part due (a retry's backoff or a pacing slot).</summary>
+public sealed record OutboundSendDue(string OutboundId);
+
+/// <summary>
+/// Sends a <see cref="SendWhatsAppMessage"/> through Twilio, part after part, and never twice. Twilio's API has
+/// no idempotency key, so each part is marked as being sent (committed) before the call; a part found in that
+/// state long after it began was interrupted by a crash and is reconciled with Twilio (fetched by SID, or found
+/// among the messages to the customer), or else marked <em>delivery unknown</em> for operators, never resent
+/// blindly. Sends are paced per sending number; Twilio's refusals for a moment (429, 5xx) are retried with
+/// backoff through timers kept as data (outbox rows with a due time), so a restart loses none.
+/// </summary>
+public sealed partial class OutboundSender(
+    IngressDbContext db,
+    TwilioClients twilio,
+    SenderPacer pacer,
+    IOptions<TwilioOptions> options,
+    TimeProvider time,
+    ILogger<OutboundSender> logger)
+{
+    public static readonly TimeSpan CustomerServiceWindow = TimeSpan.FromHours(24);
+
+    /// <summary>Waits for a pacing slot or a short backoff in place; longer ones become a timer.</summary>
+    private static readonly TimeSpan MaxInlineWait = TimeSpan.FromSeconds(2);
+
+    private TwilioOptions Options => options.Value;
+
+    /// <summary>Records the command (once, whatever the redeliveries) and starts sending it.</summary>
+    public async Task AcceptAsync(SendWhatsAppMessage command, CancellationToken cancellationToken)
+    {
+        if (!await db.OutboundMessages.AnyAsync(m => m.OutboundId == command.OutboundId, cancellationToken))
+        {
+            if (!await RecordAsync(command, cancellationToken))
+            {
+                return;
+            }
+        }
+
+        await ProcessAsync(command.OutboundId, cancellationToken);
+    }
+
+    /// <summary>Sends whatever parts of the message are due, in order, until done, waiting or failed.</summary>
+    public async Task ProcessAsync(string outboundId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            db.ChangeTracker.Clear();
+            var message = await db.OutboundMessages.Include(m => m.Parts).FirstOrDefaultAsync(m => m.OutboundId == outboundId, cancellationToken);
+            if (message is not { State: OutboundState.Pending })
+            {
+                return;
+            }
+
+            var part = message.Parts.OrderBy(p => p.Index).FirstOrDefault(p => p.State != PartState.Sent);
+            if (part is null)
+            {
+                await CompleteAsync(message, cancellationToken);
+                return;
+            }
+
+            var advanced = part.State switch
+            {
+                PartState.Sending => await ResolveInterruptedAsync(message, part, cancellationToken),
+                PartState.Pending or PartState.RetryPending => await SendPartAsync(message, part, cancellationToken),
+                _ => false,
+            };
+            if (!advanced)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<bool> RecordAsync(SendWhatsAppMessage command, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var bodies = command.ContentSid is not null ? [command.Body] : MessageSplitter.Split(command.Body ?? "").Select(b => (string?)b);
+        var message = new OutboundMessage
+        {
+            OutboundId = command.OutboundId,
+            TenantId = command.TenantId,
+            ConversationId = command.ConversationId,
+            AccountSid = command.AccountSid,
+            From = command.From,
+            To = command.To,
+            Body = command.Body,
+            ContentSid = command.ContentSid,
+            ContentVariables = command.ContentVariables,
+            Author = command.Author,
+            State = OutboundState.Pending,
+            ReportedStatus = DeliveryStatuses.Sending,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Parts = bodies.Select((body, index) => new OutboundPart { OutboundId = command.OutboundId, Index = index, Body = body }).ToList(),
+        };
+        db.OutboundMessages.Add(message);
+
+        if (command.ContentSid is null && !await InsideWindowAsync(command, now, cancellationToken))
+        {
+            Fail(message, "The customer last wrote more than 24 hours ago: only an approved template (ContentSid) may be sent.", "63016");
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return message.State == OutboundState.Pending;
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            return false; // a concurrent delivery of the same command recorded it first and sends it
+        }
+    }
+
+    /// <summary>Sends one part; true when it went out and the next part may follow at once.</summary>
+    private async Task<bool> SendPartAsync(OutboundMessage message, OutboundPart part, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (part.NextAttemptAt is { } due && due - now > MaxInlineWait)
+        {
+            return await ScheduleAsync(message, due, cancellationToken); // woken early (a duplicate timer): wait for the due one
+        }
+
+        var slot = part.PacedSlotAt ?? await pacer.ReserveAsync(message.From, cancellationToken);
+        var notBefore = part.NextAttemptAt is { } retryAt && retryAt > slot ? retryAt : slot;
+        now = time.GetUtcNow();
+        if (notBefore - now > MaxInlineWait)
+        {
+            part.PacedSlotAt = slot;
+            part.NextAttemptAt = notBefore;
+            return await ScheduleAsync(message, notBefore, cancellationToken);
+        }
+
+        // Claim the part: only one delivery of the command gets to call Twilio for it.
+        var claimedAt = time.GetUtcNow();
+        var claimed = await db.OutboundParts
+            .Where(p => p.OutboundId == part.OutboundId && p.Index == part.Index && (p.State == PartState.Pending || p.State == PartState.RetryPending))
+            .ExecuteUpdateAsync(p => p
+                .SetProperty(x => x.State, PartState.Sending)
+                .SetProperty(x => x.AttemptStartedAt, claimedAt)
+                .SetProperty(x => x.PacedSlotAt, (DateTimeOffset?)null)
+                .SetProperty(x => x.Attempts, x => x.Attempts + 1), cancellationToken);
+        if (claimed == 0)
+        {
+            return false;
+        }
+
+        await db.Entry(part).ReloadAsync(cancellationToken); // the tracked part now is what the claim wrote
+
+        // Claimed first, then the wait for the slot: the call itself then starts on time.
+        var wait = notBefore - time.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, time, CancellationToken.None);
+        }
+
+        var client = twilio.For(message.AccountSid);
+        if (client is null)
+        {
+            await FailPartAsync(message, part, $"No Twilio auth token is configured for account {message.AccountSid}.", null, cancellationToken);
+            return false;
+        }
+
+        MessageResource resource;
+        try
+        {
+            // No cancellation token: once the request may have left, its outcome must be recorded.
+            resource = await MessageResource.CreateAsync(BuildSend(message, part), client);
+        }
+        catch (ApiException ex) when (ex.Status is 429 or >= 500)
+        {
+            return await RetryLaterAsync(message, part, ex, cancellationToken);
+        }
+        catch (ApiException ex)
+        {
+            await FailPartAsync(message, part, ex.Message, ex.Code.ToString(), cancellationToken);
+            return false;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or ApiConnectionException)
+        {
+            // The request may have reached Twilio: find out before anything is sent again.
+            LogInterrupted(logger, ex, message.OutboundId, part.Index);
+            return await ReconcileAsync(message, part, CancellationToken.None);
+        }
+
+        await MarkSentAsync(message, part, resource, CancellationToken.None);
+        return true;
+    }
+
+    /// <summary>A part left "sending": someone is in the call right now, or a crash interrupted it.</summary>
+    private async Task<bool> ResolveInterruptedAsync(OutboundMessage message, OutboundPart part, CancellationToken cancellationToken)
+    {
+        var interruptedAt = (part.AttemptStartedAt ?? message.UpdatedAt) + Options.InterruptedAfter;
+        if (time.GetUtcNow() < interruptedAt)
+        {
+            // Possibly still in flight elsewhere: look again once it would surely have finished.
+            return await ScheduleAsync(message, interruptedAt, cancellationToken);
+        }
+
+        return await ReconcileAsync(message, part, cancellationToken);
+    }
+
+    /// <summary>
+    /// Asks Twilio whether an interrupted send arrived: by SID where it is known, else among the recent messages
+    /// from our number to the customer with the same text. Found: it counts as sent. Not found: delivery unknown.
+    /// </summary>
+    private async Task<bool> ReconcileAsync(OutboundMessage message, OutboundPart part, CancellationToken cancellationToken)
+    {
+        var client = twilio.For(message.AccountSid);
+        MessageResource? found = null;
+        try
+        {
+            if (client is not null)
+            {
+                found = part.TwilioSid is { } sid
+                    ? await MessageResource.FetchAsync(new FetchMessageOptions(sid), client)
+                    : await FindSentAsync(client, message, part);
+            }
+        }
+        catch (Exception ex) when (ex is ApiException or HttpRequestException or TaskCanceledException or ApiConnectionException)
+        {
+            // Twilio cannot tell us now: ask again later rather than guess.
+            LogReconcileFailed(logger, ex, message.OutboundId);
+            return await ScheduleAsync(message, time.GetUtcNow() + Options.RetryBaseDelay, cancellationToken);
+        }
+
+        if (found is not null)
+        {
+            await MarkSentAsync(message, part, found, cancellationToken);
+            return true;
+        }
+
+        var now = time.GetUtcNow();
+        part.State = PartState.DeliveryUnknown;
+        message.State = OutboundState.DeliveryUnknown;
+        message.FailureReason = "A send was interrupted and Twilio has no such message: not resent, for an operator to decide.";
+        message.UpdatedAt = now;
+        Report(message, DeliveryStatuses.DeliveryUnknown, null, now);
+        await db.SaveChangesAsync(cancellationToken);
+        return false;
+    }
+
+    private async Task<MessageResource?> FindSentAsync(ITwilioRestClient client, OutboundMessage message, OutboundPart part)
+    {
+        var since = (part.AttemptStartedAt ?? message.CreatedAt).AddSeconds(-5).UtcDateTime;
+        var recent = await MessageResource.ReadAsync(new ReadMessageOptions
+        {
+            To = new PhoneNumber("whatsapp:" + message.To),
+            From = new PhoneNumber("whatsapp:" + message.From),
+            PageSize = 50,
+            Limit = 50,
+        }, client);
+        return recent.FirstOrDefault(m => m.DateCreated >= since
+            && (part.Body is null ? m.Body is null || m.Body.Length == 0 || message.ContentSid is not null : m.Body == part.Body));
+    }
+
+    private async Task<bool> RetryLaterAsync(OutboundMessage message, OutboundPart part, ApiException refusal, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        part.ErrorCode = refusal.Code.ToString();
+        if (part.Attempts >= Options.MaxSendAttempts)
+        {
+            await FailPartAsync(message, part, $"Twilio kept refusing ({refusal.Status}) after {part.Attempts} attempts: {refusal.Message}", part.ErrorCode, cancellationToken);
+            return false;
+        }
+
+        var delay = TimeSpan.FromTicks(Math.Min(Options.RetryBaseDelay.Ticks * (1L << Math.Min(part.Attempts - 1, 20)), Options.MaxRetryDelay.Ticks));
+        part.State = PartState.RetryPending;
+        part.NextAttemptAt = now + delay;
+        LogRetry(logger, message.OutboundId, part.Index, (int)refusal.Status, delay.TotalMilliseconds);
+        return await ScheduleAsync(message, part.NextAttemptAt.Value, cancellationToken);
+    }
+
+    /// <summary>A timer as data: an outbox row due at <paramref name="at"/>, committed with the part's state.</summary>
+    private async Task<bool> ScheduleAsync(OutboundMessage message, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        message.UpdatedAt = time.GetUtcNow();
+        db.Publish(new OutboundSendDue(message.OutboundId), orderingKey: Ids.New("due"), notBefore: at);
+        await db.SaveChangesAsync(cancellationToken);
+        return false;
+    }
+
+    private async Task MarkSentAsync(OutboundMessage message, OutboundPart part, MessageResource resource, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        part.State = PartState.Sent;
+        part.TwilioSid = resource.Sid;
+        part.TwilioStatus = resource.Status?.ToString() ?? "queued";
+        part.SentAt = now;
+        message.UpdatedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private async Task CompleteAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var parts = message.Parts.OrderBy(p => p.Index).ToList();
+        message.State = OutboundState.Sent;
+        message.UpdatedAt = now;
+        message.ReportedStatus = AggregateStatus(parts);
+        db.Publish(new OutboundMessageSent(message.OutboundId, message.TenantId, message.ConversationId, parts[0].TwilioSid!,
+            message.ReportedStatus, message.Author, parts.Count, now), Key(message));
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private async Task FailPartAsync(OutboundMessage message, OutboundPart part, string reason, string? errorCode, CancellationToken cancellationToken)
+    {
+        part.State = PartState.Failed;
+        part.ErrorCode = errorCode;
+        Fail(message, reason, errorCode);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private void Fail(OutboundMessage message, string reason, string? errorCode)
+    {
+        var now = time.GetUtcNow();
+        message.State = OutboundState.Failed;
+        message.FailureReason = reason;
+        message.ErrorCode = errorCode;
+        message.ReportedStatus = DeliveryStatuses.Failed;
+        message.UpdatedAt = now;
+        db.Publish(new OutboundMessageFailed(message.OutboundId, message.TenantId, message.ConversationId, reason, errorCode, now), Key(message));
+    }
+
+    private void Report(OutboundMessage message, string status, string? errorCode, DateTimeOffset now)
+    {
+        message.ReportedStatus = status;
+        db.Publish(new MessageDeliveryUpdated(message.OutboundId, message.TenantId, message.ConversationId,
+            message.Parts.FirstOrDefault(p => p.TwilioSid is not null)?.TwilioSid ?? "", status, errorCode, now), Key(message));
+    }
+
+    private CreateMessageOptions BuildSend(OutboundMessage message, OutboundPart part)
+    {
+        var send = new CreateMessageOptions(new PhoneNumber("whatsapp:" + message.To))
+        {
+            From = new PhoneNumber("whatsapp:" + message.From),
+            Body = part.Body,
+            ContentSid = message.ContentSid,
+            ContentVariables = message.ContentVariables,
+        };
+        if (!string.IsNullOrWhiteSpace(Options.PublicBaseUrl))
+        {
+            send.StatusCallback = new Uri(Options.PublicBaseUrl.TrimEnd('/') + "/webhooks/twilio/status");
+        }
+
+        return send;
+    }
+
+    private async Task<bool> InsideWindowAsync(SendWhatsAppMessage command, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var lastInbound = await db.InboundMessages
+            .Where(m => m.To == command.From && m.CustomerId == command.To)
+            .MaxAsync(m => (DateTimeOffset?)m.ReceivedAt, cancellationToken);
+        return lastInbound is { } at && now - at <= CustomerServiceWindow;
+    }
+
+    /// <summary>
+    /// The whole message's status: failed if any part failed, else the least advanced of its parts (a reply is
+    /// "read" once every part was read).
+    /// </summary>
+    public static string AggregateStatus(IReadOnlyCollection<OutboundPart> parts)
+    {
+        if (parts.FirstOrDefault(p => p.TwilioStatus is "failed" or "undelivered") is { } failed)
+        {
+            return failed.TwilioStatus!;
+        }
+
+        return parts.Select(p => p.TwilioStatus ?? DeliveryStatuses.Sending).MinBy(DeliveryStatuses.Rank)!;
+    }
+
+    public static string Key(OutboundMessage message) => $"out:{message.OutboundId}";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Twilio refused part {Part} of {OutboundId} with {Status}; retrying in {DelayMs} ms")]
+    private static partial void LogRetry(ILogger logger, string outboundId, int part, int status, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The send of {OutboundId} part {Part} was interrupted; reconciling with Twilio")]
+    private static partial void LogInterrupted(ILogger logger, Exception exception, string outboundId, int part);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not reconcile {OutboundId} with Twilio; trying again later")]
+    private static partial void LogReconcileFailed(ILogger logger, Exception exception, string outboundId);
+}
