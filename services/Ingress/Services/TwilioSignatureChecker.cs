@@ -20,9 +20,13 @@ public sealed class TwilioSignatureChecker(IOptions<TwilioOptions> options)
             return false;
         }
 
-        var parameters = new Dictionary<string, string>(form, StringComparer.Ordinal);
-        return new RequestValidator(token).Validate(PublicUrl(request), parameters, signature);
+        return Verify(PublicUrl(request), form, signature, token);
     }
+
+    /// <summary>Twilio's own check (the library's RequestValidator, constant-time) of one signature.</summary>
+    public static bool Verify(string url, IReadOnlyDictionary<string, string> form, string signature, string authToken) =>
+        !string.IsNullOrEmpty(signature) && !string.IsNullOrEmpty(authToken)
+        && new RequestValidator(authToken).Validate(url, new Dictionary<string, string>(form, StringComparer.Ordinal), signature);
 
     public string PublicUrl(HttpRequest request)
     {
