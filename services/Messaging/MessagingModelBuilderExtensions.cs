@@ -32,10 +32,15 @@ public static class MessagingModelBuilderExtensions
             outbox.Property(m => m.Attempts).HasColumnName("attempts");
             outbox.Property(m => m.LastError).HasColumnName("last_error").HasMaxLength(2000);
             outbox.HasIndex(m => m.MessageId).IsUnique();
-            // The dispatcher's query: the oldest pending message of each key.
+            // The dispatcher walks the pending rows oldest first, and asks whether a key has an older pending row:
+            // both through partial indexes that hold only pending rows, however many dispatched rows are kept.
+            outbox.HasIndex(m => m.Sequence)
+                .HasDatabaseName("ix_outbox_messages_due")
+                .HasFilter("dispatched_at IS NULL AND failed_at IS NULL");
             outbox.HasIndex(m => new { m.OrderingKey, m.Sequence })
                 .HasDatabaseName("ix_outbox_messages_pending")
                 .HasFilter("dispatched_at IS NULL AND failed_at IS NULL");
+            outbox.HasIndex(m => m.FailedAt).HasDatabaseName("ix_outbox_messages_failed").HasFilter("failed_at IS NOT NULL");
             outbox.HasIndex(m => m.DispatchedAt).HasDatabaseName("ix_outbox_messages_dispatched_at");
         });
 

@@ -12,7 +12,7 @@ namespace SafeNotify.Crm.Messaging;
 /// <summary>
 /// Publishes committed outbox rows to the broker. Woken on commit by <see cref="OutboxSignal{TDbContext}"/>,
 /// polling only as the fallback. Safe with several instances: rows are claimed with
-/// <c>FOR UPDATE SKIP LOCKED</c>, and each pass takes only the oldest pending row of each ordering key, so
+/// <c>FOR UPDATE SKIP LOCKED</c>, and a row is taken only when no older row of its ordering key is pending, so
 /// the messages of one key are published one after another, in order, whichever instance publishes them.
 /// </summary>
 public sealed partial class OutboxDispatcher<TDbContext>(
@@ -78,16 +78,18 @@ public sealed partial class OutboxDispatcher<TDbContext>(
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The table name comes from the EF model and the batch size from options, never from input.
+        // Walks the pending rows oldest first through their own partial index (dispatched rows stay for days and
+        // must never be scanned: a pass runs after every commit), and takes a row only when no older row of its
+        // key is still pending, so one key's messages go out one after another. Locked rows are skipped, and the
+        // lock re-checks a row is still pending: another instance may have dispatched it meanwhile.
         var claim = $"""
-                SELECT * FROM {table}
-                WHERE sequence IN (
-                    SELECT DISTINCT ON (ordering_key) sequence FROM {table}
-                    WHERE dispatched_at IS NULL AND failed_at IS NULL
-                    ORDER BY ordering_key, sequence)
-                  AND next_attempt_at <= now()
-                  -- Checked again on the row as locked: another instance may have dispatched it since the subquery ran.
-                  AND dispatched_at IS NULL AND failed_at IS NULL
-                ORDER BY sequence
+                SELECT * FROM {table} AS o
+                WHERE o.dispatched_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= now()
+                  AND NOT EXISTS (
+                    SELECT 1 FROM {table} AS e
+                    WHERE e.ordering_key = o.ordering_key AND e.sequence < o.sequence
+                      AND e.dispatched_at IS NULL AND e.failed_at IS NULL)
+                ORDER BY o.sequence
                 LIMIT {_options.BatchSize}
                 FOR UPDATE SKIP LOCKED
                 """;

@@ -118,9 +118,17 @@ namespace SafeNotify.Crm.Metrics.Data.Migrations
                     b.HasIndex("DispatchedAt")
                         .HasDatabaseName("ix_outbox_messages_dispatched_at");
 
+                    b.HasIndex("FailedAt")
+                        .HasDatabaseName("ix_outbox_messages_failed")
+                        .HasFilter("failed_at IS NOT NULL");
+
                     b.HasIndex("MessageId")
                         .IsUnique()
                         .HasDatabaseName("ix_outbox_messages_message_id");
+
+                    b.HasIndex("Sequence")
+                        .HasDatabaseName("ix_outbox_messages_due")
+                        .HasFilter("dispatched_at IS NULL AND failed_at IS NULL");
 
                     b.HasIndex("OrderingKey", "Sequence")
                         .HasDatabaseName("ix_outbox_messages_pending")

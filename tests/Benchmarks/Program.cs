@@ -1,0 +1,26 @@
+using System.Globalization;
+using SafeNotify.Crm.Benchmarks;
+
+// dotnet run -c Release --project tests/Benchmarks -- webhooks [--rate 500] [--seconds 30] [--warmup 5] [--target gateway|ingress]
+var command = args.FirstOrDefault() ?? "webhooks";
+string Option(string name, string fallback)
+{
+    var index = Array.IndexOf(args, "--" + name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+}
+
+var resultsFolder = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "results");
+switch (command)
+{
+    case "webhooks":
+        var target = Option("target", "gateway");
+        return await WebhookBenchmark.RunAsync(new WebhookBenchmark.Options(
+            int.Parse(Option("rate", "500"), CultureInfo.InvariantCulture),
+            int.Parse(Option("seconds", "30"), CultureInfo.InvariantCulture),
+            int.Parse(Option("warmup", "5"), CultureInfo.InvariantCulture),
+            target,
+            Path.GetFullPath(Path.Combine(resultsFolder, $"webhooks-{target}.md"))));
+    default:
+        Console.Error.WriteLine($"Unknown benchmark '{command}'. Known: webhooks.");
+        return 2;
+}

@@ -1,0 +1,89 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using SafeNotify.Crm.AppHost;
+
+namespace SafeNotify.Crm.Benchmarks;
+
+/// <summary>The whole system booted from the AppHost on throw-away state and random ports, as the end-to-end tests do.</summary>
+public sealed class RunningSystem : IAsyncDisposable
+{
+    public const string OperatorKey = "sn_op_benchmark_operator_key";
+
+    private readonly string _state;
+
+    private RunningSystem(DistributedApplication app, string state, HttpClient gateway, string accountSid, string authToken)
+    {
+        App = app;
+        _state = state;
+        Gateway = gateway;
+        AccountSid = accountSid;
+        AuthToken = authToken;
+    }
+
+    public DistributedApplication App { get; }
+    public HttpClient Gateway { get; }
+    public string AccountSid { get; }
+    public string AuthToken { get; }
+
+    public static async Task<RunningSystem> StartAsync()
+    {
+        var state = Directory.CreateTempSubdirectory("safenotify-bench-").FullName;
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+        [
+            $"--Crm:StateDirectory={state}", "--Crm:Throwaway=true", "--Crm:DemoData=false", "--Crm:Infrastructure=local",
+            "--Gateway:Port=0", $"--Crm:OperatorApiKey={OperatorKey}",
+        ]);
+        var app = await builder.BuildAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        await app.StartAsync(timeout.Token);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Gateway, timeout.Token);
+        var secrets = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(Path.Combine(state, "secrets.json")))!;
+        return new RunningSystem(app, state, app.CreateHttpClient(ResourceNames.Gateway), secrets["twilio-standin-account-sid"], secrets["twilio-standin-auth-token"]);
+    }
+
+    public Uri EndpointOf(string resource) => App.GetEndpoint(resource, "http");
+
+    public async Task<JsonNode> CallAsync(HttpMethod method, string path, string key, object? body = null)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(method, path);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            if (body is not null)
+            {
+                request.Content = JsonContent.Create(body);
+            }
+
+            using var response = await Gateway.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            if ((int)response.StatusCode == 409 && response.Headers.RetryAfter is not null && attempt < 100)
+            {
+                await Task.Delay(100);
+                continue;
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {text}");
+            }
+
+            return string.IsNullOrEmpty(text) ? new JsonObject() : JsonNode.Parse(text)!;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+        try
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}
