@@ -22,6 +22,9 @@ var messaging = builder.AddBrokerConnection(rabbit, brokerPassword);
 var operatorKey = builder.AddParameter("operator-api-key", config["Crm:OperatorApiKey"] ?? state.Secret("operator-api-key", prefix: "sn_op_"), secret: true);
 var twilio = TwilioSettings.From(config, state);
 
+// Tests and benchmarks run without a dashboard: telemetry exporters would only retry into the void.
+var exportTelemetry = config.GetValue("Crm:ExportTelemetry", true);
+
 IResourceBuilder<ProjectResource> Service<TProject>(string name) where TProject : IProjectMetadata, new()
 {
     var password = builder.AddParameter($"{name}-db-password", servicePasswords[name], secret: true);
@@ -29,7 +32,9 @@ IResourceBuilder<ProjectResource> Service<TProject>(string name) where TProject 
     return builder.AddProject<TProject>(name)
         .WithReference(database).WaitFor(database)
         .WithReference(messaging).WaitFor(messaging)
-        .WithHttpHealthCheck("/health");
+        .WithHttpHealthCheck("/health")
+        .WithTelemetryExport(exportTelemetry)
+        .WithDirectEndpoint();
 }
 
 // The five services: each owns its schema and talks to the others only through the broker.
@@ -47,7 +52,8 @@ var gateway = builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
     .WithReference(routing).WithReference(ingress).WithReference(agent).WithReference(lead).WithReference(metrics)
     .WaitFor(routing).WaitFor(ingress).WaitFor(agent).WaitFor(lead).WaitFor(metrics)
     .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
+    .WithExternalHttpEndpoints()
+    .WithTelemetryExport(exportTelemetry);
 if (gatewayPort != 0)
 {
     gateway.WithEndpoint("http", endpoint =>
@@ -56,6 +62,10 @@ if (gatewayPort != 0)
         endpoint.TargetPort = gatewayPort;
         endpoint.IsProxied = false;
     });
+}
+else
+{
+    gateway.WithDirectEndpoint();
 }
 
 var publicUrl = gateway.GetEndpoint("http");

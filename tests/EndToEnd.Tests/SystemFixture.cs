@@ -35,6 +35,7 @@ public sealed class SystemFixture : IAsyncLifetime
             "--Crm:DemoData=false",
             "--Crm:Infrastructure=local",
             "--Gateway:Port=0",
+            "--Crm:ExportTelemetry=false",
             $"--Crm:OperatorApiKey={OperatorKey}",
         ]);
         App = await builder.BuildAsync();
