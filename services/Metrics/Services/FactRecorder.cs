@@ -15,23 +15,33 @@ public sealed class FactRecorder(MetricsDbContext db)
         var zone = TimeZoneInfo.FindSystemTimeZoneById(clock?.Timezone ?? DefaultTimezone);
         var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(occurredAt, zone).DateTime);
 
-        // Consumers run concurrently and fold facts into the same row: lock it, so each adds to the counts the
-        // previous one committed (a plain read-modify-write loses increments). Two consumers creating the day's
-        // row at once collide on its key, and the retry finds the row.
-        var locked = await db.Daily
-            .FromSql($"SELECT * FROM metrics.daily_metrics WHERE tenant_id = {tenantId} AND day = {day} FOR UPDATE")
-            .ToListAsync(cancellationToken);
-        var daily = locked.SingleOrDefault();
-        if (daily is null)
-        {
-            daily = new DailyMetrics { TenantId = tenantId, Day = day };
-            db.Daily.Add(daily);
-        }
-
+        var delta = new DailyMetrics { TenantId = tenantId, Day = day };
         foreach (var (kind, amount) in facts)
         {
             db.Facts.Add(new MetricFact { TenantId = tenantId, Kind = kind, OccurredAt = occurredAt, Day = day, Amount = amount });
-            daily.Apply(kind, amount);
+            delta.Apply(kind, amount);
         }
+
+        await db.SaveChangesAsync(cancellationToken);
+
+        // Consumers run concurrently and fold facts into the same row: one atomic upsert adds this delta to
+        // whatever the others committed (no lost increments, no race to create the day's row), and comes last in
+        // the transaction so the row stays locked only until the commit right after it.
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO metrics.daily_metrics (tenant_id, day, new_conversations, new_leads, total_messages, customer_messages,
+                ai_messages, human_messages, handoffs, total_tokens_used, estimated_ai_cost)
+            VALUES ({tenantId}, {day}, {delta.NewConversations}, {delta.NewLeads}, {delta.TotalMessages}, {delta.CustomerMessages},
+                {delta.AiMessages}, {delta.HumanMessages}, {delta.Handoffs}, {delta.TotalTokensUsed}, {delta.EstimatedAiCost})
+            ON CONFLICT (tenant_id, day) DO UPDATE SET
+                new_conversations = daily_metrics.new_conversations + excluded.new_conversations,
+                new_leads = daily_metrics.new_leads + excluded.new_leads,
+                total_messages = daily_metrics.total_messages + excluded.total_messages,
+                customer_messages = daily_metrics.customer_messages + excluded.customer_messages,
+                ai_messages = daily_metrics.ai_messages + excluded.ai_messages,
+                human_messages = daily_metrics.human_messages + excluded.human_messages,
+                handoffs = daily_metrics.handoffs + excluded.handoffs,
+                total_tokens_used = daily_metrics.total_tokens_used + excluded.total_tokens_used,
+                estimated_ai_cost = daily_metrics.estimated_ai_cost + excluded.estimated_ai_cost
+            """, cancellationToken);
     }
 }
