@@ -20,6 +20,8 @@ var messaging = builder.AddBrokerConnection(rabbit, brokerPassword);
 
 // Secrets the services need: the operator key, and Twilio's credentials (or the stand-in's).
 var operatorKey = builder.AddParameter("operator-api-key", config["Crm:OperatorApiKey"] ?? state.Secret("operator-api-key", prefix: "sn_op_"), secret: true);
+// The gateway signs each caller's identity with it and every service checks the signature.
+var identityKey = builder.AddParameter("identity-signing-key", state.Secret("identity-signing-key", bytes: 32), secret: true);
 var twilio = TwilioSettings.From(config, state);
 
 // Tests and benchmarks run without a dashboard: telemetry exporters would only retry into the void.
@@ -34,6 +36,7 @@ IResourceBuilder<ProjectResource> Service<TProject>(string name) where TProject 
         .WithReference(messaging).WaitFor(messaging)
         .WithHttpHealthCheck("/health")
         .WithTelemetryExport(exportTelemetry)
+        .WithEnvironment("Crm__Identity__SigningKey", identityKey)
         .WithDirectEndpoint();
 }
 
@@ -52,6 +55,7 @@ var gateway = builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
     .WithReference(routing).WithReference(ingress).WithReference(agent).WithReference(lead).WithReference(metrics)
     .WaitFor(routing).WaitFor(ingress).WaitFor(agent).WaitFor(lead).WaitFor(metrics)
     .WithHttpHealthCheck("/health")
+    .WithEnvironment("Crm__Identity__SigningKey", identityKey)
     .WithExternalHttpEndpoints()
     .WithTelemetryExport(exportTelemetry);
 if (gatewayPort != 0)
@@ -66,6 +70,12 @@ if (gatewayPort != 0)
 else
 {
     gateway.WithDirectEndpoint();
+}
+
+// Rate limits (Gateway__RateLimits__*, see gateway/RateLimits.cs) pass through to the gateway as they are set here.
+foreach (var limit in config.GetSection("Gateway:RateLimits").GetChildren())
+{
+    gateway.WithEnvironment($"Gateway__RateLimits__{limit.Key}", limit.Value);
 }
 
 var publicUrl = gateway.GetEndpoint("http");

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using SafeNotify.Crm.ServiceDefaults;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -38,6 +39,7 @@ public static class ServiceDefaultsExtensions
         });
 
         builder.Services.AddCrmProblemDetails();
+        builder.AddCallerIdentity();
 
         // The API's JSON: camelCase fields, enums as the seed's UPPERCASE names (NEW, ACTIVE, AI_AGENT).
         builder.Services.ConfigureHttpJsonOptions(options =>

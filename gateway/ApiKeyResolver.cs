@@ -10,7 +10,7 @@ namespace SafeNotify.Crm.Gateway;
 /// unknown one for 5 s) so the API does not cost a second hop per call. Cache entries are keyed by the
 /// key's hash, never the key.
 /// </summary>
-public sealed class ApiKeyResolver(HttpClient http, IMemoryCache cache, ILogger<ApiKeyResolver> logger)
+public sealed class ApiKeyResolver(HttpClient http, IMemoryCache cache, IdentityTokenCache identities, ILogger<ApiKeyResolver> logger)
 {
     private static readonly TimeSpan KnownKeyLifetime = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan UnknownKeyLifetime = TimeSpan.FromSeconds(5);
@@ -25,7 +25,9 @@ public sealed class ApiKeyResolver(HttpClient http, IMemoryCache cache, ILogger<
             return cached;
         }
 
-        using var response = await http.PostAsJsonAsync("/internal/api-keys/resolve", new { apiKey }, cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/internal/api-keys/resolve") { Content = JsonContent.Create(new { apiKey }) };
+        request.Headers.Add(CallerIdentity.Header, identities.For(new CallerIdentity(null, CallerIdentity.GatewayRole)));
+        using var response = await http.SendAsync(request, cancellationToken);
         CallerIdentity? caller = null;
         if (response.IsSuccessStatusCode)
         {

@@ -3,10 +3,10 @@ using SafeNotify.Crm.ServiceDefaults;
 namespace SafeNotify.Crm.Gateway;
 
 /// <summary>
-/// The gateway is the only door. It removes any identity header a client sends, on every path, and for
+/// The gateway is the only door. It removes any SafeNotify header a client sends, on every path, and for
 /// <c>/api</c> establishes the caller from the bearer key (resolved by Routing, cached) and passes the
-/// tenant and role on to the services. A missing or unknown key is 401; a tenant key on
-/// <c>/api/admin</c> is 403.
+/// services a signed, short-lived identity with the tenant and role. A missing or unknown key is 401; a
+/// tenant key on <c>/api/admin</c> is 403.
 /// </summary>
 public static class CallerIdentityMiddleware
 {
@@ -15,8 +15,10 @@ public static class CallerIdentityMiddleware
         app.Use(async (context, next) =>
         {
             var headers = context.Request.Headers;
-            headers.Remove(CallerIdentity.TenantHeader);
-            headers.Remove(CallerIdentity.RoleHeader);
+            foreach (var name in headers.Keys.Where(name => name.StartsWith("X-SafeNotify-", StringComparison.OrdinalIgnoreCase)).ToList())
+            {
+                headers.Remove(name);
+            }
 
             if (!context.Request.Path.StartsWithSegments("/api"))
             {
@@ -40,11 +42,8 @@ public static class CallerIdentityMiddleware
                 return;
             }
 
-            headers[CallerIdentity.RoleHeader] = caller.Role;
-            if (caller.TenantId is not null)
-            {
-                headers[CallerIdentity.TenantHeader] = caller.TenantId;
-            }
+            headers[CallerIdentity.Header] = context.RequestServices.GetRequiredService<IdentityTokenCache>().For(caller);
+            context.Items[typeof(CallerIdentity)] = caller;
 
             // The key itself stops here: services never see it, so it cannot leak from their logs.
             headers.Authorization = default;
@@ -52,6 +51,9 @@ public static class CallerIdentityMiddleware
         });
         return app;
     }
+
+    /// <summary>The caller this request's key resolved to (after <see cref="UseCallerIdentity"/>), if any.</summary>
+    public static CallerIdentity? Caller(HttpContext context) => context.Items[typeof(CallerIdentity)] as CallerIdentity;
 
     private static string? BearerKey(string authorization) =>
         authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization.Length > 7

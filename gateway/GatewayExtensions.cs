@@ -11,6 +11,7 @@ public static class GatewayExtensions
             .AddServiceDiscoveryDestinationResolver();
 
         builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton<IdentityTokenCache>();
         builder.Services.AddHttpClient<ApiKeyResolver>(client => client.BaseAddress = new Uri("http://routing"));
         return builder;
     }

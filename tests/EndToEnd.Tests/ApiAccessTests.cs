@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.EndToEnd.Tests;
@@ -83,17 +84,20 @@ public sealed class ApiAccessTests(SystemFixture system)
     {
         var clinic = await system.CreateTenantAsync("Clínica Este");
         var other = await system.CreateTenantAsync("Clínica Oeste");
+        var forgedIdentity = new IdentityTokens(Options.Create(new IdentityTokenOptions { SigningKey = new string('f', 64) }), TimeProvider.System)
+            .Create(new CallerIdentity(other.Id, CallerIdentity.OperatorRole));
 
         var request = system.Request(HttpMethod.Get, "/api/numbers", clinic.ApiKey);
-        request.Headers.Add(CallerIdentity.TenantHeader, other.Id);
-        request.Headers.Add(CallerIdentity.RoleHeader, CallerIdentity.OperatorRole);
+        request.Headers.Add("X-SafeNotify-Tenant-Id", other.Id);
+        request.Headers.Add("X-SafeNotify-Role", CallerIdentity.OperatorRole);
+        request.Headers.Add(CallerIdentity.Header, forgedIdentity);
         using var response = await system.Gateway.SendAsync(request);
         var numbers = (await response.Content.ReadFromJsonAsync<JsonNode>())!;
         Assert.Equal([clinic.NumberId], numbers["items"]!.AsArray().Select(n => n!["id"]!.GetValue<string>()));
 
         var forged = new HttpRequestMessage(HttpMethod.Get, "/api/numbers");
-        forged.Headers.Add(CallerIdentity.TenantHeader, other.Id);
-        forged.Headers.Add(CallerIdentity.RoleHeader, CallerIdentity.TenantRole);
+        forged.Headers.Add("X-SafeNotify-Tenant-Id", other.Id);
+        forged.Headers.Add(CallerIdentity.Header, forgedIdentity);
         using var noKey = await system.Gateway.SendAsync(forged);
         Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
     }

@@ -15,6 +15,7 @@ namespace SafeNotify.Crm.EndToEnd.Tests;
 public sealed class SystemFixture : IAsyncLifetime
 {
     public const string OperatorKey = "sn_op_end_to_end_tests_operator_key";
+    public const int WebhooksPerNumberPerSecond = 50;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
     private string _state = "";
 
@@ -37,6 +38,8 @@ public sealed class SystemFixture : IAsyncLifetime
             "--Gateway:Port=0",
             "--Crm:ExportTelemetry=false",
             $"--Crm:OperatorApiKey={OperatorKey}",
+            // Low enough for a test to cross quickly, far above what the other tests send to one number.
+            $"--Gateway:RateLimits:WebhooksPerNumberPerSecond={WebhooksPerNumberPerSecond}",
         ]);
         App = await builder.BuildAsync();
         using var timeout = new CancellationTokenSource(StartTimeout);

@@ -76,7 +76,7 @@ public sealed class TenantsAndKeysTests(RoutingService routing)
 
     private async Task<(HttpStatusCode Status, JsonNode? Body)> ResolveAsync(string key)
     {
-        using var client = routing.CreateClient();
+        using var client = routing.GatewayClient();
         using var response = await client.PostAsJsonAsync("/internal/api-keys/resolve", new { apiKey = key });
         return (response.StatusCode, response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonNode>() : null);
     }

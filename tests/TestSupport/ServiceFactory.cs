@@ -30,6 +30,9 @@ public class ServiceFactory<TProgram, TDbContext>(string service) : WebApplicati
 
     private string _database = "";
 
+    /// <summary>The secret this service checks identities with, as the AppHost would pass it.</summary>
+    public string IdentitySigningKey { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     public IBus Bus => Services.GetRequiredService<IBus>();
 
     /// <summary>What the service's own consumers have finished handling.</summary>
@@ -62,6 +65,7 @@ public class ServiceFactory<TProgram, TDbContext>(string service) : WebApplicati
         builder.UseEnvironment("Testing");
         builder.UseSetting($"ConnectionStrings:{service}-db", _database);
         builder.UseSetting("ConnectionStrings:messaging", Broker);
+        builder.UseSetting("Crm:Identity:SigningKey", IdentitySigningKey);
         ConfigureService(builder);
     }
 
@@ -99,20 +103,26 @@ public class ServiceFactory<TProgram, TDbContext>(string service) : WebApplicati
     }
 
     /// <summary>A client that calls the service as the gateway does on behalf of <paramref name="tenantId"/>.</summary>
-    public HttpClient ClientFor(string tenantId)
-    {
-        var client = CreateClient();
-        client.DefaultRequestHeaders.Add(CallerIdentity.RoleHeader, CallerIdentity.TenantRole);
-        client.DefaultRequestHeaders.Add(CallerIdentity.TenantHeader, tenantId);
-        return client;
-    }
+    public HttpClient ClientFor(string tenantId) => ClientAs(new CallerIdentity(tenantId, CallerIdentity.TenantRole));
 
     /// <summary>A client that calls the service as the gateway does for an operator.</summary>
-    public HttpClient OperatorClient()
+    public HttpClient OperatorClient() => ClientAs(new CallerIdentity(null, CallerIdentity.OperatorRole));
+
+    /// <summary>A client that calls the service as the gateway itself does (its internal calls).</summary>
+    public HttpClient GatewayClient() => ClientAs(new CallerIdentity(null, CallerIdentity.GatewayRole));
+
+    /// <summary>A client whose every request carries a fresh identity for <paramref name="caller"/>, signed as the gateway signs it.</summary>
+    public HttpClient ClientAs(CallerIdentity caller) =>
+        CreateDefaultClient(new SignedIdentityHandler(Services.GetRequiredService<IdentityTokens>(), caller));
+
+    private sealed class SignedIdentityHandler(IdentityTokens tokens, CallerIdentity caller) : DelegatingHandler
     {
-        var client = CreateClient();
-        client.DefaultRequestHeaders.Add(CallerIdentity.RoleHeader, CallerIdentity.OperatorRole);
-        return client;
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Remove(CallerIdentity.Header);
+            request.Headers.Add(CallerIdentity.Header, tokens.Create(caller));
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     /// <summary>Starts recording every <typeparamref name="T"/> published on the broker from now on.</summary>

@@ -26,7 +26,7 @@ public static class InternalApiKeysApi
     public static RouteGroupBuilder MapInternalApiKeysApi(this IEndpointRouteBuilder app)
     {
         var internalApi = app.MapGroup("/internal").WithTags("Internal").ExcludeFromDescription();
-        internalApi.MapPost("/api-keys/resolve", Resolve);
+        internalApi.MapPost("/api-keys/resolve", Resolve).RequireGateway();
         return internalApi;
     }
 

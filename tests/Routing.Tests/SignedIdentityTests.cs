@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using SafeNotify.Crm.ServiceDefaults;
+
+namespace SafeNotify.Crm.Routing.Tests;
+
+/// <summary>
+/// A service believes only the identity the gateway signed. Tried the way someone who reached the service
+/// around the gateway would: no identity, the old plain headers, a token signed with another secret, an
+/// expired one, and a tenant's identity on the gateway's internal route.
+/// </summary>
+[Collection(RoutingCollection.Name)]
+public sealed class SignedIdentityTests(RoutingService routing)
+{
+    [Fact]
+    public async Task A_call_without_a_signed_identity_is_401_even_with_plain_identity_headers()
+    {
+        var tenantId = await CreateTenantAsync();
+        using var client = routing.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/tenant");
+        request.Headers.Add("X-SafeNotify-Tenant-Id", tenantId);
+        request.Headers.Add("X-SafeNotify-Role", CallerIdentity.OperatorRole);
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+
+        using var admin = await client.GetAsync("/api/admin/tenants");
+        Assert.Equal(HttpStatusCode.Unauthorized, admin.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_identity_signed_with_another_secret_is_401()
+    {
+        var tenantId = await CreateTenantAsync();
+        var forger = new IdentityTokens(Options.Create(new IdentityTokenOptions { SigningKey = new string('x', 64) }), TimeProvider.System);
+        using var response = await SendWithAsync(forger.Create(new CallerIdentity(tenantId, CallerIdentity.TenantRole)), "/api/tenant");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+
+        // The same identity signed with the system's secret is accepted: the signature is what was refused.
+        var genuine = Genuine(TimeProvider.System).Create(new CallerIdentity(tenantId, CallerIdentity.TenantRole));
+        using var accepted = await SendWithAsync(genuine, "/api/tenant");
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_expired_identity_is_401()
+    {
+        var tenantId = await CreateTenantAsync();
+        var past = new FixedTime(DateTimeOffset.UtcNow.AddMinutes(-5));
+        using var response = await SendWithAsync(Genuine(past).Create(new CallerIdentity(tenantId, CallerIdentity.TenantRole)), "/api/tenant");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Only_the_gateway_may_resolve_api_keys()
+    {
+        var tenantId = await CreateTenantAsync();
+        using var asTenant = await routing.ClientFor(tenantId).PostAsJsonAsync("/internal/api-keys/resolve", new { apiKey = RoutingService.OperatorKey });
+        Assert.Equal(HttpStatusCode.Forbidden, asTenant.StatusCode);
+        using var anonymous = await routing.CreateClient().PostAsJsonAsync("/internal/api-keys/resolve", new { apiKey = RoutingService.OperatorKey });
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var asGateway = await routing.GatewayClient().PostAsJsonAsync("/internal/api-keys/resolve", new { apiKey = RoutingService.OperatorKey });
+        Assert.Equal(HttpStatusCode.OK, asGateway.StatusCode);
+    }
+
+    private IdentityTokens Genuine(TimeProvider time) =>
+        new(Options.Create(new IdentityTokenOptions { SigningKey = routing.IdentitySigningKey }), time);
+
+    private async Task<HttpResponseMessage> SendWithAsync(string token, string path)
+    {
+        using var client = routing.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add(CallerIdentity.Header, token);
+        return await client.SendAsync(request);
+    }
+
+    private async Task<string> CreateTenantAsync()
+    {
+        using var response = await routing.OperatorClient().PostAsJsonAsync("/api/admin/tenants", new
+        {
+            safeNotifyUserId = "user-" + Guid.NewGuid().ToString("N"),
+            name = "Clínica Identidad",
+            crmPlan = "pro",
+            timezone = "America/Bogota",
+        });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<string>();
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
