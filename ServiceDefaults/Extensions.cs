@@ -40,6 +40,7 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddCrmProblemDetails();
         builder.AddCallerIdentity();
+        builder.AddPublicApiDescription();
 
         // The API's JSON: camelCase fields, enums as the seed's UPPERCASE names (NEW, ACTIVE, AI_AGENT).
         builder.Services.ConfigureHttpJsonOptions(options =>
@@ -94,6 +95,7 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.MapOpenApi();
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {

@@ -1,3 +1,4 @@
+using Scalar.AspNetCore;
 using Microsoft.Extensions.Caching.Memory;
 
 namespace SafeNotify.Crm.Gateway;
@@ -14,6 +15,22 @@ public static class GatewayExtensions
         builder.Services.AddSingleton<IdentityTokenCache>();
         builder.Services.AddHttpClient<ApiKeyResolver>(client => client.BaseAddress = new Uri("http://routing"));
         return builder;
+    }
+
+    /// <summary>
+    /// The public API's reference at /docs: one OpenAPI document per service, each fetched from the service
+    /// through the proxy at /openapi/{service}.json (routes in appsettings.json).
+    /// </summary>
+    public static WebApplication MapApiReference(this WebApplication app)
+    {
+        app.MapScalarApiReference("/docs", options => options
+            .WithTitle("SafeNotify CRM API")
+            .AddDocument("routing", "Tenants, keys and WhatsApp numbers (Routing)", isDefault: true)
+            .AddDocument("agent", "AI agents and prompts (Agent)")
+            .AddDocument("lead", "Leads and conversations (Lead)")
+            .AddDocument("metrics", "Metrics (Metrics)")
+            .AddDocument("ingress", "Twilio webhooks and outbound messages (Ingress)"));
+        return app;
     }
 
     /// <summary>Any /api path no service owns is a plain 404, in the same problem shape as every other error.</summary>

@@ -14,6 +14,7 @@ app.UseCallerIdentity();
 app.UseRateLimits();
 app.MapReverseProxy();
 app.MapUnknownApiRoutes();
+app.MapApiReference();
 app.MapDefaultEndpoints();
 
 app.Run();
