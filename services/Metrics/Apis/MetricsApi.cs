@@ -73,6 +73,12 @@ public sealed record GlobalMetrics(
 
 public sealed record RebuildResult(int Tenants, int Rows);
 
+/// <summary>Sums over every tenant's days.</summary>
+public sealed record GlobalTotals(long Customer, long Ai, long Human, long Conversations, long Tokens, decimal Cost, decimal Revenue, decimal AiRevenue, long Ratings, long Satisfaction);
+
+/// <summary>The stock figures' totals before the first day asked for.</summary>
+public sealed record StockBefore(int Opened, int Completed, int Leads);
+
 /// <summary>The tenant's figures by day, ISO week or month, in its own time zone; SafeNotify-wide figures for operators.</summary>
 public static class MetricsApi
 {
@@ -132,11 +138,14 @@ public static class MetricsApi
         }
 
         // Stock figures (open conversations, leads so far) continue from everything before the first day.
-        var before = await dimension.Where(r => r.Day < firstDay).GroupBy(_ => 1)
-            .Select(g => new { Opened = g.Sum(r => r.NewConversations), Completed = g.Sum(r => r.CompletedConversations), Leads = g.Sum(r => r.NewLeads) })
-            .FirstOrDefaultAsync(cancellationToken);
-        var open = (before?.Opened ?? 0) - (before?.Completed ?? 0);
-        var leads = before?.Leads ?? 0;
+        var before = await db.Database.SqlQuery<StockBefore>($"""
+            SELECT coalesce(sum(new_conversations), 0)::int AS opened, coalesce(sum(completed_conversations), 0)::int AS completed,
+                coalesce(sum(new_leads), 0)::int AS leads
+            FROM metrics.daily_rollups
+            WHERE tenant_id = {tenantId} AND dimension_kind = {kind.ToString()} AND dimension_id = {dimensionId} AND day < {firstDay}
+            """).SingleAsync(cancellationToken);
+        var open = before.Opened - before.Completed;
+        var leads = before.Leads;
 
         var rows = new List<MetricsRow>();
         foreach (var group in days.GroupBy(d => PeriodStart(d.Day, grouping)).OrderBy(g => g.Key))
@@ -183,29 +192,24 @@ public static class MetricsApi
         var tenants = await db.Tenants.CountAsync(cancellationToken);
         var withCrm = await db.Tenants.CountAsync(t => t.CrmEnabled, cancellationToken);
         var agents = await db.Agents.CountAsync(a => !a.Deleted, cancellationToken);
-        var totals = await db.Rollups.Where(r => r.DimensionKind == DimensionKind.Tenant).GroupBy(_ => 1).Select(g => new
-        {
-            Customer = g.Sum(r => (long)r.CustomerMessages),
-            Ai = g.Sum(r => (long)r.AiMessages),
-            Human = g.Sum(r => (long)r.HumanMessages),
-            Conversations = g.Sum(r => (long)r.NewConversations),
-            Tokens = g.Sum(r => r.TotalTokensUsed),
-            Cost = g.Sum(r => r.EstimatedAiCost),
-            Revenue = g.Sum(r => r.Revenue),
-            AiRevenue = g.Sum(r => r.AiHandledRevenue),
-            Ratings = g.Sum(r => (long)r.SatisfactionRatings),
-            Satisfaction = g.Sum(r => (long)r.SatisfactionSum),
-        }).FirstOrDefaultAsync(cancellationToken);
-        var ratings = totals?.Ratings ?? 0;
+        var totals = await db.Database.SqlQuery<GlobalTotals>($"""
+            SELECT coalesce(sum(customer_messages), 0)::bigint AS customer, coalesce(sum(ai_messages), 0)::bigint AS ai,
+                coalesce(sum(human_messages), 0)::bigint AS human, coalesce(sum(new_conversations), 0)::bigint AS conversations,
+                coalesce(sum(total_tokens_used), 0)::bigint AS tokens, coalesce(sum(estimated_ai_cost), 0) AS cost,
+                coalesce(sum(revenue), 0) AS revenue, coalesce(sum(ai_handled_revenue), 0) AS ai_revenue,
+                coalesce(sum(satisfaction_ratings), 0)::bigint AS ratings, coalesce(sum(satisfaction_sum), 0)::bigint AS satisfaction
+            FROM metrics.daily_rollups
+            WHERE dimension_kind = {DimensionKind.Tenant.ToString()}
+            """).SingleAsync(cancellationToken);
+        var ratings = totals.Ratings;
         return TypedResults.Ok(new GlobalMetrics(
             tenants, withCrm,
             CrmAdoption: tenants == 0 ? null : Math.Round((double)withCrm / tenants, 4),
             agents,
             AgentsPerTenant: tenants == 0 ? null : Math.Round((double)agents / tenants, 3),
-            TotalMessages: (totals?.Customer ?? 0) + (totals?.Ai ?? 0) + (totals?.Human ?? 0),
-            totals?.Customer ?? 0, totals?.Ai ?? 0, totals?.Human ?? 0, totals?.Conversations ?? 0,
-            totals?.Tokens ?? 0, totals?.Cost ?? 0, totals?.Revenue ?? 0, totals?.AiRevenue ?? 0,
-            SatisfactionAvg: ratings == 0 ? null : Math.Round((double)totals!.Satisfaction / ratings, 3),
+            TotalMessages: totals.Customer + totals.Ai + totals.Human,
+            totals.Customer, totals.Ai, totals.Human, totals.Conversations, totals.Tokens, totals.Cost, totals.Revenue, totals.AiRevenue,
+            SatisfactionAvg: ratings == 0 ? null : Math.Round((double)totals.Satisfaction / ratings, 3),
             ratings));
     }
 
