@@ -190,6 +190,8 @@ public sealed class DailyFiguresTests(MetricsService metrics)
         var row = Assert.Single(await metrics.RowsAsync(mine.TenantId, "from=2026-03-14&to=2026-03-14"))!;
         Assert.Equal((1, 0), (row["customerMessages"]!.GetValue<int>(), row["newLeads"]!.GetValue<int>()));
         Assert.Empty(await metrics.RowsAsync(TenantEvents.New().TenantId, "from=2026-03-14&to=2026-03-14"));
+        Assert.Empty(await metrics.RowsAsync(TenantEvents.New().TenantId, "numbers/num_1", "from=2026-03-14&to=2026-03-14")); // a number id is not a key to others' figures
+        Assert.Empty(await metrics.RowsAsync(TenantEvents.New().TenantId, "agents/agt_1", "from=2026-03-14&to=2026-03-14"));
     }
 
     [Fact]
