@@ -188,6 +188,8 @@ public sealed class PeriodsAndAccessTests(MetricsService metrics)
         await metrics.HandledAsync(first.Provisioned("America/Bogota"));
         await metrics.HandledAsync(second.Provisioned("Europe/Madrid", crmEnabled: false));
         await metrics.HandledAsync(second.PlanChanged(true, "Europe/Madrid", DateTimeOffset.UtcNow.AddMinutes(-5))); // older than provisioning: ignored
+        await metrics.HandledAsync(first.PlanChanged(false, "America/Bogota", DateTimeOffset.UtcNow.AddMinutes(1)));
+        await metrics.HandledAsync(first.PlanChanged(true, "America/Bogota", DateTimeOffset.UtcNow.AddMinutes(2))); // CRM off, then on again
         await metrics.HandledAsync(first.Agent("agt_a", 1));
         await metrics.HandledAsync(first.Agent("agt_b", 1));
         await metrics.HandledAsync(first.Agent("agt_b", 2, deleted: true));
