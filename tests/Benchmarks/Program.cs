@@ -20,7 +20,14 @@ switch (command)
             int.Parse(Option("warmup", "5"), CultureInfo.InvariantCulture),
             target,
             Path.GetFullPath(Path.Combine(resultsFolder, $"webhooks-{target}.md"))));
+    case "metrics-query":
+        // dotnet run -c Release --project tests/Benchmarks -- metrics-query [--messages 1000000] [--requests 300] [--warmup 100]
+        return await MetricsQueryBenchmark.RunAsync(new MetricsQueryBenchmark.Options(
+            int.Parse(Option("messages", "1000000"), CultureInfo.InvariantCulture),
+            int.Parse(Option("requests", "300"), CultureInfo.InvariantCulture),
+            int.Parse(Option("warmup", "100"), CultureInfo.InvariantCulture),
+            Path.GetFullPath(Path.Combine(resultsFolder, "metrics-query.md"))));
     default:
-        Console.Error.WriteLine($"Unknown benchmark '{command}'. Known: webhooks.");
+        Console.Error.WriteLine($"Unknown benchmark '{command}'. Known: webhooks, metrics-query.");
         return 2;
 }

@@ -29,6 +29,21 @@ public sealed class MetricsService() : ServiceFactory<Program, SafeNotify.Crm.Me
         return JsonNode.Parse(body)!["items"]!.AsArray();
     }
 
+    /// <summary>The rows of one of the tenant's numbers or agents ("numbers/num_1", "agents/agt_1").</summary>
+    public async Task<JsonArray> RowsAsync(string tenantId, string dimension, string query)
+    {
+        using var response = await ClientFor(tenantId).GetAsync($"/api/metrics/{dimension}?{query}");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{dimension}?{query}: {(int)response.StatusCode} {body}");
+        return JsonNode.Parse(body)!["items"]!.AsArray();
+    }
+
+    public async Task RebuildAsync(string? tenantId)
+    {
+        using var response = await OperatorClient().PostAsync(tenantId is null ? "/api/admin/metrics/rebuild" : $"/api/admin/metrics/rebuild?tenantId={tenantId}", null);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     public Task<JsonNode?> GlobalAsync() => OperatorClient().GetFromJsonAsync<JsonNode>("/api/admin/metrics");
 }
 
@@ -43,24 +58,38 @@ public sealed record TenantEvents(string TenantId)
 {
     public static TenantEvents New() => new("tnt_" + Guid.NewGuid().ToString("N")[..12]);
 
+    public static string Id(string prefix) => prefix + "_" + Guid.NewGuid().ToString("N")[..12];
+
     public TenantProvisioned Provisioned(string timezone, bool crmEnabled = true) =>
         new(TenantId, "user-" + TenantId, "Clínica", crmEnabled, "pro", 3, 2, timezone, DateTimeOffset.UtcNow);
 
-    public InboundMessageRouted CustomerMessage(DateTimeOffset at) =>
-        new(TenantId, "num_1", "+573011111111", "AC" + new string('1', 32), "in_" + Guid.NewGuid().ToString("N")[..12],
+    public TenantPlanChanged PlanChanged(bool crmEnabled, string timezone, DateTimeOffset at) => new(TenantId, crmEnabled, "pro", 3, 2, timezone, at);
+
+    public AgentChanged Agent(string agentId, long revision, bool deleted = false) =>
+        new(TenantId, agentId, "DrBot", !deleted, false, ["cita"], null, null, deleted, revision, DateTimeOffset.UtcNow);
+
+    public InboundMessageRouted CustomerMessage(DateTimeOffset at, string numberId = "num_1", string agentId = "agt_1", string? inboundId = null) =>
+        new(TenantId, numberId, "+573011111111", "AC" + new string('1', 32), inboundId ?? Id("in"),
             "SM" + Guid.NewGuid().ToString("N"), "+573001234567", "+573001234567", "María González", "Hola", [], 1, at,
-            ReplyPolicy.Agent, "agt_1", "default agent", false, true);
+            ReplyPolicy.Agent, agentId, "default agent", false, true);
 
-    public OutboundMessageSent Sent(MessageAuthor author, DateTimeOffset at) =>
-        new("msg_" + Guid.NewGuid().ToString("N")[..12], TenantId, "conv_1", "SM" + Guid.NewGuid().ToString("N"), "queued", author, 1, at);
+    public OutboundMessageSent Sent(MessageAuthor author, DateTimeOffset at, string conversationId = "conv_1", string? outboundId = null) =>
+        new(outboundId ?? Id("msg"), TenantId, conversationId, "SM" + Guid.NewGuid().ToString("N"), "queued", author, 1, at);
 
-    public LeadCreated NewLead(DateTimeOffset at) => new(TenantId, "lead_" + Guid.NewGuid().ToString("N")[..12], "num_1", "whatsapp", at);
+    public LeadCreated NewLead(DateTimeOffset at, string? leadId = null, string numberId = "num_1") => new(TenantId, leadId ?? Id("lead"), numberId, "whatsapp", at);
 
-    public ConversationOpened Opened(DateTimeOffset at) =>
-        new(TenantId, "conv_" + Guid.NewGuid().ToString("N")[..12], "lead_1", "num_1", "agt_1", at);
+    public LeadStatusChanged LeadStatus(string leadId, string from, string to, DateTimeOffset at) => new(TenantId, leadId, from, to, at);
 
-    public ConversationHandedOff HandedOff(DateTimeOffset at) => new(TenantId, "conv_1", null, "the agent asked for a human", at);
+    public ConversationOpened Opened(DateTimeOffset at, string? conversationId = null, string numberId = "num_1", string? agentId = "agt_1", string leadId = "lead_1") =>
+        new(TenantId, conversationId ?? Id("conv"), leadId, numberId, agentId, at);
 
-    public AgentReplyGenerated Reply(DateTimeOffset at, int promptTokens, int completionTokens, decimal cost) =>
-        new(TenantId, "conv_1", "agt_1", 1, "Hola, ¿en qué te ayudo?", 1, "gpt-4o-mini", promptTokens, completionTokens, cost, 900, false, at);
+    public ConversationClosed Closed(string conversationId, DateTimeOffset at) => new(TenantId, conversationId, "idle", at);
+
+    public ConversationHandedOff HandedOff(DateTimeOffset at, string conversationId = "conv_1") => new(TenantId, conversationId, "ana@clinica", "the agent asked for a human", at);
+
+    public ConversationOutcomeRecorded Outcome(string conversationId, DateTimeOffset at, int? satisfaction, decimal? conversionValue, string? outcome = "sale") =>
+        new(TenantId, conversationId, outcome, satisfaction, conversionValue, at);
+
+    public AgentReplyGenerated Reply(DateTimeOffset at, int promptTokens, int completionTokens, decimal cost, string conversationId = "conv_1", string agentId = "agt_1") =>
+        new(TenantId, conversationId, agentId, 1, "Hola, ¿en qué te ayudo?", 1, "gpt-4o-mini", promptTokens, completionTokens, cost, 900, false, at);
 }

@@ -15,30 +15,101 @@ public enum MetricsPeriod
     Monthly,
 }
 
+/// <summary>
+/// One period's figures (seed "CRMMetrics") plus what shows the AI's worth. Times are in seconds; a ratio, average or
+/// percentile with nothing to divide by is null.
+/// </summary>
 public sealed record MetricsRow(
-    MetricsPeriod Period, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, int NewConversations, int NewLeads,
-    int TotalMessages, int CustomerMessages, int AiMessages, int HumanMessages, int Handoffs, long TotalTokensUsed, decimal EstimatedAiCost);
+    MetricsPeriod Period,
+    DateTimeOffset PeriodStart,
+    DateTimeOffset PeriodEnd,
+    int TotalConversations,
+    int ActiveConversations,
+    int NewConversations,
+    int CompletedConversations,
+    int TotalLeads,
+    int NewLeads,
+    int QualifiedLeads,
+    int ConvertedLeads,
+    int TotalMessages,
+    int CustomerMessages,
+    int AiMessages,
+    int HumanMessages,
+    double? AvgResponseTime,
+    decimal TotalRevenue,
+    decimal? AvgConversionValue,
+    double? SatisfactionAvg,
+    long TotalTokensUsed,
+    decimal EstimatedAiCost,
+    int Handoffs,
+    int AiResolvedConversations,
+    double? AiResolutionRate,
+    double? HandoffRate,
+    double? FirstResponseTimeP50,
+    double? FirstResponseTimeP90,
+    decimal? AiCostPerConversation,
+    decimal? AiCostPerConvertedLead,
+    decimal AiHandledRevenue,
+    int Conversions,
+    int SatisfactionRatings);
 
-public sealed record GlobalMetrics(int Tenants, int TenantsWithCrm, int TotalMessages, int AiMessages, long TotalTokensUsed, decimal EstimatedAiCost);
+public sealed record GlobalMetrics(
+    int Tenants,
+    int TenantsWithCrm,
+    double? CrmAdoption,
+    int Agents,
+    double? AgentsPerTenant,
+    long TotalMessages,
+    long CustomerMessages,
+    long AiMessages,
+    long HumanMessages,
+    long Conversations,
+    long TotalTokensUsed,
+    decimal EstimatedAiCost,
+    decimal TotalRevenue,
+    decimal AiHandledRevenue,
+    double? SatisfactionAvg,
+    long SatisfactionRatings);
 
-/// <summary>The tenant's figures by day, ISO week or month, in its own time zone.</summary>
+public sealed record RebuildResult(int Tenants, int Rows);
+
+/// <summary>Sums over every tenant's days.</summary>
+public sealed record GlobalTotals(long Customer, long Ai, long Human, long Conversations, long Tokens, decimal Cost, decimal Revenue, decimal AiRevenue, long Ratings, long Satisfaction);
+
+/// <summary>The stock figures' totals before the first day asked for.</summary>
+public sealed record StockBefore(int Opened, int Completed, int Leads);
+
+/// <summary>The tenant's figures by day, ISO week or month, in its own time zone; SafeNotify-wide figures for operators.</summary>
 public static class MetricsApi
 {
     public static WebApplication MapMetricsApi(this WebApplication app)
     {
-        app.MapGet("/api/metrics", Get).WithTags("Metrics").RequireTenant()
+        app.MapGet("/api/metrics", (HttpContext context, MetricsDbContext db, TimeProvider time, string? period, string? from, string? to, CancellationToken cancellationToken) =>
+                Get(context, db, time, DimensionKind.Tenant, "", period, from, to, cancellationToken))
+            .WithTags("Metrics").RequireTenant()
             .WithName("GetMetrics").WithSummary("The tenant's CRM metrics per whole period overlapping from-to (default: daily, the last 30 days)");
+        app.MapGet("/api/metrics/numbers/{numberId}", (HttpContext context, MetricsDbContext db, TimeProvider time, string numberId, string? period, string? from, string? to, CancellationToken cancellationToken) =>
+                Get(context, db, time, DimensionKind.Number, numberId, period, from, to, cancellationToken))
+            .WithTags("Metrics").RequireTenant()
+            .WithName("GetNumberMetrics").WithSummary("The same figures for one of the tenant's WhatsApp numbers");
+        app.MapGet("/api/metrics/agents/{agentId}", (HttpContext context, MetricsDbContext db, TimeProvider time, string agentId, string? period, string? from, string? to, CancellationToken cancellationToken) =>
+                Get(context, db, time, DimensionKind.Agent, agentId, period, from, to, cancellationToken))
+            .WithTags("Metrics").RequireTenant()
+            .WithName("GetAgentMetrics").WithSummary("The same figures for one of the tenant's AI agents (the conversations it opened with)");
         app.MapGet("/api/admin/metrics", GetGlobal).WithTags("Admin").RequireOperator()
             .WithName("GetGlobalMetrics").WithSummary("SafeNotify-wide figures");
+        app.MapPost("/api/admin/metrics/rebuild", Rebuild).WithTags("Admin").RequireOperator()
+            .WithName("RebuildMetrics").WithSummary("Rebuilds one tenant's (tenantId=...) or every tenant's rollups from the stored facts");
         return app;
     }
 
     private static async Task<Results<Ok<PagedList<MetricsRow>>, ValidationProblem>> Get(
-        HttpContext context, MetricsDbContext db, TimeProvider time, string? period, string? from, string? to, CancellationToken cancellationToken)
+        HttpContext context, MetricsDbContext db, TimeProvider time, DimensionKind kind, string dimensionId,
+        string? period, string? from, string? to, CancellationToken cancellationToken)
     {
         var tenantId = context.TenantId();
-        var clock = await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.TenantId == tenantId, cancellationToken);
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(clock?.Timezone ?? FactRecorder.DefaultTimezone);
+        var timezone = await db.Tenants.AsNoTracking().Where(t => t.TenantId == tenantId).Select(t => t.Timezone).FirstOrDefaultAsync(cancellationToken);
+        var zone = FactRecorder.Zone(timezone);
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone).DateTime);
 
         var errors = new ValidationErrors();
@@ -59,29 +130,105 @@ public static class MetricsApi
         // Every row is a whole week or month: a row labelled with its period never holds only part of it.
         var firstDay = PeriodStart(first.Value, grouping);
         var lastDay = PeriodEnd(PeriodStart(last.Value, grouping), grouping).AddDays(-1);
-        var days = await db.Daily.AsNoTracking().Where(d => d.TenantId == tenantId && d.Day >= firstDay && d.Day <= lastDay).ToListAsync(cancellationToken);
-        var rows = days
-            .GroupBy(d => PeriodStart(d.Day, grouping))
-            .OrderBy(g => g.Key)
-            .Select(g => new MetricsRow(grouping, Local(g.Key, zone), Local(PeriodEnd(g.Key, grouping), zone),
-                g.Sum(d => d.NewConversations), g.Sum(d => d.NewLeads), g.Sum(d => d.TotalMessages), g.Sum(d => d.CustomerMessages),
-                g.Sum(d => d.AiMessages), g.Sum(d => d.HumanMessages), g.Sum(d => d.Handoffs), g.Sum(d => d.TotalTokensUsed), g.Sum(d => d.EstimatedAiCost)))
-            .ToList();
+        var dimension = db.Rollups.AsNoTracking().Where(r => r.TenantId == tenantId && r.DimensionKind == kind && r.DimensionId == dimensionId);
+        var days = await dimension.Where(r => r.Day >= firstDay && r.Day <= lastDay).ToListAsync(cancellationToken);
+        if (days.Count == 0)
+        {
+            return TypedResults.Ok(new PagedList<MetricsRow>([], 1, 0, 0));
+        }
+
+        // Stock figures (open conversations, leads so far) continue from everything before the first day.
+        var before = await db.Database.SqlQuery<StockBefore>($"""
+            SELECT coalesce(sum(new_conversations), 0)::int AS opened, coalesce(sum(completed_conversations), 0)::int AS completed,
+                coalesce(sum(new_leads), 0)::int AS leads
+            FROM metrics.daily_rollups
+            WHERE tenant_id = {tenantId} AND dimension_kind = {kind.ToString()} AND dimension_id = {dimensionId} AND day < {firstDay}
+            """).SingleAsync(cancellationToken);
+        var open = before.Opened - before.Completed;
+        var leads = before.Leads;
+
+        var rows = new List<MetricsRow>();
+        foreach (var group in days.GroupBy(d => PeriodStart(d.Day, grouping)).OrderBy(g => g.Key))
+        {
+            var sum = new Tally();
+            foreach (var day in group)
+            {
+                sum.Add(day);
+            }
+
+            var openAtStart = open;
+            open += sum.NewConversations - sum.CompletedConversations;
+            leads += sum.NewLeads;
+            rows.Add(Row(grouping, Local(group.Key, zone), Local(PeriodEnd(group.Key, grouping), zone), sum, openAtStart, open, leads));
+        }
+
         return TypedResults.Ok(new PagedList<MetricsRow>(rows, 1, rows.Count, rows.Count));
     }
+
+    private static MetricsRow Row(MetricsPeriod period, DateTimeOffset start, DateTimeOffset end, Tally t, int openAtStart, int openAtEnd, int leads) => new(
+        period, start, end,
+        TotalConversations: openAtStart + t.NewConversations,
+        ActiveConversations: Math.Max(openAtEnd, 0),
+        t.NewConversations, t.CompletedConversations,
+        TotalLeads: leads, t.NewLeads, t.QualifiedLeads, t.ConvertedLeads,
+        TotalMessages: t.CustomerMessages + t.AiMessages + t.HumanMessages, t.CustomerMessages, t.AiMessages, t.HumanMessages,
+        AvgResponseTime: t.FirstResponses == 0 ? null : Math.Round(t.FirstResponseMsSum / 1000.0 / t.FirstResponses, 3),
+        TotalRevenue: t.Revenue,
+        AvgConversionValue: t.Conversions == 0 ? null : Math.Round(t.Revenue / t.Conversions, 2),
+        SatisfactionAvg: t.SatisfactionRatings == 0 ? null : Math.Round((double)t.SatisfactionSum / t.SatisfactionRatings, 3),
+        t.TotalTokensUsed, t.EstimatedAiCost,
+        Handoffs: t.HandedOffConversations,
+        t.AiResolvedConversations,
+        AiResolutionRate: t.CompletedConversations == 0 ? null : Math.Round((double)t.AiResolvedConversations / t.CompletedConversations, 4),
+        HandoffRate: t.NewConversations == 0 ? null : Math.Round((double)t.HandedOffConversations / t.NewConversations, 4),
+        FirstResponseTimeP50: ResponseHistogram.Percentile(t.FirstResponseHistogram, 0.5),
+        FirstResponseTimeP90: ResponseHistogram.Percentile(t.FirstResponseHistogram, 0.9),
+        AiCostPerConversation: t.NewConversations == 0 ? null : Math.Round(t.EstimatedAiCost / t.NewConversations, 6),
+        AiCostPerConvertedLead: t.ConvertedLeads == 0 ? null : Math.Round(t.EstimatedAiCost / t.ConvertedLeads, 6),
+        t.AiHandledRevenue, t.Conversions, t.SatisfactionRatings);
 
     private static async Task<Ok<GlobalMetrics>> GetGlobal(MetricsDbContext db, CancellationToken cancellationToken)
     {
         var tenants = await db.Tenants.CountAsync(cancellationToken);
         var withCrm = await db.Tenants.CountAsync(t => t.CrmEnabled, cancellationToken);
-        var totals = await db.Daily.GroupBy(_ => 1).Select(g => new
+        var agents = await db.Agents.CountAsync(a => !a.Deleted, cancellationToken);
+        var totals = await db.Database.SqlQuery<GlobalTotals>($"""
+            SELECT coalesce(sum(customer_messages), 0)::bigint AS customer, coalesce(sum(ai_messages), 0)::bigint AS ai,
+                coalesce(sum(human_messages), 0)::bigint AS human, coalesce(sum(new_conversations), 0)::bigint AS conversations,
+                coalesce(sum(total_tokens_used), 0)::bigint AS tokens, coalesce(sum(estimated_ai_cost), 0) AS cost,
+                coalesce(sum(revenue), 0) AS revenue, coalesce(sum(ai_handled_revenue), 0) AS ai_revenue,
+                coalesce(sum(satisfaction_ratings), 0)::bigint AS ratings, coalesce(sum(satisfaction_sum), 0)::bigint AS satisfaction
+            FROM metrics.daily_rollups
+            WHERE dimension_kind = {DimensionKind.Tenant.ToString()}
+            """).SingleAsync(cancellationToken);
+        var ratings = totals.Ratings;
+        return TypedResults.Ok(new GlobalMetrics(
+            tenants, withCrm,
+            CrmAdoption: tenants == 0 ? null : Math.Round((double)withCrm / tenants, 4),
+            agents,
+            AgentsPerTenant: tenants == 0 ? null : Math.Round((double)agents / tenants, 3),
+            TotalMessages: totals.Customer + totals.Ai + totals.Human,
+            totals.Customer, totals.Ai, totals.Human, totals.Conversations, totals.Tokens, totals.Cost, totals.Revenue, totals.AiRevenue,
+            SatisfactionAvg: ratings == 0 ? null : Math.Round((double)totals.Satisfaction / ratings, 3),
+            ratings));
+    }
+
+    private static async Task<Results<Ok<RebuildResult>, ProblemHttpResult>> Rebuild(
+        RollupRebuilder rebuilder, string? tenantId, CancellationToken cancellationToken)
+    {
+        var tenants = await rebuilder.TenantsAsync(cancellationToken);
+        if (tenantId is not null && !tenants.Contains(tenantId))
         {
-            Messages = g.Sum(d => d.TotalMessages),
-            Ai = g.Sum(d => d.AiMessages),
-            Tokens = g.Sum(d => d.TotalTokensUsed),
-            Cost = g.Sum(d => d.EstimatedAiCost),
-        }).FirstOrDefaultAsync(cancellationToken);
-        return TypedResults.Ok(new GlobalMetrics(tenants, withCrm, totals?.Messages ?? 0, totals?.Ai ?? 0, totals?.Tokens ?? 0, totals?.Cost ?? 0));
+            return Problems.NotFound("Tenant");
+        }
+
+        var rows = 0;
+        foreach (var tenant in tenantId is null ? tenants : [tenantId])
+        {
+            rows += await rebuilder.RebuildAsync(tenant, cancellationToken);
+        }
+
+        return TypedResults.Ok(new RebuildResult(tenantId is null ? tenants.Count : 1, rows));
     }
 
     /// <summary>The date given, or <paramref name="fallback"/> when none is; null (and an error) when it is not a date.</summary>
@@ -113,7 +260,7 @@ public static class MetricsApi
         return false;
     }
 
-    private static DateOnly PeriodStart(DateOnly day, MetricsPeriod period) => period switch
+    public static DateOnly PeriodStart(DateOnly day, MetricsPeriod period) => period switch
     {
         MetricsPeriod.Weekly => day.AddDays(-(((int)day.DayOfWeek + 6) % 7)), // ISO weeks start on Monday
         MetricsPeriod.Monthly => new DateOnly(day.Year, day.Month, 1),

@@ -8,47 +8,127 @@ using SafeNotify.Crm.Metrics.Services;
 
 namespace SafeNotify.Crm.Metrics.Consumers;
 
+// Message facts: keyed by the message's own id, so a copy published again under a new message id counts once.
+
 public sealed class InboundMessageRoutedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<InboundMessageRouted, MetricsDbContext>(db)
 {
     protected override Task HandleAsync(InboundMessageRouted message, ConsumeContext<InboundMessageRouted> context, CancellationToken cancellationToken) =>
-        facts.RecordAsync(message.TenantId, message.ReceivedAt, cancellationToken, (FactKind.CustomerMessage, 1));
+        facts.RecordAsync(new MetricFact
+        {
+            TenantId = message.TenantId,
+            Kind = FactKind.CustomerMessage,
+            Key = message.InboundMessageId,
+            OccurredAt = message.ReceivedAt,
+            NumberId = message.NumberId,
+            AgentId = message.Reply == ReplyPolicy.Agent ? message.ProposedAgentId : null,
+        }, cancellationToken);
 }
 
 public sealed class OutboundMessageSentConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<OutboundMessageSent, MetricsDbContext>(db)
 {
     protected override Task HandleAsync(OutboundMessageSent message, ConsumeContext<OutboundMessageSent> context, CancellationToken cancellationToken) =>
-        message.Author switch
-        {
-            MessageAuthor.AiAgent => facts.RecordAsync(message.TenantId, message.SentAt, cancellationToken, (FactKind.AiMessage, 1)),
-            MessageAuthor.Human => facts.RecordAsync(message.TenantId, message.SentAt, cancellationToken, (FactKind.HumanMessage, 1)),
-            _ => Task.CompletedTask,
-        };
-}
-
-public sealed class LeadCreatedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<LeadCreated, MetricsDbContext>(db)
-{
-    protected override Task HandleAsync(LeadCreated message, ConsumeContext<LeadCreated> context, CancellationToken cancellationToken) =>
-        facts.RecordAsync(message.TenantId, message.OccurredAt, cancellationToken, (FactKind.NewLead, 1));
-}
-
-public sealed class ConversationOpenedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationOpened, MetricsDbContext>(db)
-{
-    protected override Task HandleAsync(ConversationOpened message, ConsumeContext<ConversationOpened> context, CancellationToken cancellationToken) =>
-        facts.RecordAsync(message.TenantId, message.OccurredAt, cancellationToken, (FactKind.NewConversation, 1));
-}
-
-public sealed class ConversationHandedOffConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationHandedOff, MetricsDbContext>(db)
-{
-    protected override Task HandleAsync(ConversationHandedOff message, ConsumeContext<ConversationHandedOff> context, CancellationToken cancellationToken) =>
-        facts.RecordAsync(message.TenantId, message.OccurredAt, cancellationToken, (FactKind.Handoff, 1));
+        message.Author is MessageAuthor.AiAgent or MessageAuthor.Human
+            ? facts.RecordAsync(new MetricFact
+            {
+                TenantId = message.TenantId,
+                Kind = message.Author == MessageAuthor.AiAgent ? FactKind.AiMessage : FactKind.HumanMessage,
+                Key = message.OutboundId,
+                OccurredAt = message.SentAt,
+                ConversationId = message.ConversationId,
+            }, cancellationToken)
+            : Task.CompletedTask;
 }
 
 public sealed class AgentReplyGeneratedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<AgentReplyGenerated, MetricsDbContext>(db)
 {
     protected override Task HandleAsync(AgentReplyGenerated message, ConsumeContext<AgentReplyGenerated> context, CancellationToken cancellationToken) =>
-        facts.RecordAsync(message.TenantId, message.GeneratedAt, cancellationToken,
-            (FactKind.AiTokens, message.PromptTokens + message.CompletionTokens), (FactKind.AiCost, message.EstimatedCost));
+        facts.RecordAsync(new MetricFact
+        {
+            TenantId = message.TenantId,
+            Kind = FactKind.AiReply,
+            // One model call: a retried call for the same customer message is another call, made at another instant.
+            Key = $"{message.ConversationId}:{message.BasedOnSequence}:{message.GeneratedAt.UtcTicks}",
+            OccurredAt = message.GeneratedAt,
+            ConversationId = message.ConversationId,
+            AgentId = message.AgentId,
+            Tokens = message.PromptTokens + message.CompletionTokens,
+            Cost = message.EstimatedCost,
+        }, cancellationToken);
 }
+
+// Conversations and leads: each event merges into the conversation's or lead's facts, commutatively.
+
+public sealed class ConversationOpenedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationOpened, MetricsDbContext>(db)
+{
+    protected override Task HandleAsync(ConversationOpened message, ConsumeContext<ConversationOpened> context, CancellationToken cancellationToken) =>
+        facts.MergeConversationAsync(message.TenantId, message.ConversationId, conversation =>
+        {
+            conversation.NumberId = message.NumberId;
+            conversation.AgentId = message.AgentId;
+            conversation.OpenedAt = FactRecorder.Earliest(conversation.OpenedAt, message.OccurredAt);
+        }, cancellationToken);
+}
+
+public sealed class ConversationClosedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationClosed, MetricsDbContext>(db)
+{
+    protected override Task HandleAsync(ConversationClosed message, ConsumeContext<ConversationClosed> context, CancellationToken cancellationToken) =>
+        facts.MergeConversationAsync(message.TenantId, message.ConversationId,
+            conversation => conversation.ClosedAt = FactRecorder.Earliest(conversation.ClosedAt, message.OccurredAt), cancellationToken);
+}
+
+public sealed class ConversationHandedOffConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationHandedOff, MetricsDbContext>(db)
+{
+    protected override Task HandleAsync(ConversationHandedOff message, ConsumeContext<ConversationHandedOff> context, CancellationToken cancellationToken) =>
+        facts.MergeConversationAsync(message.TenantId, message.ConversationId,
+            conversation => conversation.HandedOffAt = FactRecorder.Earliest(conversation.HandedOffAt, message.OccurredAt), cancellationToken);
+}
+
+public sealed class ConversationOutcomeRecordedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationOutcomeRecorded, MetricsDbContext>(db)
+{
+    protected override Task HandleAsync(ConversationOutcomeRecorded message, ConsumeContext<ConversationOutcomeRecorded> context, CancellationToken cancellationToken) =>
+        facts.MergeConversationAsync(message.TenantId, message.ConversationId, conversation =>
+        {
+            if (conversation.OutcomeAt is null || message.OccurredAt >= conversation.OutcomeAt) // the latest outcome wins
+            {
+                conversation.OutcomeAt = message.OccurredAt;
+                conversation.Outcome = message.Outcome;
+                conversation.SatisfactionRating = message.SatisfactionRating is >= 1 and <= 5 ? message.SatisfactionRating : null;
+                conversation.ConversionValue = message.ConversionValue is > 0 ? message.ConversionValue : null;
+            }
+        }, cancellationToken);
+}
+
+public sealed class LeadCreatedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<LeadCreated, MetricsDbContext>(db)
+{
+    protected override Task HandleAsync(LeadCreated message, ConsumeContext<LeadCreated> context, CancellationToken cancellationToken) =>
+        facts.MergeLeadAsync(message.TenantId, message.LeadId, lead =>
+        {
+            lead.NumberId = message.NumberId;
+            lead.CreatedAt = FactRecorder.Earliest(lead.CreatedAt, message.OccurredAt);
+        }, cancellationToken);
+}
+
+public sealed class LeadStatusChangedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<LeadStatusChanged, MetricsDbContext>(db)
+{
+    protected override Task HandleAsync(LeadStatusChanged message, ConsumeContext<LeadStatusChanged> context, CancellationToken cancellationToken) =>
+        facts.MergeLeadAsync(message.TenantId, message.LeadId, lead =>
+        {
+            // A lead counts as qualified the first time it reaches QUALIFIED or goes straight to CONVERTED.
+            var status = message.ToStatus.Trim();
+            var converted = status.Equals("Converted", StringComparison.OrdinalIgnoreCase);
+            if (converted || status.Equals("Qualified", StringComparison.OrdinalIgnoreCase))
+            {
+                lead.QualifiedAt = FactRecorder.Earliest(lead.QualifiedAt, message.OccurredAt);
+            }
+
+            if (converted)
+            {
+                lead.ConvertedAt = FactRecorder.Earliest(lead.ConvertedAt, message.OccurredAt);
+            }
+        }, cancellationToken);
+}
+
+// What Routing and Agent say about tenants and agents.
 
 public sealed class TenantProvisionedConsumer(MetricsDbContext db) : TransactionalConsumer<TenantProvisioned, MetricsDbContext>(db)
 {
@@ -62,20 +142,28 @@ public sealed class TenantPlanChangedConsumer(MetricsDbContext db) : Transaction
         TenantClocks.ApplyAsync(Db, message.TenantId, message.Timezone, message.CrmEnabled, message.OccurredAt, cancellationToken);
 }
 
+public sealed class AgentChangedConsumer(MetricsDbContext db) : TransactionalConsumer<AgentChanged, MetricsDbContext>(db)
+{
+    protected override async Task HandleAsync(AgentChanged message, ConsumeContext<AgentChanged> context, CancellationToken cancellationToken)
+    {
+        await Db.Database.ExecuteSqlAsync($"""
+            INSERT INTO metrics.tenant_agents (tenant_id, agent_id, is_active, deleted, revision)
+            VALUES ({message.TenantId}, {message.AgentId}, {message.IsActive}, {message.Deleted}, {message.Revision})
+            ON CONFLICT (tenant_id, agent_id) DO UPDATE SET is_active = excluded.is_active, deleted = excluded.deleted, revision = excluded.revision
+            WHERE tenant_agents.revision < excluded.revision
+            """, cancellationToken);
+    }
+}
+
 internal static class TenantClocks
 {
     public static async Task ApplyAsync(MetricsDbContext db, string tenantId, string timezone, bool crmEnabled, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        var clock = await db.Tenants.FirstOrDefaultAsync(t => t.TenantId == tenantId, cancellationToken);
-        if (clock is null)
-        {
-            db.Tenants.Add(new TenantClock { TenantId = tenantId, Timezone = timezone, CrmEnabled = crmEnabled, UpdatedAt = at });
-        }
-        else if (clock.UpdatedAt <= at)
-        {
-            clock.Timezone = timezone;
-            clock.CrmEnabled = crmEnabled;
-            clock.UpdatedAt = at;
-        }
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO metrics.tenant_clocks (tenant_id, timezone, crm_enabled, updated_at)
+            VALUES ({tenantId}, {timezone}, {crmEnabled}, {at.ToUniversalTime()})
+            ON CONFLICT (tenant_id) DO UPDATE SET timezone = excluded.timezone, crm_enabled = excluded.crm_enabled, updated_at = excluded.updated_at
+            WHERE tenant_clocks.updated_at <= excluded.updated_at
+            """, cancellationToken);
     }
 }

@@ -9,8 +9,11 @@ public sealed class MetricsDbContext(DbContextOptions<MetricsDbContext> options)
     public const string Schema = "metrics";
 
     public DbSet<TenantClock> Tenants => Set<TenantClock>();
+    public DbSet<TenantAgent> Agents => Set<TenantAgent>();
     public DbSet<MetricFact> Facts => Set<MetricFact>();
-    public DbSet<DailyMetrics> Daily => Set<DailyMetrics>();
+    public DbSet<ConversationFacts> Conversations => Set<ConversationFacts>();
+    public DbSet<LeadFacts> Leads => Set<LeadFacts>();
+    public DbSet<DailyRollup> Rollups => Set<DailyRollup>();
 
     protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
@@ -20,21 +23,45 @@ public sealed class MetricsDbContext(DbContextOptions<MetricsDbContext> options)
             tenant.HasKey(t => t.TenantId);
         });
 
+        modelBuilder.Entity<TenantAgent>(agent =>
+        {
+            agent.ToTable("tenant_agents");
+            agent.HasKey(a => new { a.TenantId, a.AgentId });
+        });
+
         modelBuilder.Entity<MetricFact>(fact =>
         {
             fact.ToTable("metric_facts");
             fact.HasKey(f => f.Id);
             fact.Property(f => f.Id).UseIdentityAlwaysColumn();
-            fact.HasIndex(f => new { f.TenantId, f.Day });
+            fact.HasIndex(f => new { f.TenantId, f.Kind, f.Key }).IsUnique();
+            fact.HasIndex(f => new { f.TenantId, f.ConversationId });
             fact.Property(f => f.Kind).HasConversion<string>().HasMaxLength(30);
-            fact.Property(f => f.Amount).HasPrecision(18, 6);
+            fact.Property(f => f.Cost).HasPrecision(18, 6);
         });
 
-        modelBuilder.Entity<DailyMetrics>(daily =>
+        modelBuilder.Entity<ConversationFacts>(conversation =>
         {
-            daily.ToTable("daily_metrics");
-            daily.HasKey(d => new { d.TenantId, d.Day });
-            daily.Property(d => d.EstimatedAiCost).HasPrecision(18, 6);
+            conversation.ToTable("conversation_facts");
+            conversation.HasKey(c => new { c.TenantId, c.ConversationId });
+            conversation.Property(c => c.ConversionValue).HasPrecision(18, 2);
+        });
+
+        modelBuilder.Entity<LeadFacts>(lead =>
+        {
+            lead.ToTable("lead_facts");
+            lead.HasKey(l => new { l.TenantId, l.LeadId });
+        });
+
+        modelBuilder.Entity<DailyRollup>(rollup =>
+        {
+            rollup.ToTable("daily_rollups");
+            rollup.HasKey(r => new { r.TenantId, r.DimensionKind, r.DimensionId, r.Day });
+            rollup.Property(r => r.DimensionKind).HasConversion<string>().HasMaxLength(10);
+            rollup.Property(r => r.EstimatedAiCost).HasPrecision(18, 6);
+            rollup.Property(r => r.Revenue).HasPrecision(18, 2);
+            rollup.Property(r => r.AiHandledRevenue).HasPrecision(18, 2);
+            rollup.Ignore(r => r.IsZero);
         });
     }
 }

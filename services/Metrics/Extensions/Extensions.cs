@@ -14,6 +14,7 @@ public static class Extensions
         builder.AddServiceMessaging<MetricsDbContext>("metrics", bus => bus.AddConsumers(typeof(Extensions).Assembly));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<FactRecorder>();
+        builder.Services.AddScoped<RollupRebuilder>();
         return builder;
     }
 

@@ -1,6 +1,6 @@
 namespace SafeNotify.Crm.Metrics.Model;
 
-/// <summary>What Metrics knows of a tenant: its time zone, so days are the tenant's days.</summary>
+/// <summary>What Metrics knows of a tenant: its time zone, so days are the tenant's days, and whether its CRM is on.</summary>
 public sealed class TenantClock
 {
     public required string TenantId { get; init; }
@@ -9,62 +9,109 @@ public sealed class TenantClock
     public DateTimeOffset UpdatedAt { get; set; }
 }
 
+/// <summary>One of a tenant's AI agents as Agent last described it (for "agents per tenant").</summary>
+public sealed class TenantAgent
+{
+    public required string TenantId { get; init; }
+    public required string AgentId { get; init; }
+    public bool IsActive { get; set; }
+    public bool Deleted { get; set; }
+    public long Revision { get; set; }
+}
+
 public enum FactKind
 {
+    /// <summary>A routed customer message (key: Ingress's inbound message id).</summary>
     CustomerMessage,
+
+    /// <summary>An outbound message the AI wrote, sent through Twilio (key: outbound id).</summary>
     AiMessage,
+
+    /// <summary>An outbound message an employee wrote (key: outbound id).</summary>
     HumanMessage,
-    NewLead,
-    NewConversation,
-    Handoff,
-    AiTokens,
-    AiCost,
+
+    /// <summary>A model call that produced a reply: tokens and cost (key: conversation, sequence, instant).</summary>
+    AiReply,
 }
 
 /// <summary>
-/// One pseudonymous fact taken from an event (no names, phones or texts), kept so the figures can be
-/// rebuilt and so an erasure of a customer's data changes none of them.
+/// One pseudonymous fact taken from a message event (no names, phones or texts), keyed by the event's natural key
+/// so a copy of the event (a redelivery, or the owner publishing it again) is stored once. The facts, the
+/// conversations and the leads are what the rollups are rebuilt from; an erasure of a customer's data changes none.
 /// </summary>
 public sealed class MetricFact
 {
     public long Id { get; init; }
     public required string TenantId { get; init; }
     public FactKind Kind { get; init; }
+    public required string Key { get; init; }
     public DateTimeOffset OccurredAt { get; init; }
 
-    /// <summary>The tenant's local day the fact belongs to.</summary>
-    public DateOnly Day { get; init; }
+    /// <summary>The conversation it belongs to, when the event says (its number and agent come from the conversation).</summary>
+    public string? ConversationId { get; init; }
 
-    public decimal Amount { get; init; }
+    /// <summary>Set when the event itself names them; otherwise taken from the conversation.</summary>
+    public string? NumberId { get; init; }
+
+    public string? AgentId { get; init; }
+    public long Tokens { get; init; }
+    public decimal Cost { get; init; }
 }
 
-/// <summary>A tenant's figures for one local day (seed "CRMMetrics", daily), kept current as facts arrive.</summary>
-public sealed class DailyMetrics
+/// <summary>
+/// A conversation as Metrics knows it from Lead's events. Every field merges in any order and any number of times
+/// (earliest instant wins, flags only turn on, the latest outcome wins), so a reordered or repeated event cannot
+/// change it twice.
+/// </summary>
+public sealed class ConversationFacts
+{
+    public required string TenantId { get; init; }
+    public required string ConversationId { get; init; }
+    public string? NumberId { get; set; }
+    public string? AgentId { get; set; }
+    public DateTimeOffset? OpenedAt { get; set; }
+    public DateTimeOffset? FirstResponseAt { get; set; }
+    public DateTimeOffset? HandedOffAt { get; set; }
+    public DateTimeOffset? ClosedAt { get; set; }
+    public DateTimeOffset? OutcomeAt { get; set; }
+    public string? Outcome { get; set; }
+    public int? SatisfactionRating { get; set; }
+    public decimal? ConversionValue { get; set; }
+
+    public ConversationFacts Copy() => (ConversationFacts)MemberwiseClone();
+}
+
+/// <summary>A lead as Metrics knows it from Lead's events (same merge rules as conversations).</summary>
+public sealed class LeadFacts
+{
+    public required string TenantId { get; init; }
+    public required string LeadId { get; init; }
+    public string? NumberId { get; set; }
+    public DateTimeOffset? CreatedAt { get; set; }
+    public DateTimeOffset? QualifiedAt { get; set; }
+    public DateTimeOffset? ConvertedAt { get; set; }
+
+    public LeadFacts Copy() => (LeadFacts)MemberwiseClone();
+}
+
+public enum DimensionKind
+{
+    Tenant,
+    Number,
+    Agent,
+}
+
+/// <summary>
+/// A tenant's figures for one local day, for the whole tenant or one of its numbers or agents: additive counts and
+/// sums only (plus a first-response histogram), so a week or a month is the sum of its days and any ratio or
+/// percentile is computed from the sums.
+/// </summary>
+public sealed class DailyRollup : Tally
 {
     public required string TenantId { get; init; }
     public DateOnly Day { get; init; }
-    public int NewConversations { get; set; }
-    public int NewLeads { get; set; }
-    public int TotalMessages { get; set; }
-    public int CustomerMessages { get; set; }
-    public int AiMessages { get; set; }
-    public int HumanMessages { get; set; }
-    public int Handoffs { get; set; }
-    public long TotalTokensUsed { get; set; }
-    public decimal EstimatedAiCost { get; set; }
+    public DimensionKind DimensionKind { get; init; }
 
-    public void Apply(FactKind kind, decimal amount)
-    {
-        switch (kind)
-        {
-            case FactKind.CustomerMessage: CustomerMessages++; TotalMessages++; break;
-            case FactKind.AiMessage: AiMessages++; TotalMessages++; break;
-            case FactKind.HumanMessage: HumanMessages++; TotalMessages++; break;
-            case FactKind.NewLead: NewLeads++; break;
-            case FactKind.NewConversation: NewConversations++; break;
-            case FactKind.Handoff: Handoffs++; break;
-            case FactKind.AiTokens: TotalTokensUsed += (long)amount; break;
-            case FactKind.AiCost: EstimatedAiCost += amount; break;
-        }
-    }
+    /// <summary>The number's or agent's id; empty for the whole tenant.</summary>
+    public required string DimensionId { get; init; }
 }

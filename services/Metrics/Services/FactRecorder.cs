@@ -1,47 +1,173 @@
+using System.Globalization;
+using System.Text;
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Metrics.Data;
 using SafeNotify.Crm.Metrics.Model;
 
 namespace SafeNotify.Crm.Metrics.Services;
 
-/// <summary>Stores facts and folds them into the tenant's day, in the consumer's transaction.</summary>
+/// <summary>
+/// Stores facts and merges conversation and lead events, in the consumer's transaction, and adds the difference
+/// they make to the daily rollups. A fact is keyed by its event's natural key and a conversation or lead merges
+/// commutatively, so a repeated or reordered event changes the figures once.
+/// </summary>
 public sealed class FactRecorder(MetricsDbContext db)
 {
     public const string DefaultTimezone = "America/Bogota";
 
-    public async Task RecordAsync(string tenantId, DateTimeOffset occurredAt, CancellationToken cancellationToken, params (FactKind Kind, decimal Amount)[] facts)
-    {
-        var clock = await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.TenantId == tenantId, cancellationToken);
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(clock?.Timezone ?? DefaultTimezone);
-        var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(occurredAt, zone).DateTime);
+    public static TimeZoneInfo Zone(string? timezone) =>
+        timezone is not null && TimeZoneInfo.TryFindSystemTimeZoneById(timezone, out var zone) ? zone
+        : TimeZoneInfo.FindSystemTimeZoneById(DefaultTimezone);
 
-        var delta = new DailyMetrics { TenantId = tenantId, Day = day };
-        foreach (var (kind, amount) in facts)
+    public async Task<TimeZoneInfo> ZoneOfAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        var timezone = await db.Tenants.AsNoTracking().Where(t => t.TenantId == tenantId).Select(t => t.Timezone).FirstOrDefaultAsync(cancellationToken);
+        return Zone(timezone);
+    }
+
+    /// <summary>Stores a message fact once; an AI or human message may also be the conversation's first reply.</summary>
+    public async Task RecordAsync(MetricFact fact, CancellationToken cancellationToken)
+    {
+        var contributions = new Contributions(await ZoneOfAsync(fact.TenantId, cancellationToken));
+        // The conversation is locked first, so its number and agent cannot change between reading them here and a
+        // concurrent "conversation opened" re-attributing the conversation's facts (which then sees this one).
+        var conversation = fact.ConversationId is null ? null : await LockConversationAsync(fact.TenantId, fact.ConversationId, cancellationToken);
+
+        var inserted = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO metrics.metric_facts (tenant_id, kind, key, occurred_at, conversation_id, number_id, agent_id, tokens, cost)
+            VALUES ({fact.TenantId}, {fact.Kind.ToString()}, {fact.Key}, {fact.OccurredAt.ToUniversalTime()}, {fact.ConversationId},
+                {fact.NumberId}, {fact.AgentId}, {fact.Tokens}, {fact.Cost})
+            ON CONFLICT (tenant_id, kind, key) DO NOTHING
+            """, cancellationToken);
+        if (inserted == 0)
         {
-            db.Facts.Add(new MetricFact { TenantId = tenantId, Kind = kind, OccurredAt = occurredAt, Day = day, Amount = amount });
-            delta.Apply(kind, amount);
+            return; // the same message, published again under another message id
+        }
+
+        contributions.AddFact(fact, conversation);
+        if (conversation is not null && fact.Kind is FactKind.AiMessage or FactKind.HumanMessage
+            && (conversation.FirstResponseAt is null || fact.OccurredAt < conversation.FirstResponseAt))
+        {
+            contributions.AddConversation(conversation, -1);
+            conversation.FirstResponseAt = fact.OccurredAt;
+            contributions.AddConversation(conversation);
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        await RollupWriter.AddAsync(db, fact.TenantId, contributions, cancellationToken);
+    }
 
-        // Consumers run concurrently and fold facts into the same row: one atomic upsert adds this delta to
-        // whatever the others committed (no lost increments, no race to create the day's row), and comes last in
-        // the transaction so the row stays locked only until the commit right after it.
-        await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO metrics.daily_metrics (tenant_id, day, new_conversations, new_leads, total_messages, customer_messages,
-                ai_messages, human_messages, handoffs, total_tokens_used, estimated_ai_cost)
-            VALUES ({tenantId}, {day}, {delta.NewConversations}, {delta.NewLeads}, {delta.TotalMessages}, {delta.CustomerMessages},
-                {delta.AiMessages}, {delta.HumanMessages}, {delta.Handoffs}, {delta.TotalTokensUsed}, {delta.EstimatedAiCost})
-            ON CONFLICT (tenant_id, day) DO UPDATE SET
-                new_conversations = daily_metrics.new_conversations + excluded.new_conversations,
-                new_leads = daily_metrics.new_leads + excluded.new_leads,
-                total_messages = daily_metrics.total_messages + excluded.total_messages,
-                customer_messages = daily_metrics.customer_messages + excluded.customer_messages,
-                ai_messages = daily_metrics.ai_messages + excluded.ai_messages,
-                human_messages = daily_metrics.human_messages + excluded.human_messages,
-                handoffs = daily_metrics.handoffs + excluded.handoffs,
-                total_tokens_used = daily_metrics.total_tokens_used + excluded.total_tokens_used,
-                estimated_ai_cost = daily_metrics.estimated_ai_cost + excluded.estimated_ai_cost
-            """, cancellationToken);
+    /// <summary>Merges what an event says about a conversation and adds the difference it makes.</summary>
+    public async Task MergeConversationAsync(string tenantId, string conversationId, Action<ConversationFacts> merge, CancellationToken cancellationToken)
+    {
+        var contributions = new Contributions(await ZoneOfAsync(tenantId, cancellationToken));
+        var conversation = await LockConversationAsync(tenantId, conversationId, cancellationToken);
+        var before = conversation.Copy();
+        merge(conversation);
+
+        contributions.AddConversation(before, -1);
+        contributions.AddConversation(conversation);
+        if (before.NumberId != conversation.NumberId || before.AgentId != conversation.AgentId)
+        {
+            // Messages counted before the conversation's number or agent was known move to them now.
+            var facts = await db.Facts.AsNoTracking().Where(f => f.TenantId == tenantId && f.ConversationId == conversationId).ToListAsync(cancellationToken);
+            foreach (var fact in facts)
+            {
+                contributions.AddFact(fact, before, -1);
+                contributions.AddFact(fact, conversation);
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await RollupWriter.AddAsync(db, tenantId, contributions, cancellationToken);
+    }
+
+    /// <summary>Merges what an event says about a lead and adds the difference it makes.</summary>
+    public async Task MergeLeadAsync(string tenantId, string leadId, Action<LeadFacts> merge, CancellationToken cancellationToken)
+    {
+        var contributions = new Contributions(await ZoneOfAsync(tenantId, cancellationToken));
+        await db.Database.ExecuteSqlAsync(
+            $"INSERT INTO metrics.lead_facts (tenant_id, lead_id) VALUES ({tenantId}, {leadId}) ON CONFLICT DO NOTHING", cancellationToken);
+        var lead = await db.Leads.FromSql($"SELECT * FROM metrics.lead_facts WHERE tenant_id = {tenantId} AND lead_id = {leadId} FOR UPDATE")
+            .SingleAsync(cancellationToken);
+        var before = lead.Copy();
+        merge(lead);
+        contributions.AddLead(before, -1);
+        contributions.AddLead(lead);
+        await db.SaveChangesAsync(cancellationToken);
+        await RollupWriter.AddAsync(db, tenantId, contributions, cancellationToken);
+    }
+
+    private async Task<ConversationFacts> LockConversationAsync(string tenantId, string conversationId, CancellationToken cancellationToken)
+    {
+        await db.Database.ExecuteSqlAsync(
+            $"INSERT INTO metrics.conversation_facts (tenant_id, conversation_id) VALUES ({tenantId}, {conversationId}) ON CONFLICT DO NOTHING",
+            cancellationToken);
+        return await db.Conversations
+            .FromSql($"SELECT * FROM metrics.conversation_facts WHERE tenant_id = {tenantId} AND conversation_id = {conversationId} FOR UPDATE")
+            .SingleAsync(cancellationToken);
+    }
+
+    /// <summary>The earlier of two instants, either possibly unknown.</summary>
+    public static DateTimeOffset? Earliest(DateTimeOffset? current, DateTimeOffset candidate) =>
+        current is null || candidate < current ? candidate : current;
+}
+
+/// <summary>Adds contributions to the daily rollup rows with one atomic upsert.</summary>
+public static class RollupWriter
+{
+    private static readonly string[] Columns =
+    [
+        "new_conversations", "completed_conversations", "handed_off_conversations", "ai_resolved_conversations", "new_leads",
+        "qualified_leads", "converted_leads", "customer_messages", "ai_messages", "human_messages", "total_tokens_used",
+        "estimated_ai_cost", "first_responses", "first_response_ms_sum", "conversions", "revenue", "ai_handled_revenue",
+        "satisfaction_ratings", "satisfaction_sum",
+    ];
+
+    /// <summary>
+    /// Consumers run concurrently and add to the same rows: one upsert adds each delta to whatever the others
+    /// committed (no lost increments, no race to create a row). Rows go in key order so two transactions lock them in
+    /// the same order, and the upsert comes last in the transaction so rows stay locked only until the commit.
+    /// </summary>
+    public static Task AddAsync(MetricsDbContext db, string tenantId, Contributions contributions, CancellationToken cancellationToken) =>
+        AddAsync(db, tenantId, contributions.NonZero.ToList(), cancellationToken);
+
+    public static async Task AddAsync(MetricsDbContext db, string tenantId, IReadOnlyList<KeyValuePair<RollupKey, Tally>> rows, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        var parameters = new List<object>();
+        string P(object value)
+        {
+            parameters.Add(value);
+            return "{" + (parameters.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
+        }
+
+        var sql = new StringBuilder("INSERT INTO metrics.daily_rollups (tenant_id, day, dimension_kind, dimension_id, ")
+            .Append(string.Join(", ", Columns)).Append(", first_response_histogram) VALUES ");
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var (key, t) = (rows[i].Key, rows[i].Value);
+            sql.Append(i == 0 ? "(" : ", (")
+                .Append(string.Join(", ", P(tenantId), P(key.Day), P(key.Kind.ToString()), P(key.Id),
+                    P(t.NewConversations), P(t.CompletedConversations), P(t.HandedOffConversations), P(t.AiResolvedConversations), P(t.NewLeads),
+                    P(t.QualifiedLeads), P(t.ConvertedLeads), P(t.CustomerMessages), P(t.AiMessages), P(t.HumanMessages), P(t.TotalTokensUsed),
+                    P(t.EstimatedAiCost), P(t.FirstResponses), P(t.FirstResponseMsSum), P(t.Conversions), P(t.Revenue), P(t.AiHandledRevenue),
+                    P(t.SatisfactionRatings), P(t.SatisfactionSum), P(t.FirstResponseHistogram)))
+                .Append(')');
+        }
+
+        sql.Append(" ON CONFLICT (tenant_id, day, dimension_kind, dimension_id) DO UPDATE SET ")
+            .Append(string.Join(", ", Columns.Select(c => $"{c} = daily_rollups.{c} + excluded.{c}")))
+            .Append("""
+                , first_response_histogram = ARRAY(
+                    SELECT coalesce(a, 0) + coalesce(b, 0)
+                    FROM unnest(daily_rollups.first_response_histogram, excluded.first_response_histogram) WITH ORDINALITY AS h(a, b, i)
+                    ORDER BY i)
+                """);
+        await db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters, cancellationToken);
     }
 }

@@ -137,19 +137,106 @@ namespace SafeNotify.Crm.Metrics.Data.Migrations
                     b.ToTable("outbox_messages", "metrics");
                 });
 
-            modelBuilder.Entity("SafeNotify.Crm.Metrics.Model.DailyMetrics", b =>
+            modelBuilder.Entity("SafeNotify.Crm.Metrics.Model.ConversationFacts", b =>
                 {
                     b.Property<string>("TenantId")
                         .HasColumnType("text")
                         .HasColumnName("tenant_id");
 
+                    b.Property<string>("ConversationId")
+                        .HasColumnType("text")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<string>("AgentId")
+                        .HasColumnType("text")
+                        .HasColumnName("agent_id");
+
+                    b.Property<DateTimeOffset?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("closed_at");
+
+                    b.Property<decimal?>("ConversionValue")
+                        .HasPrecision(18, 2)
+                        .HasColumnType("numeric(18,2)")
+                        .HasColumnName("conversion_value");
+
+                    b.Property<DateTimeOffset?>("FirstResponseAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_response_at");
+
+                    b.Property<DateTimeOffset?>("HandedOffAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("handed_off_at");
+
+                    b.Property<string>("NumberId")
+                        .HasColumnType("text")
+                        .HasColumnName("number_id");
+
+                    b.Property<DateTimeOffset?>("OpenedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("opened_at");
+
+                    b.Property<string>("Outcome")
+                        .HasColumnType("text")
+                        .HasColumnName("outcome");
+
+                    b.Property<DateTimeOffset?>("OutcomeAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("outcome_at");
+
+                    b.Property<int?>("SatisfactionRating")
+                        .HasColumnType("integer")
+                        .HasColumnName("satisfaction_rating");
+
+                    b.HasKey("TenantId", "ConversationId")
+                        .HasName("pk_conversation_facts");
+
+                    b.ToTable("conversation_facts", "metrics");
+                });
+
+            modelBuilder.Entity("SafeNotify.Crm.Metrics.Model.DailyRollup", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("DimensionKind")
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("dimension_kind");
+
+                    b.Property<string>("DimensionId")
+                        .HasColumnType("text")
+                        .HasColumnName("dimension_id");
+
                     b.Property<DateOnly>("Day")
                         .HasColumnType("date")
                         .HasColumnName("day");
 
+                    b.Property<decimal>("AiHandledRevenue")
+                        .HasPrecision(18, 2)
+                        .HasColumnType("numeric(18,2)")
+                        .HasColumnName("ai_handled_revenue");
+
                     b.Property<int>("AiMessages")
                         .HasColumnType("integer")
                         .HasColumnName("ai_messages");
+
+                    b.Property<int>("AiResolvedConversations")
+                        .HasColumnType("integer")
+                        .HasColumnName("ai_resolved_conversations");
+
+                    b.Property<int>("CompletedConversations")
+                        .HasColumnType("integer")
+                        .HasColumnName("completed_conversations");
+
+                    b.Property<int>("Conversions")
+                        .HasColumnType("integer")
+                        .HasColumnName("conversions");
+
+                    b.Property<int>("ConvertedLeads")
+                        .HasColumnType("integer")
+                        .HasColumnName("converted_leads");
 
                     b.Property<int>("CustomerMessages")
                         .HasColumnType("integer")
@@ -160,9 +247,22 @@ namespace SafeNotify.Crm.Metrics.Data.Migrations
                         .HasColumnType("numeric(18,6)")
                         .HasColumnName("estimated_ai_cost");
 
-                    b.Property<int>("Handoffs")
+                    b.PrimitiveCollection<int[]>("FirstResponseHistogram")
+                        .IsRequired()
+                        .HasColumnType("integer[]")
+                        .HasColumnName("first_response_histogram");
+
+                    b.Property<long>("FirstResponseMsSum")
+                        .HasColumnType("bigint")
+                        .HasColumnName("first_response_ms_sum");
+
+                    b.Property<int>("FirstResponses")
                         .HasColumnType("integer")
-                        .HasColumnName("handoffs");
+                        .HasColumnName("first_responses");
+
+                    b.Property<int>("HandedOffConversations")
+                        .HasColumnType("integer")
+                        .HasColumnName("handed_off_conversations");
 
                     b.Property<int>("HumanMessages")
                         .HasColumnType("integer")
@@ -176,18 +276,63 @@ namespace SafeNotify.Crm.Metrics.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("new_leads");
 
-                    b.Property<int>("TotalMessages")
+                    b.Property<int>("QualifiedLeads")
                         .HasColumnType("integer")
-                        .HasColumnName("total_messages");
+                        .HasColumnName("qualified_leads");
+
+                    b.Property<decimal>("Revenue")
+                        .HasPrecision(18, 2)
+                        .HasColumnType("numeric(18,2)")
+                        .HasColumnName("revenue");
+
+                    b.Property<int>("SatisfactionRatings")
+                        .HasColumnType("integer")
+                        .HasColumnName("satisfaction_ratings");
+
+                    b.Property<int>("SatisfactionSum")
+                        .HasColumnType("integer")
+                        .HasColumnName("satisfaction_sum");
 
                     b.Property<long>("TotalTokensUsed")
                         .HasColumnType("bigint")
                         .HasColumnName("total_tokens_used");
 
-                    b.HasKey("TenantId", "Day")
-                        .HasName("pk_daily_metrics");
+                    b.HasKey("TenantId", "DimensionKind", "DimensionId", "Day")
+                        .HasName("pk_daily_rollups");
 
-                    b.ToTable("daily_metrics", "metrics");
+                    b.ToTable("daily_rollups", "metrics");
+                });
+
+            modelBuilder.Entity("SafeNotify.Crm.Metrics.Model.LeadFacts", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("LeadId")
+                        .HasColumnType("text")
+                        .HasColumnName("lead_id");
+
+                    b.Property<DateTimeOffset?>("ConvertedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("converted_at");
+
+                    b.Property<DateTimeOffset?>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("NumberId")
+                        .HasColumnType("text")
+                        .HasColumnName("number_id");
+
+                    b.Property<DateTimeOffset?>("QualifiedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("qualified_at");
+
+                    b.HasKey("TenantId", "LeadId")
+                        .HasName("pk_lead_facts");
+
+                    b.ToTable("lead_facts", "metrics");
                 });
 
             modelBuilder.Entity("SafeNotify.Crm.Metrics.Model.MetricFact", b =>
@@ -199,20 +344,33 @@ namespace SafeNotify.Crm.Metrics.Data.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
-                    b.Property<decimal>("Amount")
+                    b.Property<string>("AgentId")
+                        .HasColumnType("text")
+                        .HasColumnName("agent_id");
+
+                    b.Property<string>("ConversationId")
+                        .HasColumnType("text")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<decimal>("Cost")
                         .HasPrecision(18, 6)
                         .HasColumnType("numeric(18,6)")
-                        .HasColumnName("amount");
+                        .HasColumnName("cost");
 
-                    b.Property<DateOnly>("Day")
-                        .HasColumnType("date")
-                        .HasColumnName("day");
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("key");
 
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(30)
                         .HasColumnType("character varying(30)")
                         .HasColumnName("kind");
+
+                    b.Property<string>("NumberId")
+                        .HasColumnType("text")
+                        .HasColumnName("number_id");
 
                     b.Property<DateTimeOffset>("OccurredAt")
                         .HasColumnType("timestamp with time zone")
@@ -223,13 +381,49 @@ namespace SafeNotify.Crm.Metrics.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("tenant_id");
 
+                    b.Property<long>("Tokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("tokens");
+
                     b.HasKey("Id")
                         .HasName("pk_metric_facts");
 
-                    b.HasIndex("TenantId", "Day")
-                        .HasDatabaseName("ix_metric_facts_tenant_id_day");
+                    b.HasIndex("TenantId", "ConversationId")
+                        .HasDatabaseName("ix_metric_facts_tenant_id_conversation_id");
+
+                    b.HasIndex("TenantId", "Kind", "Key")
+                        .IsUnique()
+                        .HasDatabaseName("ix_metric_facts_tenant_id_kind_key");
 
                     b.ToTable("metric_facts", "metrics");
+                });
+
+            modelBuilder.Entity("SafeNotify.Crm.Metrics.Model.TenantAgent", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("AgentId")
+                        .HasColumnType("text")
+                        .HasColumnName("agent_id");
+
+                    b.Property<bool>("Deleted")
+                        .HasColumnType("boolean")
+                        .HasColumnName("deleted");
+
+                    b.Property<bool>("IsActive")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_active");
+
+                    b.Property<long>("Revision")
+                        .HasColumnType("bigint")
+                        .HasColumnName("revision");
+
+                    b.HasKey("TenantId", "AgentId")
+                        .HasName("pk_tenant_agents");
+
+                    b.ToTable("tenant_agents", "metrics");
                 });
 
             modelBuilder.Entity("SafeNotify.Crm.Metrics.Model.TenantClock", b =>
