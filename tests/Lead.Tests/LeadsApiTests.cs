@@ -107,7 +107,7 @@ public sealed class LeadsApiTests(LeadService lead)
         var active = Chat.New(tenantId);
         var handedOff = Chat.New(tenantId);
         await lead.HandledAsync(active.Says(1, "Hola", drBot));
-        await lead.HandledAsync(handedOff.Says(1, "Quiero hablar con alguien", Chat.NewAgent()));
+        await lead.HandledAsync(handedOff.Says(1, "Tengo un problema con mi factura", Chat.NewAgent()));
         var handedOffId = (await lead.PublishedAsync<ReplyRequested>(r => r.TenantId == tenantId && r.NumberId == handedOff.NumberId)).Single();
         await lead.HandledAsync(new AgentReplyFailed(tenantId, handedOffId.ConversationId, handedOffId.AgentId, 1, "model unavailable", DateTimeOffset.UtcNow));
 

@@ -110,7 +110,7 @@ public sealed class ReplyGateTests(LeadService lead)
         var chat = Chat.New();
         var agent = Chat.NewAgent();
         await using var handedOff = await lead.WatchAsync<ConversationHandedOff>();
-        await lead.HandledAsync(chat.Says(1, "Quiero hablar con una persona", agent));
+        await lead.HandledAsync(chat.Says(1, "Tengo un problema con mi factura", agent));
         var conversationId = (await Requests(chat)).Single().ConversationId;
 
         await lead.HandledAsync(chat.Reply(conversationId, agent, 1, "Te comunico con una persona del equipo.", needsHuman: true));
