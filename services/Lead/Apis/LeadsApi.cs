@@ -130,8 +130,10 @@ public static class LeadsApi
         }
 
         var now = time.GetUtcNow();
+        var settings = await db.SettingsForAsync(tenantId, cancellationToken);
         var lead = new CustomerLead
         {
+            LeadGrade = settings.GradeFor(0),
             Id = Ids.New("lead"),
             TenantId = tenantId,
             Phone = request.Phone,
@@ -332,7 +334,12 @@ public static class LeadsApi
 
         try
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
+            // The grades follow new thresholds at once (the scores stay as they are).
+            await db.Leads.Where(l => l.TenantId == settings.TenantId).ExecuteUpdateAsync(set => set.SetProperty(l => l.LeadGrade,
+                l => l.QualificationScore >= a ? "A" : l.QualificationScore >= b ? "B" : l.QualificationScore >= c ? "C" : "D"), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {

@@ -62,7 +62,7 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
 
         var now = time.GetUtcNow();
         var settings = await db.SettingsForAsync(message.TenantId, cancellationToken);
-        var lead = await FindOrCreateLeadAsync(message, now, cancellationToken);
+        var lead = await FindOrCreateLeadAsync(message, settings, now, cancellationToken);
         var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.TenantId == message.TenantId
             && c.WhatsappNumberId == message.NumberId && c.CustomerId == message.CustomerId
             && (c.Status == ConversationStatus.Active || c.Status == ConversationStatus.WaitingHuman), cancellationToken);
@@ -412,7 +412,7 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
         return answersRequestInFlight || basedOnSequence > conversation.LastRepliedSequence;
     }
 
-    private async Task<CustomerLead> FindOrCreateLeadAsync(InboundMessageRouted message, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<CustomerLead> FindOrCreateLeadAsync(InboundMessageRouted message, LeadSettings settings, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var lead = await db.Leads.FirstOrDefaultAsync(l => l.TenantId == message.TenantId && l.CustomerId == message.CustomerId, cancellationToken)
             // A lead entered by hand with this phone becomes the customer's lead on first contact.
@@ -434,6 +434,7 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
             Phone = message.CustomerPhone,
             Name = message.ProfileName,
             Source = "whatsapp",
+            LeadGrade = settings.GradeFor(0),
             LastActivity = now,
             CreatedAt = now,
             UpdatedAt = now,

@@ -58,13 +58,21 @@ public static class TextMatch
         return builder.ToString();
     }
 
-    /// <summary>The first of <paramref name="phrases"/> found as whole words in <paramref name="words"/> (from <see cref="Words"/>).</summary>
+    /// <summary>The first of <paramref name="phrases"/> found as whole words (the last one also in its plural) in <paramref name="words"/> (from <see cref="Words"/>).</summary>
     public static string? FirstMatch(string words, IEnumerable<string> phrases)
     {
         foreach (var phrase in phrases)
         {
             var folded = Words(phrase);
-            if (folded.Length > 2 && words.Contains(folded, StringComparison.Ordinal))
+            if (folded.Length <= 2)
+            {
+                continue;
+            }
+
+            // Whole words, and the plural of the last one ("implante" matches "implantes", "price" matches "prices").
+            var stem = folded[..^1];
+            if (words.Contains(folded, StringComparison.Ordinal) || words.Contains(stem + "s ", StringComparison.Ordinal)
+                || words.Contains(stem + "es ", StringComparison.Ordinal))
             {
                 return phrase;
             }
