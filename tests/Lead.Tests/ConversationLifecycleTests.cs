@@ -157,6 +157,40 @@ public sealed class ConversationLifecycleTests(LeadService lead)
         Assert.Equal([anas.CustomerId], assigned.Select(c => c!["customerId"]!.GetValue<string>()));
     }
 
+    [Fact]
+    public async Task First_and_average_response_times_count_from_each_customer_turn_to_the_reply_that_covers_it()
+    {
+        var chat = Chat.New();
+        var agent = Chat.NewAgent();
+        using var client = lead.ClientFor(chat.TenantId);
+        var now = DateTimeOffset.UtcNow;
+        await lead.HandledAsync(chat.Says(1, "Hola", agent) with { ReceivedAt = now.AddSeconds(-30) });
+        var conversationId = (await lead.PublishedAsync<ConversationOpened>(o => o.TenantId == chat.TenantId)).Single().ConversationId;
+        await lead.HandledAsync(chat.Says(2, "¿hay alguien?", agent) with { ReceivedAt = now.AddSeconds(-20) });
+        await lead.HandledAsync(chat.Reply(conversationId, agent, 1, "¡Hola!"));      // stale: not sent, not counted
+        await lead.HandledAsync(chat.Reply(conversationId, agent, 2, "¡Hola! Sí, dime."));
+        await lead.HandledAsync(chat.Says(3, "¿precio?", agent) with { ReceivedAt = DateTimeOffset.UtcNow.AddSeconds(-10) });
+        await lead.HandledAsync(chat.Reply(conversationId, agent, 3, "80.000 COP."));
+
+        var summary = (await client.GetFromJsonAsync<JsonNode>($"/api/conversations/{conversationId}"))!["conversation"]!;
+        // First: from the first message (30 s ago) to the first reply; average: turn 2 (~20 s) and turn 3 (~10 s).
+        Assert.InRange(summary["firstResponseTime"]!.GetValue<int>(), 30, 45);
+        Assert.InRange(summary["avgResponseTime"]!.GetValue<double>(), 15, 25);
+        Assert.Equal(5, summary["messageCount"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_customer_whose_WhatsApp_id_is_not_a_phone_number_gets_a_lead_without_a_phone()
+    {
+        var chat = Chat.New() with { CustomerId = "maria.gonzalez.bsuid", CustomerPhone = "maria.gonzalez.bsuid" };
+        await lead.HandledAsync(chat.Says(1, "Hola", Chat.NewAgent()));
+
+        var leadId = (await lead.PublishedAsync<LeadCreated>(l => l.TenantId == chat.TenantId)).Single().LeadId;
+        var stored = (await lead.ClientFor(chat.TenantId).GetFromJsonAsync<JsonNode>($"/api/leads/{leadId}"))!;
+        Assert.Equal("maria.gonzalez.bsuid", stored["customerId"]!.GetValue<string>());
+        Assert.Null(stored["phone"]);
+    }
+
     private static async Task<string> PriorityAsync(HttpClient client, string conversationId) =>
         (await client.GetFromJsonAsync<JsonNode>($"/api/conversations/{conversationId}"))!["conversation"]!["priority"]!.GetValue<string>();
 }

@@ -171,6 +171,43 @@ public sealed class HandoffTests(LeadService lead)
     }
 
     [Fact]
+    public async Task A_paused_conversation_gets_no_bot_answer_until_it_is_released()
+    {
+        var chat = Chat.New();
+        var agent = Chat.NewAgent();
+        await lead.HandledAsync(chat.Says(1, "Hola", agent));
+        var conversationId = (await Requests(chat)).Single().ConversationId;
+        await lead.HandledAsync(chat.Reply(conversationId, agent, 1, "¡Hola!"));
+        using var client = lead.ClientFor(chat.TenantId);
+
+        using var paused = await client.PostAsJsonAsync($"/api/conversations/{conversationId}/handoff", new { assignedToUser = "ana", pause = true });
+        Assert.Equal("PAUSED", Text((await paused.Content.ReadFromJsonAsync<JsonNode>())!, "owner"));
+        await lead.HandledAsync(chat.Says(2, "¿Tienen parqueadero?", agent));
+        Assert.Single(await Requests(chat));
+        Assert.True((await SummaryAsync(chat, conversationId))["requiresAttention"]!.GetValue<bool>());
+
+        (await client.PostAsync($"/api/conversations/{conversationId}/release", null)).EnsureSuccessStatusCode();
+        Assert.Equal(2L, (await Requests(chat)).Last().UpToSequence);
+    }
+
+    [Fact]
+    public async Task A_customer_who_writes_again_after_the_employees_reply_is_waiting_for_a_human_again()
+    {
+        var chat = Chat.New();
+        await lead.HandledAsync(chat.Says(1, "Hola", Chat.NewAgent()));
+        var conversationId = (await Requests(chat)).Single().ConversationId;
+        using var client = lead.ClientFor(chat.TenantId);
+        (await client.PostAsJsonAsync($"/api/conversations/{conversationId}/messages", new { body = "Hola, soy Ana.", assignedToUser = "ana" })).EnsureSuccessStatusCode();
+        Assert.Equal("ACTIVE", Text(await SummaryAsync(chat, conversationId), "status"));
+
+        await lead.HandledAsync(chat.Says(2, "Gracias Ana, otra pregunta", Chat.NewAgent()));
+
+        var summary = await SummaryAsync(chat, conversationId);
+        Assert.Equal(("WAITING_HUMAN", "HUMAN", true), (Text(summary, "status"), Text(summary, "owner"), summary["requiresAttention"]!.GetValue<bool>()));
+        Assert.Single(await Requests(chat));
+    }
+
+    [Fact]
     public async Task A_conversation_a_human_took_returns_to_the_bot_after_the_tenants_idle_time()
     {
         var chat = Chat.New();

@@ -41,7 +41,8 @@ public sealed record EmployeeReplyRequest(string? Body, string? AssignedToUser, 
 
 public sealed record EmployeeReplyAccepted(string MessageId, string Status);
 
-public sealed record HandoffRequest(string? AssignedToUser, string? Reason);
+/// <summary>Take the conversation for <see cref="AssignedToUser"/>; with <see cref="Pause"/> only silence the bot.</summary>
+public sealed record HandoffRequest(string? AssignedToUser, string? Reason, bool? Pause);
 
 public sealed record UpdateConversationRequest(
     string? Status, string? Priority, List<string>? Tags, string? Category, string? Intent, string? CurrentStep, string? Outcome,
@@ -62,7 +63,7 @@ public static partial class ConversationsApi
             .WithSummary("Change status (RESOLVED, CLOSED), priority, tags, category, intent, outcome, satisfaction rating or conversion value");
         conversations.MapPost("/{id}/messages", Reply).WithName("SendEmployeeReply")
             .WithSummary("An employee's reply, sent through WhatsApp; takes the conversation for that employee. Outside the 24-hour window only a template");
-        conversations.MapPost("/{id}/handoff", HandOff).WithName("HandOffConversation").WithSummary("An employee takes the conversation from the bot");
+        conversations.MapPost("/{id}/handoff", HandOff).WithName("HandOffConversation").WithSummary("An employee takes the conversation from the bot (or, with pause, only silences the bot)");
         conversations.MapPost("/{id}/release", Release).WithName("ReleaseConversation").WithSummary("Give the conversation back to the bot");
         return conversations;
     }
@@ -197,7 +198,15 @@ public static partial class ConversationsApi
                 return Problems.Conflict("The conversation is closed.", "Only an open conversation can be taken over.", "conversation-closed");
             }
 
-            await gate.TakeOverAsync(conversation, request.AssignedToUser!.Trim(), request.Reason?.Trim(), ct);
+            if (request.Pause == true)
+            {
+                gate.Pause(conversation, request.AssignedToUser!.Trim(), request.Reason?.Trim());
+            }
+            else
+            {
+                await gate.TakeOverAsync(conversation, request.AssignedToUser!.Trim(), request.Reason?.Trim(), ct);
+            }
+
             return TypedResults.Ok(ConversationSummary.From(conversation));
         }, cancellationToken);
     }

@@ -49,6 +49,7 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
         public const string AgentFailed = "agent_failed";
         public const string EmployeeHandoff = "employee_handoff";
         public const string EmployeeReply = "employee_reply";
+        public const string EmployeePause = "employee_pause";
         public const string EmployeeRelease = "employee_release";
         public const string HumanIdle = "human_idle";
     }
@@ -135,8 +136,14 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
 
         if (conversation.Owner != ConversationOwner.Bot)
         {
+            // A human owns it, or it is paused: the bot stays silent and the team sees the customer waits.
             conversation.RequiresAttention = true;
-            return; // a human owns it, or it is paused: the bot stays silent
+            if (conversation.Owner == ConversationOwner.Human)
+            {
+                conversation.Status = ConversationStatus.WaitingHuman;
+            }
+
+            return;
         }
 
         if (TextMatch.FirstMatch(words, HumanRequestPhrases) is not null)
@@ -244,6 +251,26 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
     {
         var settings = await db.SettingsForAsync(conversation.TenantId, cancellationToken);
         HandOff(conversation, Triggers.EmployeeHandoff, reason ?? $"taken over by {employee}", employee, settings, time.GetUtcNow());
+    }
+
+    /// <summary>An employee silences the bot without taking the conversation: nobody answers until it is released or taken.</summary>
+    public void Pause(Conversation conversation, string employee, string? reason)
+    {
+        if (conversation.Owner == ConversationOwner.Paused)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        conversation.Owner = ConversationOwner.Paused;
+        NewOwner(conversation, now);
+        conversation.Status = ConversationStatus.Active;
+        conversation.AssignedToUser = employee;
+        conversation.HandoffReason = reason ?? $"paused by {employee}";
+        conversation.ReleaseDueAt = null;
+        db.Publish(new ConversationHandedOff(conversation.TenantId, conversation.Id, employee, conversation.HandoffReason, now)
+            { Trigger = Triggers.EmployeePause, OwnershipVersion = conversation.OwnershipVersion, NumberId = conversation.WhatsappNumberId, AgentId = conversation.CurrentAgentId },
+            Key(conversation));
     }
 
     /// <summary>
@@ -422,7 +449,7 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
         {
             lead.CustomerId ??= message.CustomerId;
             lead.Name ??= message.ProfileName;
-            lead.Phone ??= message.CustomerPhone;
+            lead.Phone ??= PhoneOf(message);
             return lead;
         }
 
@@ -431,7 +458,7 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
             Id = Ids.New("lead"),
             TenantId = message.TenantId,
             CustomerId = message.CustomerId,
-            Phone = message.CustomerPhone,
+            Phone = PhoneOf(message),
             Name = message.ProfileName,
             Source = "whatsapp",
             LeadGrade = settings.GradeFor(0),
@@ -443,6 +470,9 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
         db.Publish(new LeadCreated(message.TenantId, lead.Id, message.NumberId, lead.Source, now), message.TenantId);
         return lead;
     }
+
+    /// <summary>The customer's phone in E.164, or none (a WhatsApp username id has no phone).</summary>
+    private static string? PhoneOf(InboundMessageRouted message) => Validators.IsE164(message.CustomerPhone) ? message.CustomerPhone : null;
 
     private async Task RequestReplyAsync(Conversation conversation, CustomerLead lead, DateTimeOffset now, CancellationToken cancellationToken)
     {
