@@ -27,6 +27,9 @@ public sealed class CustomerDataErasureTests(IngressService ingress)
         await Eventually.TrueAsync(() => ingress.WithDbAsync(db => db.OutboundMessages.AnyAsync(m => m.OutboundId == outboundId && m.State != Model.OutboundState.Pending)),
             "the reply sent");
 
+        await Eventually.TrueAsync(async () => await OutboxMentionsAsync("123456", dispatched: true) > 0
+            && await OutboxMentionsAsync("123456", dispatched: false) == 0, "the customer's message published");
+
         var erasure = new CustomerDataErasureRequested(tenantId, customer, "lead_1", DateTimeOffset.UtcNow) { CustomerPhone = customer, NumberPhones = [Number] };
         await ingress.HandledAsync(erasure);
         await ingress.HandledAsync(erasure); // asked again: nothing more to do, no error
@@ -34,6 +37,7 @@ public sealed class CustomerDataErasureTests(IngressService ingress)
         var inbound = await ingress.WithDbAsync(db => db.InboundMessages.AsNoTracking().SingleAsync(m => m.MessageSid == mine["MessageSid"]));
         Assert.Equal((CustomerDataErasureConsumer.Erased, null, null, null), (inbound.CustomerId, inbound.CustomerPhone, inbound.ProfileName, inbound.Body));
         Assert.Empty(inbound.RawPayload);
+        Assert.Equal(0, await OutboxMentionsAsync("123456", dispatched: true));
         Assert.False(await ingress.WithDbAsync(db => db.CustomerSequences.AnyAsync(s => s.CustomerId == customer)));
         var sent = await ingress.WithDbAsync(db => db.OutboundMessages.AsNoTracking().Include(m => m.Parts).SingleAsync(m => m.OutboundId == outboundId));
         Assert.Equal((CustomerDataErasureConsumer.Erased, null), (sent.To, sent.Body));
@@ -47,4 +51,9 @@ public sealed class CustomerDataErasureTests(IngressService ingress)
         (await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", mine)).EnsureSuccessStatusCode();
         Assert.Equal(1, await ingress.StoredAsync(mine["MessageSid"]));
     }
+
+    /// <summary>Outbox rows (published or not) whose body holds <paramref name="text"/>.</summary>
+    private Task<int> OutboxMentionsAsync(string text, bool dispatched) => ingress.WithDbAsync(db => db.Database
+        .SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM ingress.outbox_messages WHERE (dispatched_at IS NOT NULL) = {dispatched} AND body::text LIKE {"%" + text + "%"}")
+        .SingleAsync());
 }

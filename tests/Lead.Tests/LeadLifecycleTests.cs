@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.Lead.Tests;
 
@@ -160,6 +162,10 @@ public sealed class LeadLifecycleTests(LeadService lead)
         var opened = (await lead.PublishedAsync<ConversationOpened>(o => o.TenantId == chat.TenantId)).Single();
         using var client = lead.ClientFor(chat.TenantId);
 
+        // What Lead already published with the customer's words (the reply request's turns, the score's evidence).
+        await Eventually.TrueAsync(async () => await OutboxMentionsAsync("gloria@example.com", dispatched: true) > 0
+            && await OutboxMentionsAsync("gloria@example.com", dispatched: false) == 0, "the customer's words published");
+
         Assert.Equal(HttpStatusCode.NotFound, (await lead.ClientFor(Chat.NewTenant()).DeleteAsync($"/api/leads/{opened.LeadId}")).StatusCode);
         using var erased = await client.DeleteAsync($"/api/leads/{opened.LeadId}");
         Assert.Equal(HttpStatusCode.NoContent, erased.StatusCode);
@@ -168,6 +174,7 @@ public sealed class LeadLifecycleTests(LeadService lead)
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/conversations/{opened.ConversationId}")).StatusCode);
         Assert.Equal(0, await lead.WithDbAsync(db => Task.FromResult(db.Messages.Count(m => m.ConversationId == opened.ConversationId)
             + db.ScoreEvents.Count(e => e.LeadId == opened.LeadId))));
+        Assert.Equal(0, await OutboxMentionsAsync("gloria@example.com", dispatched: true) + await OutboxMentionsAsync("gloria@example.com", dispatched: false));
         var request = Assert.Single(await lead.PublishedAsync<CustomerDataErasureRequested>(e => e.TenantId == chat.TenantId));
         Assert.Equal((chat.CustomerId, opened.LeadId, chat.CustomerPhone), (request.CustomerId, request.LeadId, request.CustomerPhone));
         Assert.Equal([chat.NumberPhone], request.NumberPhones!);
@@ -182,6 +189,11 @@ public sealed class LeadLifecycleTests(LeadService lead)
         Assert.Equal((0, "NEW"), (stored["qualificationScore"]!.GetValue<int>(), stored["leadStatus"]!.GetValue<string>()));
         Assert.Null(stored["email"]);
     }
+
+    /// <summary>Outbox rows (published or not) whose body holds <paramref name="text"/>.</summary>
+    private Task<int> OutboxMentionsAsync(string text, bool dispatched) => lead.WithDbAsync(db => db.Database
+        .SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM lead.outbox_messages WHERE (dispatched_at IS NOT NULL) = {dispatched} AND body::text LIKE {"%" + text + "%"}")
+        .SingleAsync());
 
     private static async Task<string> CreateAsync(HttpClient client, object body)
     {

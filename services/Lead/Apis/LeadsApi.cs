@@ -275,6 +275,15 @@ public static class LeadsApi
 
             var conversations = db.Conversations.Where(c => c.CustomerLeadId == id && c.TenantId == tenantId);
             var numbers = await conversations.Select(c => c.NumberPhone).Distinct().ToListAsync(ct);
+            var keys = await conversations.Select(c => new { c.WhatsappNumberId, c.CustomerId }).Distinct().ToListAsync(ct);
+            var orderingKeys = keys.Select(k => OrderingKeys.Conversation(tenantId, k.WhatsappNumberId, k.CustomerId)).ToList();
+            // Copies in the outbox of what was already published (turns, replies, the customer's words in score reasons)
+            // would otherwise stay until the outbox's retention ends; those not yet published still go out.
+            var outbox = db.Model.FindEntityType(typeof(OutboxMessage))!.GetSchemaQualifiedTableName();
+            var mentionsLead = $"%\"{id}\"%";
+            // The table name comes from the EF model, never from input; the values are parameters.
+            var sql = $"DELETE FROM {outbox} WHERE dispatched_at IS NOT NULL AND (ordering_key = ANY({{0}}) OR body::text LIKE {{1}})";
+            await db.Database.ExecuteSqlRawAsync(sql, [orderingKeys.ToArray(), mentionsLead], ct);
             await db.Messages.Where(m => m.TenantId == tenantId && conversations.Select(c => c.Id).Contains(m.ConversationId)).ExecuteDeleteAsync(ct);
             await conversations.ExecuteDeleteAsync(ct);
             await db.ScoreEvents.Where(e => e.LeadId == id && e.TenantId == tenantId).ExecuteDeleteAsync(ct);

@@ -30,14 +30,14 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
     /// <summary>What a customer writes to ask for a person (whole words, any accents or case, Spanish and English).</summary>
     public static readonly IReadOnlyList<string> HumanRequestPhrases =
     [
-        "hablar con una persona", "hablar con alguien", "una persona real", "persona real", "con un humano", "humano", "humana",
-        "asesor", "asesora", "un agente", "agente humano", "operador", "operadora", "representante",
-        "human", "real person", "a person", "talk to someone", "speak to someone", "representative", "operator", "live agent",
+        "hablar con una persona", "hablar con alguien", "persona real", "con un humano", "humano", "humana",
+        "asesor", "asesora", "agente humano", "agente real",
+        "human", "real person", "talk to a person", "speak to a person", "talk to someone", "speak to someone", "live agent",
     ];
 
     /// <summary>Words that raise a conversation's priority to high, and those that make it urgent.</summary>
     public static readonly IReadOnlyList<string> HighPriorityWords =
-        ["urgente", "urgencia", "rapido", "pronto", "dolor", "lo antes posible", "urgent", "asap", "as soon as possible", "pain", "quickly"];
+        ["urgente", "urgencia", "dolor", "lo antes posible", "cuanto antes", "urgent", "asap", "as soon as possible", "pain"];
 
     public static readonly IReadOnlyList<string> UrgentPriorityWords =
         ["emergencia", "dolor fuerte", "sangrado", "accidente", "emergency", "severe pain", "bleeding", "accident"];

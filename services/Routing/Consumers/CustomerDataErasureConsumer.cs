@@ -26,5 +26,11 @@ public sealed class CustomerDataErasureConsumer(RoutingDbContext db)
         await Db.UnroutedMessages
             .Where(m => m.CustomerId == message.CustomerId && (m.TenantId == message.TenantId || numbers.Contains(m.To)))
             .ExecuteUpdateAsync(set => set.SetProperty(m => m.CustomerId, Erased), cancellationToken);
+
+        // Published copies of the customer's routed messages (with their text) left in the outbox for its retention go too.
+        var numberIds = await Db.Numbers.Where(n => n.TenantId == message.TenantId).Select(n => n.Id).ToListAsync(cancellationToken);
+        var keys = numberIds.Select(id => OrderingKeys.Conversation(message.TenantId, id, message.CustomerId))
+            .Concat(numbers.Select(n => OrderingKeys.InboundPair(n, message.CustomerId))).ToList();
+        await Db.OutboxMessages.Where(o => o.DispatchedAt != null && keys.Contains(o.OrderingKey)).ExecuteDeleteAsync(cancellationToken);
     }
 }
