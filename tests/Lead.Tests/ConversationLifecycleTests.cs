@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.TestSupport;
 
@@ -39,6 +40,28 @@ public sealed class ConversationLifecycleTests(LeadService lead)
         Assert.Equal(first.LeadId, opened[1].LeadId);
         Assert.Single(await lead.PublishedAsync<SendWhatsAppMessage>(s => s.ConversationId == first.ConversationId));
         Assert.Equal(opened[1].ConversationId, (await lead.PublishedAsync<ReplyRequested>(r => r.TenantId == chat.TenantId)).Last().ConversationId);
+    }
+
+    [Fact]
+    public async Task A_conversation_opened_before_idle_closing_existed_closes_through_the_timer_row_the_migration_writes()
+    {
+        var chat = Chat.New();
+        using var client = lead.ClientFor(chat.TenantId);
+        await lead.HandledAsync(chat.Says(1, "Hola", null, ReplyPolicy.None)); // its own timer is due in 24 h (the default)
+        var conversationId = (await lead.PublishedAsync<ConversationOpened>(o => o.TenantId == chat.TenantId)).Single().ConversationId;
+        (await client.PutAsJsonAsync("/api/leads/settings", new { conversationIdleSeconds = 1 })).EnsureSuccessStatusCode();
+
+        // The row exactly as the HandoffScoringSettings migration writes it for each open conversation.
+        await lead.WithDbAsync(db => db.Database.ExecuteSqlAsync($"""
+            INSERT INTO lead.outbox_messages (message_id, message_type, body, ordering_key, created_at, next_attempt_at, attempts)
+            SELECT gen_random_uuid(), 'SafeNotify.Crm.Lead.Model.ConversationIdleCheckDue, Lead',
+                   jsonb_build_object('tenantId', tenant_id, 'conversationId', id), 'due_' || id, now(), now(), 0
+            FROM lead.crm_conversations WHERE id = {conversationId}
+            """));
+
+        var closed = await Eventually.ReturnsAsync(async () =>
+            (await lead.PublishedAsync<ConversationClosed>(c => c.ConversationId == conversationId)).FirstOrDefault(), "the idle close");
+        Assert.Equal("idle", closed.Reason);
     }
 
     [Fact]

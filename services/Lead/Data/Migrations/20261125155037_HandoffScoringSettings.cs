@@ -166,6 +166,16 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
                 schema: "lead",
                 table: "lead_score_events",
                 columns: new[] { "lead_id", "occurred_at" });
+
+            // Conversations opened before idle closing existed get their idle timer (a due outbox row, as the gate
+            // writes them): it fires at once and waits on until the tenant's idle time has passed.
+            migrationBuilder.Sql("""
+                INSERT INTO lead.outbox_messages (message_id, message_type, body, ordering_key, created_at, next_attempt_at, attempts)
+                SELECT gen_random_uuid(), 'SafeNotify.Crm.Lead.Model.ConversationIdleCheckDue, Lead',
+                       jsonb_build_object('tenantId', tenant_id, 'conversationId', id), 'due_' || id, now(), now(), 0
+                FROM lead.crm_conversations WHERE status IN ('Active', 'WaitingHuman');
+                UPDATE lead.crm_conversations SET idle_close_due_at = now() WHERE status IN ('Active', 'WaitingHuman');
+                """);
         }
 
         /// <inheritdoc />
