@@ -29,15 +29,55 @@ public sealed record LeadCreated(string TenantId, string LeadId, string NumberId
 
 public sealed record LeadStatusChanged(string TenantId, string LeadId, string FromStatus, string ToStatus, DateTimeOffset OccurredAt);
 
-public sealed record LeadScored(string TenantId, string LeadId, int Score, string Grade, string Reason, DateTimeOffset OccurredAt);
+public sealed record LeadScored(string TenantId, string LeadId, int Score, string Grade, string Reason, DateTimeOffset OccurredAt)
+{
+    /// <summary>The change this event records (Score is the total after it).</summary>
+    public int? Delta { get; init; }
+
+    /// <summary>The signal's short name ("asked_to_book", "manual").</summary>
+    public string? Signal { get; init; }
+
+    public string? ConversationId { get; init; }
+}
 
 public sealed record ConversationOpened(string TenantId, string ConversationId, string LeadId, string NumberId, string? AgentId, DateTimeOffset OccurredAt);
 
-public sealed record ConversationClosed(string TenantId, string ConversationId, string Reason, DateTimeOffset OccurredAt);
+public sealed record ConversationClosed(string TenantId, string ConversationId, string Reason, DateTimeOffset OccurredAt)
+{
+    public string? LeadId { get; init; }
+    public string? NumberId { get; init; }
+    public string? AgentId { get; init; }
+    public int? MessageCount { get; init; }
 
-public sealed record ConversationHandedOff(string TenantId, string ConversationId, string? AssignedToUser, string Reason, DateTimeOffset OccurredAt);
+    /// <summary>Seconds from the first customer message to the first reply (null: never answered).</summary>
+    public int? FirstResponseSeconds { get; init; }
 
-public sealed record ConversationReleased(string TenantId, string ConversationId, string Reason, DateTimeOffset OccurredAt);
+    public double? AvgResponseSeconds { get; init; }
+
+    /// <summary>Whether a human ever owned the conversation or wrote in it.</summary>
+    public bool? HumanInvolved { get; init; }
+
+    public string? Outcome { get; init; }
+    public DateTimeOffset? OpenedAt { get; init; }
+}
+
+public sealed record ConversationHandedOff(string TenantId, string ConversationId, string? AssignedToUser, string Reason, DateTimeOffset OccurredAt)
+{
+    /// <summary>What caused it: customer_request, agent_needs_human, agent_failed, employee_handoff, employee_reply.</summary>
+    public string? Trigger { get; init; }
+
+    public int? OwnershipVersion { get; init; }
+    public string? NumberId { get; init; }
+    public string? AgentId { get; init; }
+}
+
+public sealed record ConversationReleased(string TenantId, string ConversationId, string Reason, DateTimeOffset OccurredAt)
+{
+    /// <summary>What caused it: employee_release or human_idle.</summary>
+    public string? Trigger { get; init; }
+
+    public int? OwnershipVersion { get; init; }
+}
 
 public sealed record ConversationOutcomeRecorded(
     string TenantId,
@@ -45,7 +85,23 @@ public sealed record ConversationOutcomeRecorded(
     string? Outcome,
     int? SatisfactionRating,
     decimal? ConversionValue,
-    DateTimeOffset OccurredAt);
+    DateTimeOffset OccurredAt)
+{
+    public string? LeadId { get; init; }
+    public string? NumberId { get; init; }
+    public string? AgentId { get; init; }
+    public bool? HumanInvolved { get; init; }
+
+    /// <summary>How much this record added to the conversation's conversion value (ConversionValue is the total after it).</summary>
+    public decimal? ConversionDelta { get; init; }
+}
 
 /// <summary>Erase one customer's personal data: every service that holds some honours it.</summary>
-public sealed record CustomerDataErasureRequested(string TenantId, string CustomerId, string LeadId, DateTimeOffset OccurredAt);
+public sealed record CustomerDataErasureRequested(string TenantId, string CustomerId, string LeadId, DateTimeOffset OccurredAt)
+{
+    /// <summary>The customer's phone (E.164), when known.</summary>
+    public string? CustomerPhone { get; init; }
+
+    /// <summary>Our numbers (E.164) the customer wrote to or was written from, for services that key messages by number.</summary>
+    public IReadOnlyList<string>? NumberPhones { get; init; }
+}

@@ -48,7 +48,9 @@ public sealed class LeadsApiTests(LeadService lead)
         Assert.Equal(new[] { maria, mario }.Order(), (await SearchAsync(client, "mari")).Order());
         Assert.Equal([mario], await SearchAsync(client, "3004445"));          // part of the phone
         Assert.Equal([maria], await SearchAsync(client, "@EXAMPLE"));
-        // Not supported: accent-insensitive search ("maria" does not find "María"; Postgres ILIKE compares letters as written).
+        Assert.Equal([maria], await SearchAsync(client, "maria gonzalez"));   // accents ignored both ways
+        Assert.Equal([maria], await SearchAsync(client, "GONZÁLEZ"));
+        Assert.Equal(["+573007778899"], await SearchPhonesAsync(client, "perez"));
     }
 
     [Fact]
@@ -107,7 +109,7 @@ public sealed class LeadsApiTests(LeadService lead)
         var active = Chat.New(tenantId);
         var handedOff = Chat.New(tenantId);
         await lead.HandledAsync(active.Says(1, "Hola", drBot));
-        await lead.HandledAsync(handedOff.Says(1, "Quiero hablar con alguien", Chat.NewAgent()));
+        await lead.HandledAsync(handedOff.Says(1, "Tengo un problema con mi factura", Chat.NewAgent()));
         var handedOffId = (await lead.PublishedAsync<ReplyRequested>(r => r.TenantId == tenantId && r.NumberId == handedOff.NumberId)).Single();
         await lead.HandledAsync(new AgentReplyFailed(tenantId, handedOffId.ConversationId, handedOffId.AgentId, 1, "model unavailable", DateTimeOffset.UtcNow));
 
@@ -150,6 +152,12 @@ public sealed class LeadsApiTests(LeadService lead)
     {
         var page = (await client.GetFromJsonAsync<JsonNode>($"/api/leads?search={Uri.EscapeDataString(search)}"))!;
         return page["items"]!.AsArray().Select(l => l!["id"]!.GetValue<string>()).ToList();
+    }
+
+    private static async Task<List<string>> SearchPhonesAsync(HttpClient client, string search)
+    {
+        var page = (await client.GetFromJsonAsync<JsonNode>($"/api/leads?search={Uri.EscapeDataString(search)}"))!;
+        return page["items"]!.AsArray().Select(l => l!["phone"]!.GetValue<string>()).ToList();
     }
 
     private static async Task<List<string>> CustomersAsync(HttpClient client, string query)

@@ -110,12 +110,13 @@ public sealed class ReplyGateTests(LeadService lead)
         var chat = Chat.New();
         var agent = Chat.NewAgent();
         await using var handedOff = await lead.WatchAsync<ConversationHandedOff>();
-        await lead.HandledAsync(chat.Says(1, "Quiero hablar con una persona", agent));
+        await lead.HandledAsync(chat.Says(1, "Tengo un problema con mi factura", agent));
         var conversationId = (await Requests(chat)).Single().ConversationId;
 
         await lead.HandledAsync(chat.Reply(conversationId, agent, 1, "Te comunico con una persona del equipo.", needsHuman: true));
         Assert.Equal("Te comunico con una persona del equipo.", Assert.Single(await Sends(conversationId)).Body);
-        await handedOff.FirstAsync(h => h.ConversationId == conversationId);
+        var handoff = await handedOff.FirstAsync(h => h.ConversationId == conversationId);
+        Assert.Equal((ConversationGate.Triggers.AgentNeedsHuman, 1), (handoff.Trigger, handoff.OwnershipVersion));
 
         // The customer writes again: stored, flagged for attention, but no reply is asked for ...
         await lead.HandledAsync(chat.Says(2, "¿Hola? ¿Alguien?", agent));
@@ -149,6 +150,7 @@ public sealed class ReplyGateTests(LeadService lead)
         await sent.FirstAsync(s => s.OutboundId == fallback.OutboundId);
         var handoff = await handedOff.FirstAsync(h => h.ConversationId == conversationId);
         Assert.Contains("model unavailable", handoff.Reason);
+        Assert.Equal(ConversationGate.Triggers.AgentFailed, handoff.Trigger);
         Assert.Single(await lead.PublishedAsync<ConversationHandedOff>(h => h.ConversationId == conversationId));
 
         // A reply written later for that message, and the customer's next message, get no answer from the bot.

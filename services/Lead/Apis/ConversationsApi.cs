@@ -1,45 +1,76 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Lead.Data;
 using SafeNotify.Crm.Lead.Model;
+using SafeNotify.Crm.Lead.Services;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Lead.Apis;
 
 public sealed record ConversationSummary(
     string Id, string CustomerLeadId, string WhatsappNumberId, string SessionId, string CustomerId, string? CustomerPhone,
-    ConversationStatus Status, string CurrentStep, ConversationPriority Priority, ConversationOwner Owner, string? CurrentAgentId,
+    ConversationStatus Status, string CurrentStep, ConversationPriority Priority, ConversationOwner Owner, int OwnershipVersion,
+    string? HandoffReason, bool HumanInvolved, DateTimeOffset? ReleaseDueAt, string? CurrentAgentId,
     string? AgentReason, int MessageCount, int? FirstResponseTime, double? AvgResponseTime, DateTimeOffset LastMessageAt,
-    bool RequiresAttention, string? AssignedToUser, IReadOnlyList<string> Tags, string? Category, string? Intent,
-    int? SatisfactionRating, string? Outcome, decimal ConversionValue, DateTimeOffset OpenedAt, DateTimeOffset? ClosedAt)
+    DateTimeOffset? LastCustomerMessageAt, bool RequiresAttention, string? AssignedToUser, IReadOnlyList<string> Tags, string? Category,
+    string? Intent, int? SatisfactionRating, string? Outcome, decimal ConversionValue, string? InternalNotes, DateTimeOffset OpenedAt,
+    DateTimeOffset? ClosedAt)
 {
     public static ConversationSummary From(Conversation c) => new(c.Id, c.CustomerLeadId, c.WhatsappNumberId, c.SessionId, c.CustomerId,
-        c.CustomerPhone, c.Status, c.CurrentStep, c.Priority, c.Owner, c.CurrentAgentId, c.AgentReason, c.MessageCount, c.FirstResponseTime,
-        c.AvgResponseTime, c.LastMessageAt, c.RequiresAttention, c.AssignedToUser, c.Tags, c.Category, c.Intent, c.SatisfactionRating,
-        c.Outcome, c.ConversionValue, c.OpenedAt, c.ClosedAt);
+        c.CustomerPhone, c.Status, c.CurrentStep, c.Priority, c.Owner, c.OwnershipVersion, c.HandoffReason, c.HumanInvolved,
+        c.Owner == ConversationOwner.Human ? c.ReleaseDueAt : null, c.CurrentAgentId, c.AgentReason, c.MessageCount, c.FirstResponseTime,
+        c.AvgResponseTime, c.LastMessageAt, c.LastCustomerMessageAt, c.RequiresAttention, c.AssignedToUser, c.Tags, c.Category, c.Intent,
+        c.SatisfactionRating, c.Outcome, c.ConversionValue, c.InternalNotes, c.OpenedAt, c.ClosedAt);
 }
 
 public sealed record MessageResponse(
-    string Id, MessageAuthor Author, string? AgentId, string? EmployeeId, string? Body, IReadOnlyList<WhatsAppMedia> Media,
-    long? Sequence, string? DeliveryStatus, string? ErrorCode, DateTimeOffset CreatedAt, DateTimeOffset? SentAt);
+    string Id, MessageAuthor Author, string? AgentId, string? EmployeeId, string? Body, string? ContentSid, IReadOnlyList<WhatsAppMedia> Media,
+    long? Sequence, string? DeliveryStatus, string? ErrorCode, DateTimeOffset CreatedAt, DateTimeOffset? SentAt)
+{
+    public static MessageResponse From(ConversationMessage m) => new(m.Id, m.Author, m.AgentId, m.EmployeeId, m.Body, m.ContentSid, m.Media,
+        m.Sequence, m.DeliveryStatus, m.ErrorCode, m.CreatedAt, m.SentAt);
+}
 
 public sealed record ConversationDetail(ConversationSummary Conversation, IReadOnlyList<MessageResponse> Messages);
 
-/// <summary>A tenant's conversations (seed "CRMConversation") with their messages.</summary>
-public static class ConversationsApi
+public sealed record EmployeeReplyRequest(string? Body, string? AssignedToUser, string? ContentSid, JsonElement? ContentVariables);
+
+public sealed record EmployeeReplyAccepted(string MessageId, string Status);
+
+/// <summary>Take the conversation for <see cref="AssignedToUser"/>; with <see cref="Pause"/> only silence the bot.</summary>
+public sealed record HandoffRequest(string? AssignedToUser, string? Reason, bool? Pause);
+
+public sealed record UpdateConversationRequest(
+    string? Status, string? Priority, List<string>? Tags, string? Category, string? Intent, string? CurrentStep, string? Outcome,
+    int? SatisfactionRating, decimal? ConversionValue, string? InternalNotes);
+
+/// <summary>A tenant's conversations (seed "CRMConversation") with their messages, and the human handoff.</summary>
+public static partial class ConversationsApi
 {
+    /// <summary>WhatsApp allows free-form messages only this long after the customer's last message.</summary>
+    public static readonly TimeSpan CustomerServiceWindow = TimeSpan.FromHours(24);
+
     public static RouteGroupBuilder MapConversationsApi(this IEndpointRouteBuilder app)
     {
         var conversations = app.MapGroup("/api/conversations").WithTags("Conversations").RequireTenant();
         conversations.MapGet("/", List).WithName("ListConversations").WithSummary("List the tenant's conversations, newest activity first");
         conversations.MapGet("/{id}", Get).WithName("GetConversation").WithSummary("A conversation with its messages in order");
+        conversations.MapPatch("/{id}", Update).WithName("UpdateConversation")
+            .WithSummary("Change status (RESOLVED, CLOSED), priority, tags, category, intent, outcome, satisfaction rating or conversion value");
+        conversations.MapPost("/{id}/messages", Reply).WithName("SendEmployeeReply")
+            .WithSummary("An employee's reply, sent through WhatsApp; takes the conversation for that employee. Outside the 24-hour window only a template");
+        conversations.MapPost("/{id}/handoff", HandOff).WithName("HandOffConversation").WithSummary("An employee takes the conversation from the bot (or, with pause, only silences the bot)");
+        conversations.MapPost("/{id}/release", Release).WithName("ReleaseConversation").WithSummary("Give the conversation back to the bot");
         return conversations;
     }
 
     private static async Task<Results<Ok<PagedList<ConversationSummary>>, ValidationProblem>> List(
-        HttpContext context, LeadDbContext db, string? status, bool? requiresAttention, string? numberId, string? agentId,
-        int? page, int? pageSize, CancellationToken cancellationToken)
+        HttpContext context, LeadDbContext db, string? status, bool? requiresAttention, string? numberId, string? agentId, string? assignedTo,
+        string? leadId, int? page, int? pageSize, CancellationToken cancellationToken)
     {
         if (!ApiEnum.TryParse<ConversationStatus>(status, out var wantedStatus))
         {
@@ -53,6 +84,8 @@ public static class ConversationsApi
         if (requiresAttention is { } attention) query = query.Where(c => c.RequiresAttention == attention);
         if (numberId is not null) query = query.Where(c => c.WhatsappNumberId == numberId);
         if (agentId is not null) query = query.Where(c => c.CurrentAgentId == agentId);
+        if (assignedTo is not null) query = query.Where(c => c.AssignedToUser == assignedTo);
+        if (leadId is not null) query = query.Where(c => c.CustomerLeadId == leadId);
 
         var total = await query.CountAsync(cancellationToken);
         var items = await query.OrderByDescending(c => c.LastMessageAt).ThenBy(c => c.Id).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
@@ -68,10 +101,237 @@ public static class ConversationsApi
             return Problems.NotFound("Conversation");
         }
 
-        var messages = await db.Messages.AsNoTracking().Where(m => m.ConversationId == id && m.TenantId == tenantId)
-            .OrderBy(m => m.CreatedAt).ThenBy(m => m.Sequence)
-            .Select(m => new MessageResponse(m.Id, m.Author, m.AgentId, m.EmployeeId, m.Body, m.Media, m.Sequence, m.DeliveryStatus, m.ErrorCode, m.CreatedAt, m.SentAt))
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new ConversationDetail(ConversationSummary.From(conversation), messages));
+        return TypedResults.Ok(new ConversationDetail(ConversationSummary.From(conversation), await MessagesAsync(db, tenantId, id, cancellationToken)));
     }
+
+    /// <summary>A conversation's messages in order: customer messages by Ingress's sequence, ours by time.</summary>
+    internal static async Task<List<MessageResponse>> MessagesAsync(LeadDbContext db, string tenantId, string conversationId, CancellationToken cancellationToken) =>
+        (await db.Messages.AsNoTracking().Where(m => m.ConversationId == conversationId && m.TenantId == tenantId)
+            .OrderBy(m => m.CreatedAt).ThenBy(m => m.Sequence).ToListAsync(cancellationToken))
+        .Select(MessageResponse.From).ToList();
+
+    private static async Task<Results<Accepted<EmployeeReplyAccepted>, ValidationProblem, ProblemHttpResult>> Reply(
+        string id, EmployeeReplyRequest request, HttpContext context, LeadDbContext db, ConversationGate gate, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var variables = request.ContentVariables is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } v ? v : (JsonElement?)null;
+        var errors = new ValidationErrors()
+            .Check(!string.IsNullOrWhiteSpace(request.AssignedToUser) && request.AssignedToUser.Length <= 100, "assignedToUser", "The employee who writes (1-100 characters).")
+            .Check(request.ContentSid is null || ContentSid().IsMatch(request.ContentSid), "contentSid", "An approved template's Content SID (HX followed by 32 hexadecimal characters).")
+            .Check(request.ContentSid is not null || !string.IsNullOrWhiteSpace(request.Body), "body", "The text to send (or a contentSid).")
+            .Check(request.Body is null || request.Body.Length <= 4096, "body", "At most 4096 characters (WhatsApp's limit).")
+            .Check(variables is null || (request.ContentSid is not null && variables.Value.ValueKind == JsonValueKind.Object
+                && variables.Value.EnumerateObject().All(p => p.Value.ValueKind == JsonValueKind.String)), "contentVariables",
+                "With a contentSid: an object of template variables to strings, such as {\"1\":\"martes\"}.");
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var tenantId = context.TenantId();
+        var employee = request.AssignedToUser!.Trim();
+        return await Transactions.RunAsync<Results<Accepted<EmployeeReplyAccepted>, ValidationProblem, ProblemHttpResult>>(db, async ct =>
+        {
+            var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.Id == id && c.TenantId == tenantId, ct);
+            if (conversation is null)
+            {
+                return Problems.NotFound("Conversation");
+            }
+
+            if (!conversation.IsOpen)
+            {
+                return Problems.Conflict("The conversation is closed.",
+                    "Replies go into the customer's open conversation; a closed one stays as it was.", "conversation-closed");
+            }
+
+            if (request.ContentSid is null)
+            {
+                // The window runs from the customer's last message Lead knows of, in any conversation on this number.
+                var lastCustomerMessage = await db.Conversations.Where(c => c.TenantId == tenantId
+                        && c.WhatsappNumberId == conversation.WhatsappNumberId && c.CustomerId == conversation.CustomerId)
+                    .MaxAsync(c => c.LastCustomerMessageAt, ct);
+                var now = time.GetUtcNow();
+                if (lastCustomerMessage is null || now - lastCustomerMessage.Value >= CustomerServiceWindow)
+                {
+                    return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
+                        title: "Outside the 24-hour customer service window.",
+                        detail: lastCustomerMessage is null
+                            ? "The customer has not written yet; WhatsApp allows only an approved template (contentSid) until they do."
+                            : $"The customer last wrote at {lastCustomerMessage.Value:O}, more than 24 hours ago; WhatsApp allows only an approved template (contentSid) until they write again.",
+                        type: Problems.TypeBase + "outside-customer-service-window",
+                        extensions: new Dictionary<string, object?>
+                        {
+                            ["lastCustomerMessageAt"] = lastCustomerMessage,
+                            ["windowClosedAt"] = lastCustomerMessage + CustomerServiceWindow,
+                        });
+                }
+            }
+
+            var sent = await gate.SendHumanReplyAsync(conversation, employee, request.Body?.Trim() is { Length: > 0 } body ? body : null,
+                request.ContentSid, variables?.GetRawText(), ct);
+            return TypedResults.Accepted($"/api/conversations/{id}", new EmployeeReplyAccepted(sent.Id, sent.DeliveryStatus!));
+        }, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>> HandOff(
+        string id, HandoffRequest request, HttpContext context, LeadDbContext db, ConversationGate gate, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors()
+            .Check(!string.IsNullOrWhiteSpace(request.AssignedToUser) && request.AssignedToUser.Length <= 100, "assignedToUser", "The employee who takes the conversation (1-100 characters).")
+            .Check(request.Reason is null || request.Reason.Length <= 500, "reason", "At most 500 characters.");
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var tenantId = context.TenantId();
+        return await Transactions.RunAsync<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>>(db, async ct =>
+        {
+            var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.Id == id && c.TenantId == tenantId, ct);
+            if (conversation is null)
+            {
+                return Problems.NotFound("Conversation");
+            }
+
+            if (!conversation.IsOpen)
+            {
+                return Problems.Conflict("The conversation is closed.", "Only an open conversation can be taken over.", "conversation-closed");
+            }
+
+            if (request.Pause == true)
+            {
+                gate.Pause(conversation, request.AssignedToUser!.Trim(), request.Reason?.Trim());
+            }
+            else
+            {
+                await gate.TakeOverAsync(conversation, request.AssignedToUser!.Trim(), request.Reason?.Trim(), ct);
+            }
+
+            return TypedResults.Ok(ConversationSummary.From(conversation));
+        }, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<ConversationSummary>, ProblemHttpResult>> Release(
+        string id, HttpContext context, LeadDbContext db, ConversationGate gate, CancellationToken cancellationToken)
+    {
+        var tenantId = context.TenantId();
+        return await Transactions.RunAsync<Results<Ok<ConversationSummary>, ProblemHttpResult>>(db, async ct =>
+        {
+            var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.Id == id && c.TenantId == tenantId, ct);
+            if (conversation is null)
+            {
+                return Problems.NotFound("Conversation");
+            }
+
+            if (!conversation.IsOpen)
+            {
+                return Problems.Conflict("The conversation is closed.", "Only an open conversation can be given back to the bot.", "conversation-closed");
+            }
+
+            if (conversation.Owner != ConversationOwner.Bot)
+            {
+                await gate.ReleaseAsync(conversation, ConversationGate.Triggers.EmployeeRelease, "released by an employee", ct);
+            }
+
+            return TypedResults.Ok(ConversationSummary.From(conversation));
+        }, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>> Update(
+        string id, UpdateConversationRequest request, HttpContext context, LeadDbContext db, ConversationGate gate, LeadScorer scorer,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        ApiEnum.TryParse<ConversationStatus>(request.Status, out var status);
+        var errors = new ValidationErrors()
+            .Check(request.Status is null || status is ConversationStatus.Resolved or ConversationStatus.Closed, "status", "RESOLVED or CLOSED (a new message opens a new conversation).")
+            .Check(ApiEnum.TryParse<ConversationPriority>(request.Priority, out var priority), "priority", ApiEnum.OneOf<ConversationPriority>())
+            .Check(request.Tags is null || (request.Tags.Count <= 30 && request.Tags.All(t => !string.IsNullOrWhiteSpace(t) && t.Length <= 50)), "tags", "At most 30 tags of 1-50 characters.")
+            .Check(request.Category is null || request.Category.Length <= 100, "category", "At most 100 characters.")
+            .Check(request.Intent is null || request.Intent.Length <= 100, "intent", "At most 100 characters.")
+            .Check(request.CurrentStep is null || request.CurrentStep.Length <= 50, "currentStep", "At most 50 characters.")
+            .Check(request.Outcome is null || request.Outcome.Length <= 100, "outcome", "At most 100 characters.")
+            .Check(request.SatisfactionRating is null or (>= 1 and <= 5), "satisfactionRating", "From 1 to 5.")
+            .Check(request.ConversionValue is null or (>= 0 and <= 1_000_000_000_000m), "conversionValue", "Zero or more.")
+            .Check(request.InternalNotes is null || request.InternalNotes.Length <= 10_000, "internalNotes", "At most 10,000 characters.");
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var tenantId = context.TenantId();
+        return await Transactions.RunAsync<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>>(db, async ct =>
+        {
+            var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.Id == id && c.TenantId == tenantId, ct);
+            if (conversation is null)
+            {
+                return Problems.NotFound("Conversation");
+            }
+
+            if (status is { } change && change != conversation.Status && !conversation.IsOpen)
+            {
+                // Checked before anything changes: a refused call writes nothing.
+                return Problems.Conflict("The conversation is closed.", "A closed or resolved conversation does not reopen; the customer's next message opens a new one.", "conversation-closed");
+            }
+
+            var now = time.GetUtcNow();
+            if (priority is { } p) conversation.Priority = p;
+            if (request.Tags is not null) conversation.Tags = request.Tags.Select(t => t.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            if (request.Category is not null) conversation.Category = request.Category.Trim();
+            if (request.Intent is not null) conversation.Intent = request.Intent.Trim();
+            if (request.CurrentStep is not null) conversation.CurrentStep = request.CurrentStep.Trim();
+            if (request.InternalNotes is not null) conversation.InternalNotes = request.InternalNotes;
+
+            var outcomeChanged = false;
+            if (request.Outcome is not null && request.Outcome.Trim() != conversation.Outcome)
+            {
+                conversation.Outcome = request.Outcome.Trim();
+                outcomeChanged = true;
+            }
+
+            if (request.SatisfactionRating is { } rating && rating != conversation.SatisfactionRating)
+            {
+                conversation.SatisfactionRating = rating;
+                outcomeChanged = true;
+            }
+
+            decimal? delta = null;
+            if (request.ConversionValue is { } value && value != conversation.ConversionValue)
+            {
+                // A conversion is a purchase: the lead's total and last purchase follow, and the lead is converted.
+                delta = value - conversation.ConversionValue;
+                conversation.ConversionValue = value;
+                var lead = await db.Leads.FirstAsync(l => l.Id == conversation.CustomerLeadId, ct);
+                lead.TotalSpent = Math.Max(0, lead.TotalSpent + delta.Value);
+                if (delta > 0)
+                {
+                    lead.LastPurchase = now;
+                    scorer.ChangeStatus(lead, LeadStatus.Converted, now);
+                }
+
+                lead.UpdatedAt = now;
+                outcomeChanged = true;
+            }
+
+            if (outcomeChanged)
+            {
+                db.Publish(new ConversationOutcomeRecorded(tenantId, conversation.Id, conversation.Outcome, conversation.SatisfactionRating,
+                        conversation.ConversionValue, now)
+                    {
+                        LeadId = conversation.CustomerLeadId, NumberId = conversation.WhatsappNumberId, AgentId = conversation.CurrentAgentId,
+                        HumanInvolved = conversation.HumanInvolved, ConversionDelta = delta,
+                    },
+                    OrderingKeys.Conversation(tenantId, conversation.WhatsappNumberId, conversation.CustomerId));
+            }
+
+            if (status is { } wanted && wanted != conversation.Status)
+            {
+                gate.Close(conversation, wanted, wanted == ConversationStatus.Resolved ? "resolved" : "closed by an employee", now);
+            }
+
+            return TypedResults.Ok(ConversationSummary.From(conversation));
+        }, cancellationToken);
+    }
+
+    [GeneratedRegex("^HX[0-9a-fA-F]{32}$")]
+    private static partial Regex ContentSid();
 }

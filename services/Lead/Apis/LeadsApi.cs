@@ -1,8 +1,11 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Lead.Data;
 using SafeNotify.Crm.Lead.Model;
+using SafeNotify.Crm.Lead.Services;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Lead.Apis;
@@ -31,36 +34,65 @@ public static class LeadsApi
         var leads = app.MapGroup("/api/leads").WithTags("Leads").RequireTenant();
         leads.MapGet("/", List).WithName("ListLeads").WithSummary("List and search the tenant's leads");
         leads.MapPost("/", Create).WithName("CreateLead").WithSummary("Add a lead by hand (a WhatsApp message later joins it by phone)");
+        leads.MapGet("/settings", GetSettings).WithName("GetLeadSettings").WithSummary("The tenant's scoring, grading, idle and burst settings");
+        leads.MapPut("/settings", PutSettings).WithName("PutLeadSettings").WithSummary("Change the tenant's scoring, grading, idle and burst settings");
         leads.MapGet("/{id}", Get).WithName("GetLead").WithSummary("Read a lead");
+        leads.MapPatch("/{id}", Update).WithName("UpdateLead").WithSummary("Change a lead's fields, status, assignee, follow-up or score (with a reason)");
+        leads.MapGet("/{id}/score-history", ScoreHistory).WithName("GetLeadScoreHistory").WithSummary("Every change of the score, newest first, with its evidence");
+        leads.MapGet("/{id}/export", Export).WithName("ExportLead").WithSummary("The lead with its score history and every conversation with its messages, as JSON");
+        leads.MapDelete("/{id}", Erase).WithName("EraseLead").WithSummary("Erase the customer's personal data here and in every service that holds some");
         return leads;
     }
 
+    private static readonly string[] Grades = ["A", "B", "C", "D"];
+
     private static async Task<Results<Ok<PagedList<LeadResponse>>, ValidationProblem>> List(
-        HttpContext context, LeadDbContext db, string? search, string? status, int? page, int? pageSize, CancellationToken cancellationToken)
+        HttpContext context, LeadDbContext db, TimeProvider time, string? search, string? status, string? grade, string? tag, string? assignedTo,
+        bool? followUpDue, string? sort, int? page, int? pageSize, CancellationToken cancellationToken)
     {
-        if (!ApiEnum.TryParse<LeadStatus>(status, out var wantedStatus))
+        var errors = new ValidationErrors()
+            .Check(ApiEnum.TryParse<LeadStatus>(status, out var wantedStatus), "status", ApiEnum.OneOf<LeadStatus>())
+            .Check(grade is null || Grades.Contains(grade.Trim().ToUpperInvariant()), "grade", "One of A, B, C, D.")
+            .Check(LeadSort.TryParse(sort, out var order), "sort", LeadSort.Help);
+        if (errors.Any)
         {
-            return new ValidationErrors().Add("status", ApiEnum.OneOf<LeadStatus>()).ToProblem();
+            return errors.ToProblem();
         }
 
         var tenantId = context.TenantId();
         var paging = PageQuery.From(page, pageSize);
         var query = db.Leads.AsNoTracking().Where(l => l.TenantId == tenantId);
-        if (wantedStatus is { } wanted)
+        if (wantedStatus is { } wanted) query = query.Where(l => l.LeadStatus == wanted);
+        if (grade is not null)
         {
-            query = query.Where(l => l.LeadStatus == wanted);
+            var g = grade.Trim().ToUpperInvariant();
+            query = query.Where(l => l.LeadGrade == g);
+        }
+
+        if (!string.IsNullOrWhiteSpace(tag))
+        {
+            var t = tag.Trim();
+            query = query.Where(l => l.Tags.Contains(t));
+        }
+
+        if (assignedTo is not null) query = query.Where(l => l.AssignedTo == assignedTo);
+        if (followUpDue is { } due)
+        {
+            var now = time.GetUtcNow();
+            query = due ? query.Where(l => l.NextFollowUp <= now) : query.Where(l => l.NextFollowUp == null || l.NextFollowUp > now);
         }
 
         if (!string.IsNullOrWhiteSpace(search))
         {
+            // On the folded copy of name, phone and email: case and accents ignored ("maria" finds "María").
             // The escape character must be named: without it Npgsql emits ESCAPE '' and "\%" would match a backslash.
-            var pattern = $"%{search.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_")}%";
-            query = query.Where(l => EF.Functions.ILike(l.Name ?? "", pattern, "\\") || EF.Functions.ILike(l.Phone ?? "", pattern, "\\")
-                || EF.Functions.ILike(l.Email ?? "", pattern, "\\"));
+            var folded = TextMatch.Fold(search.Trim());
+            var pattern = $"%{folded.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_")}%";
+            query = query.Where(l => EF.Functions.Like(l.SearchText, pattern, "\\"));
         }
 
         var total = await query.CountAsync(cancellationToken);
-        var items = await query.OrderByDescending(l => l.LastActivity).ThenBy(l => l.Id).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
+        var items = await order.Apply(query).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
         return TypedResults.Ok(new PagedList<LeadResponse>(items.Select(LeadResponse.From).ToList(), paging.Page, paging.PageSize, total));
     }
 
@@ -98,8 +130,10 @@ public static class LeadsApi
         }
 
         var now = time.GetUtcNow();
+        var settings = await db.SettingsForAsync(tenantId, cancellationToken);
         var lead = new CustomerLead
         {
+            LeadGrade = settings.GradeFor(0),
             Id = Ids.New("lead"),
             TenantId = tenantId,
             Phone = request.Phone,
@@ -121,8 +155,283 @@ public static class LeadsApi
             UpdatedAt = now,
         };
         db.Leads.Add(lead);
+        db.Publish(new LeadCreated(tenantId, lead.Id, "", lead.Source, now), tenantId);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Created($"/api/leads/{lead.Id}", LeadResponse.From(lead));
+    }
+
+    private static async Task<Results<Ok<LeadResponse>, ValidationProblem, ProblemHttpResult>> Update(
+        string id, UpdateLeadRequest request, HttpContext context, LeadDbContext db, LeadScorer scorer, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors()
+            .Check(request.Phone is null || Validators.IsE164(request.Phone), "phone", "An E.164 phone number such as +573001234567.")
+            .Check(request.Name is null || request.Name.Length <= 200, "name", "At most 200 characters.")
+            .Check(request.Email is null || request.Email.Length == 0 || (request.Email.Length <= 254 && request.Email.Contains('@')), "email", "An email address.")
+            .Check(request.Tags is null || (request.Tags.Count <= 50 && request.Tags.All(t => !string.IsNullOrWhiteSpace(t) && t.Length <= 50)), "tags", "At most 50 tags of 1-50 characters.")
+            .Check(ApiEnum.TryParse<LeadStatus>(request.LeadStatus, out var status), "leadStatus", ApiEnum.OneOf<LeadStatus>())
+            .Check(request.ScoreChange is null or (>= -1000 and <= 1000) && request.ScoreChange != 0, "scoreChange", "A change from -1000 to 1000, not 0.")
+            .Check(request.ScoreChange is null || !string.IsNullOrWhiteSpace(request.ScoreReason), "scoreReason", "Why the score changes (kept in the score history).")
+            .Check(request.ScoreReason is null || request.ScoreReason.Length <= 300, "scoreReason", "At most 300 characters.")
+            .Check(request.InternalNotes is null || request.InternalNotes.Length <= 10_000, "internalNotes", "At most 10,000 characters.")
+            .Check(request.AssignedTo is null || request.AssignedTo.Length <= 100, "assignedTo", "At most 100 characters.");
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var tenantId = context.TenantId();
+        return await Transactions.RunAsync<Results<Ok<LeadResponse>, ValidationProblem, ProblemHttpResult>>(db, async ct =>
+        {
+            var lead = await db.Leads.FirstOrDefaultAsync(l => l.Id == id && l.TenantId == tenantId, ct);
+            if (lead is null)
+            {
+                return Problems.NotFound("Lead");
+            }
+
+            if (request.Phone is not null && request.Phone != lead.Phone
+                && await db.Leads.AnyAsync(l => l.TenantId == tenantId && l.Phone == request.Phone && l.Id != id, ct))
+            {
+                return Problems.Conflict("A lead with this phone exists already.", kind: "lead-exists");
+            }
+
+            var now = time.GetUtcNow();
+            if (request.Phone is not null) lead.Phone = request.Phone;
+            if (request.Name is not null) lead.Name = request.Name.Trim();
+            if (request.Email is not null) lead.Email = request.Email.Trim() is { Length: > 0 } email ? email : null;
+            if (request.Company is not null) lead.Company = request.Company.Trim();
+            if (request.CustomerType is not null) lead.CustomerType = request.CustomerType.Trim();
+            if (request.BusinessCategory is not null) lead.BusinessCategory = request.BusinessCategory.Trim();
+            if (request.Tags is not null) lead.Tags = request.Tags.Select(t => t.Trim()).Distinct().ToList();
+            if (request.Preferences is not null) lead.Preferences = request.Preferences;
+            if (request.AssignedTo is not null) lead.AssignedTo = request.AssignedTo.Trim() is { Length: > 0 } assignee ? assignee : null;
+            if (request.NextFollowUp is not null) lead.NextFollowUp = request.NextFollowUp;
+            if (request.ClearNextFollowUp == true) lead.NextFollowUp = null;
+            if (request.InternalNotes is not null) lead.InternalNotes = request.InternalNotes;
+            if (request.ScoreChange is { } points)
+            {
+                var settings = await db.SettingsForAsync(tenantId, ct);
+                scorer.Apply(lead, "manual", "changed by hand", points, request.ScoreReason!.Trim(), null, settings, now);
+            }
+
+            if (status is { } s) scorer.ChangeStatus(lead, s, now);
+            lead.UpdatedAt = now;
+            return TypedResults.Ok(LeadResponse.From(lead));
+        }, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<PagedList<ScoreChangeResponse>>, ProblemHttpResult>> ScoreHistory(
+        string id, HttpContext context, LeadDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
+    {
+        var tenantId = context.TenantId();
+        if (!await db.Leads.AnyAsync(l => l.Id == id && l.TenantId == tenantId, cancellationToken))
+        {
+            return Problems.NotFound("Lead");
+        }
+
+        var paging = PageQuery.From(page, pageSize);
+        var query = db.ScoreEvents.AsNoTracking().Where(e => e.LeadId == id && e.TenantId == tenantId);
+        var total = await query.CountAsync(cancellationToken);
+        var items = await query.OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.ScoreAfter).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedList<ScoreChangeResponse>(items.Select(ScoreChangeResponse.From).ToList(), paging.Page, paging.PageSize, total));
+    }
+
+    private static async Task<Results<Ok<LeadExport>, ProblemHttpResult>> Export(string id, HttpContext context, LeadDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var tenantId = context.TenantId();
+        var lead = await db.Leads.AsNoTracking().FirstOrDefaultAsync(l => l.Id == id && l.TenantId == tenantId, cancellationToken);
+        if (lead is null)
+        {
+            return Problems.NotFound("Lead");
+        }
+
+        var history = await db.ScoreEvents.AsNoTracking().Where(e => e.LeadId == id && e.TenantId == tenantId).OrderBy(e => e.OccurredAt).ToListAsync(cancellationToken);
+        var conversations = await db.Conversations.AsNoTracking().Where(c => c.CustomerLeadId == id && c.TenantId == tenantId).OrderBy(c => c.OpenedAt).ToListAsync(cancellationToken);
+        var exported = new List<ConversationDetail>();
+        foreach (var conversation in conversations)
+        {
+            exported.Add(new ConversationDetail(ConversationSummary.From(conversation),
+                await ConversationsApi.MessagesAsync(db, tenantId, conversation.Id, cancellationToken)));
+        }
+
+        context.Response.Headers.ContentDisposition = $"attachment; filename=\"lead-{id}.json\"";
+        return TypedResults.Ok(new LeadExport(time.GetUtcNow(), LeadResponse.From(lead), history.Select(ScoreChangeResponse.From).ToList(), exported));
+    }
+
+    /// <summary>
+    /// Erases the customer: the lead, its conversations, messages and score history go, and every service that holds
+    /// some of the customer's data hears of it. A later message from the customer starts a fresh lead.
+    /// </summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> Erase(string id, HttpContext context, LeadDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var tenantId = context.TenantId();
+        return await Transactions.RunAsync<Results<NoContent, ProblemHttpResult>>(db, async ct =>
+        {
+            var lead = await db.Leads.FirstOrDefaultAsync(l => l.Id == id && l.TenantId == tenantId, ct);
+            if (lead is null)
+            {
+                return Problems.NotFound("Lead");
+            }
+
+            var conversations = db.Conversations.Where(c => c.CustomerLeadId == id && c.TenantId == tenantId);
+            var numbers = await conversations.Select(c => c.NumberPhone).Distinct().ToListAsync(ct);
+            var keys = await conversations.Select(c => new { c.WhatsappNumberId, c.CustomerId }).Distinct().ToListAsync(ct);
+            var orderingKeys = keys.Select(k => OrderingKeys.Conversation(tenantId, k.WhatsappNumberId, k.CustomerId)).ToList();
+            // Copies in the outbox of what was already published (turns, replies, the customer's words in score reasons)
+            // would otherwise stay until the outbox's retention ends; those not yet published still go out.
+            var outbox = db.Model.FindEntityType(typeof(OutboxMessage))!.GetSchemaQualifiedTableName();
+            var mentionsLead = $"%\"{id}\"%";
+            // The table name comes from the EF model, never from input; the values are parameters.
+            var sql = $"DELETE FROM {outbox} WHERE dispatched_at IS NOT NULL AND (ordering_key = ANY({{0}}) OR body::text LIKE {{1}})";
+            await db.Database.ExecuteSqlRawAsync(sql, [orderingKeys.ToArray(), mentionsLead], ct);
+            await db.Messages.Where(m => m.TenantId == tenantId && conversations.Select(c => c.Id).Contains(m.ConversationId)).ExecuteDeleteAsync(ct);
+            await conversations.ExecuteDeleteAsync(ct);
+            await db.ScoreEvents.Where(e => e.LeadId == id && e.TenantId == tenantId).ExecuteDeleteAsync(ct);
+            db.Leads.Remove(lead);
+            if (lead.CustomerId is not null || lead.Phone is not null)
+            {
+                db.Publish(new CustomerDataErasureRequested(tenantId, lead.CustomerId ?? lead.Phone!, id, time.GetUtcNow())
+                    { CustomerPhone = lead.Phone, NumberPhones = numbers }, tenantId);
+            }
+
+            return TypedResults.NoContent();
+        }, cancellationToken);
+    }
+
+    private static async Task<Ok<LeadSettingsResponse>> GetSettings(HttpContext context, LeadDbContext db, CancellationToken cancellationToken) =>
+        TypedResults.Ok(LeadSettingsResponse.From(await db.SettingsForAsync(context.TenantId(), cancellationToken)));
+
+    private static async Task<Results<Ok<LeadSettingsResponse>, ValidationProblem>> PutSettings(
+        LeadSettingsRequest request, HttpContext context, LeadDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        const int month = 30 * 24 * 3600;
+        var errors = new ValidationErrors()
+            .Check(request.ConversationIdleSeconds is null or (>= 1 and <= month), "conversationIdleSeconds", "From 1 second to 30 days.")
+            .Check(request.HumanIdleReleaseSeconds is null or (>= 1 and <= month), "humanIdleReleaseSeconds", "From 1 second to 30 days.")
+            .Check(request.BurstWindowSeconds is null or (>= 0 and <= 60), "burstWindowSeconds", "From 0 (none) to 60 seconds.")
+            .Check(request.ScoringRules is null || (request.ScoringRules.Count <= 50 && request.ScoringRules.All(r =>
+                    !string.IsNullOrWhiteSpace(r.Signal) && r.Signal.Length <= 60 && !string.IsNullOrWhiteSpace(r.Description) && r.Description.Length <= 200
+                    && r.Phrases is { Count: > 0 and <= 50 } && r.Phrases.All(p => TextMatch.Words(p).Trim().Length > 0 && p.Length <= 100)
+                    && r.Points is >= -100 and <= 100 and not 0)),
+                "scoringRules", "At most 50 rules, each with a signal, a description, 1-50 phrases and points from -100 to 100 (not 0).");
+        var settings = await db.Settings.FirstOrDefaultAsync(s => s.TenantId == context.TenantId(), cancellationToken);
+        var isNew = settings is null;
+        settings ??= LeadSettings.Defaults(context.TenantId());
+        var a = request.GradeAThreshold ?? settings.GradeAThreshold;
+        var b = request.GradeBThreshold ?? settings.GradeBThreshold;
+        var c = request.GradeCThreshold ?? settings.GradeCThreshold;
+        errors.Check(a > b && b > c, "gradeThresholds", "gradeAThreshold > gradeBThreshold > gradeCThreshold.");
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        settings.ConversationIdleSeconds = request.ConversationIdleSeconds ?? settings.ConversationIdleSeconds;
+        settings.HumanIdleReleaseSeconds = request.HumanIdleReleaseSeconds ?? settings.HumanIdleReleaseSeconds;
+        settings.BurstWindowSeconds = request.BurstWindowSeconds ?? settings.BurstWindowSeconds;
+        (settings.GradeAThreshold, settings.GradeBThreshold, settings.GradeCThreshold) = (a, b, c);
+        if (request.ScoringRules is not null)
+        {
+            settings.ScoringRules = request.ScoringRules.Select(r => r with { Signal = r.Signal.Trim(), Description = r.Description.Trim() }).ToList();
+        }
+
+        settings.UpdatedAt = time.GetUtcNow();
+        if (isNew)
+        {
+            db.Settings.Add(settings);
+        }
+
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            // The grades follow new thresholds at once (the scores stay as they are).
+            await db.Leads.Where(l => l.TenantId == settings.TenantId).ExecuteUpdateAsync(set => set.SetProperty(l => l.LeadGrade,
+                l => l.QualificationScore >= a ? "A" : l.QualificationScore >= b ? "B" : l.QualificationScore >= c ? "C" : "D"), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            // Two first saves at once: the other one won; this one is applied over it.
+            db.ChangeTracker.Clear();
+            return await PutSettings(request, context, db, time, cancellationToken);
+        }
+
+        return TypedResults.Ok(LeadSettingsResponse.From(settings));
+    }
+}
+
+public sealed record UpdateLeadRequest(
+    string? Phone, string? Name, string? Email, string? Company, string? CustomerType, string? BusinessCategory, List<string>? Tags,
+    JsonObject? Preferences, string? LeadStatus, string? AssignedTo, DateTimeOffset? NextFollowUp, bool? ClearNextFollowUp,
+    string? InternalNotes, int? ScoreChange, string? ScoreReason);
+
+public sealed record ScoreChangeResponse(string Id, string Signal, string Description, int Points, string? Evidence, string Reason,
+    int ScoreAfter, string GradeAfter, string? ConversationId, DateTimeOffset OccurredAt)
+{
+    public static ScoreChangeResponse From(LeadScoreEvent e) =>
+        new(e.Id, e.Signal, e.Description, e.Points, e.Evidence, e.Reason, e.ScoreAfter, e.GradeAfter, e.ConversationId, e.OccurredAt);
+}
+
+public sealed record LeadExport(DateTimeOffset ExportedAt, LeadResponse Lead, IReadOnlyList<ScoreChangeResponse> ScoreHistory,
+    IReadOnlyList<ConversationDetail> Conversations);
+
+public sealed record LeadSettingsRequest(
+    int? ConversationIdleSeconds, int? HumanIdleReleaseSeconds, int? BurstWindowSeconds, int? GradeAThreshold, int? GradeBThreshold,
+    int? GradeCThreshold, List<ScoringRule>? ScoringRules);
+
+public sealed record LeadSettingsResponse(
+    int ConversationIdleSeconds, int HumanIdleReleaseSeconds, int BurstWindowSeconds, int GradeAThreshold, int GradeBThreshold,
+    int GradeCThreshold, IReadOnlyList<ScoringRule> ScoringRules, IReadOnlyList<ScoringRule> BuiltInScoringRules)
+{
+    public static LeadSettingsResponse From(LeadSettings s) => new(s.ConversationIdleSeconds, s.HumanIdleReleaseSeconds, s.BurstWindowSeconds,
+        s.GradeAThreshold, s.GradeBThreshold, s.GradeCThreshold, s.ScoringRules, LeadScorer.BuiltInRules);
+}
+
+/// <summary>The <c>sort</c> of the lead list: a field, descending with a leading "-" (default "-lastActivity").</summary>
+internal readonly record struct LeadSort(string Field, bool Descending)
+{
+    private static readonly string[] Fields = ["lastActivity", "createdAt", "name", "qualificationScore", "totalSpent", "nextFollowUp"];
+
+    public const string Help = "One of lastActivity, createdAt, name, qualificationScore, totalSpent, nextFollowUp; a leading '-' sorts descending.";
+
+    public static bool TryParse(string? text, out LeadSort sort)
+    {
+        sort = new LeadSort("lastActivity", true);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return true;
+        }
+
+        var trimmed = text.Trim();
+        var descending = trimmed.StartsWith('-');
+        var field = Fields.FirstOrDefault(f => string.Equals(f, trimmed.TrimStart('-', '+'), StringComparison.OrdinalIgnoreCase));
+        if (field is null)
+        {
+            return false;
+        }
+
+        sort = new LeadSort(field, descending);
+        return true;
+    }
+
+    public IQueryable<CustomerLead> Apply(IQueryable<CustomerLead> query)
+    {
+        var ordered = (Field, Descending) switch
+        {
+            ("createdAt", false) => query.OrderBy(l => l.CreatedAt),
+            ("createdAt", true) => query.OrderByDescending(l => l.CreatedAt),
+            ("name", false) => query.OrderBy(l => l.Name),
+            ("name", true) => query.OrderByDescending(l => l.Name),
+            ("qualificationScore", false) => query.OrderBy(l => l.QualificationScore),
+            ("qualificationScore", true) => query.OrderByDescending(l => l.QualificationScore),
+            ("totalSpent", false) => query.OrderBy(l => l.TotalSpent),
+            ("totalSpent", true) => query.OrderByDescending(l => l.TotalSpent),
+            ("nextFollowUp", false) => query.OrderBy(l => l.NextFollowUp),
+            ("nextFollowUp", true) => query.OrderByDescending(l => l.NextFollowUp),
+            (_, false) => query.OrderBy(l => l.LastActivity),
+            _ => query.OrderByDescending(l => l.LastActivity),
+        };
+        return ordered.ThenBy(l => l.Id);
     }
 }

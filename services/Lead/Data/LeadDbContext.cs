@@ -11,6 +11,31 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Ser
     public DbSet<CustomerLead> Leads => Set<CustomerLead>();
     public DbSet<Conversation> Conversations => Set<Conversation>();
     public DbSet<ConversationMessage> Messages => Set<ConversationMessage>();
+    public DbSet<LeadScoreEvent> ScoreEvents => Set<LeadScoreEvent>();
+    public DbSet<LeadSettings> Settings => Set<LeadSettings>();
+
+    /// <summary>The tenant's settings, or the defaults when it has not changed any.</summary>
+    public async Task<LeadSettings> SettingsForAsync(string tenantId, CancellationToken cancellationToken) =>
+        await Settings.AsNoTracking().FirstOrDefaultAsync(s => s.TenantId == tenantId, cancellationToken) ?? LeadSettings.Defaults(tenantId);
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        // Search runs on a folded copy of name, phone and email, kept in step here whoever changed them.
+        foreach (var entry in ChangeTracker.Entries<CustomerLead>())
+        {
+            if (entry.State is EntityState.Added or EntityState.Modified)
+            {
+                var lead = entry.Entity;
+                var text = Services.TextMatch.Fold(string.Join(' ', new[] { lead.Name, lead.Phone, lead.Email }.Where(v => v is not null)));
+                if (lead.SearchText != text)
+                {
+                    lead.SearchText = text;
+                }
+            }
+        }
+
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
 
     protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
@@ -25,6 +50,27 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Ser
             lead.Property(l => l.LeadGrade).HasMaxLength(2);
             lead.Property(l => l.TotalSpent).HasPrecision(18, 2);
             lead.Property(l => l.Preferences).HasJsonColumn();
+            lead.Property(l => l.SearchText).HasMaxLength(800);
+        });
+
+        modelBuilder.Entity<LeadScoreEvent>(score =>
+        {
+            score.ToTable("lead_score_events");
+            score.HasKey(s => s.Id);
+            score.HasIndex(s => new { s.LeadId, s.OccurredAt });
+            score.HasIndex(s => new { s.LeadId, s.ConversationId, s.Signal });
+            score.Property(s => s.Signal).HasMaxLength(60);
+            score.Property(s => s.Description).HasMaxLength(200);
+            score.Property(s => s.Evidence).HasMaxLength(400);
+            score.Property(s => s.GradeAfter).HasMaxLength(2);
+            score.Ignore(s => s.Reason);
+        });
+
+        modelBuilder.Entity<LeadSettings>(settings =>
+        {
+            settings.ToTable("lead_settings");
+            settings.HasKey(s => s.TenantId);
+            settings.Property(s => s.ScoringRules).HasJsonColumn();
         });
 
         modelBuilder.Entity<Conversation>(conversation =>
@@ -33,6 +79,7 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Ser
             conversation.HasKey(c => c.Id);
             conversation.HasIndex(c => c.SessionId).IsUnique();
             conversation.HasIndex(c => new { c.TenantId, c.LastMessageAt });
+            conversation.HasIndex(c => c.CustomerLeadId);
             // At most one open conversation per tenant, number and customer.
             conversation.HasIndex(c => new { c.TenantId, c.WhatsappNumberId, c.CustomerId }).IsUnique()
                 .HasFilter("status IN ('Active', 'WaitingHuman')").HasDatabaseName("ix_crm_conversations_one_open");
@@ -49,6 +96,7 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Ser
             message.ToTable("conversation_messages");
             message.HasKey(m => m.Id);
             message.HasIndex(m => new { m.ConversationId, m.CreatedAt });
+            message.Property(m => m.ContentVariables).HasMaxLength(4000);
             message.HasIndex(m => m.InboundMessageId).IsUnique().HasFilter("inbound_message_id IS NOT NULL");
             message.HasIndex(m => m.TwilioSid);
             message.Property(m => m.Author).HasConversion<string>().HasMaxLength(20);

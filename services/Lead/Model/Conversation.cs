@@ -92,6 +92,31 @@ public sealed class Conversation
     public long LastRepliedSequence { get; set; }
 
     public int RepliesSent { get; set; }
+
+    /// <summary>Why the conversation was last handed to a human (or paused), shown to the employees.</summary>
+    public string? HandoffReason { get; set; }
+
+    public DateTimeOffset? OwnerSince { get; set; }
+
+    /// <summary>The last time the human owner acted (took over or wrote); the idle release counts from it.</summary>
+    public DateTimeOffset? HumanLastActiveAt { get; set; }
+
+    /// <summary>Whether a human ever took part (owned it or wrote in it).</summary>
+    public bool HumanInvolved { get; set; }
+
+    /// <summary>Replies written for customer messages up to this sequence were asked for before the last change of owner: dropped.</summary>
+    public long VoidRepliesUpTo { get; set; }
+
+    /// <summary>The ownership version under which the reply in flight was asked for.</summary>
+    public int? ReplyInFlightVersion { get; set; }
+
+    /// <summary>A reply is due once the tenant's burst window ends (a timer is pending).</summary>
+    public bool ReplyDue { get; set; }
+
+    /// <summary>Pending timers (outbox rows with a due time): at most one of each kind per conversation.</summary>
+    public DateTimeOffset? IdleCloseDueAt { get; set; }
+
+    public DateTimeOffset? ReleaseDueAt { get; set; }
     public bool OutOfHoursNoticeSent { get; set; }
     public DateTimeOffset OpenedAt { get; init; }
     public DateTimeOffset? ClosedAt { get; set; }
@@ -111,8 +136,13 @@ public sealed class ConversationMessage
     public MessageAuthor Author { get; init; }
     public string? AgentId { get; init; }
     public string? EmployeeId { get; init; }
-    public string? Body { get; init; }
-    public List<WhatsAppMedia> Media { get; init; } = [];
+    public string? Body { get; set; }
+
+    /// <summary>An approved WhatsApp template sent instead of free text (outside the 24-hour window).</summary>
+    public string? ContentSid { get; init; }
+
+    public string? ContentVariables { get; set; }
+    public List<WhatsAppMedia> Media { get; set; } = [];
 
     /// <summary>Ingress's id and sequence of a customer message (unique: a message is appended once).</summary>
     public string? InboundMessageId { get; init; }

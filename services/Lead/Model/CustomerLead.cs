@@ -42,4 +42,32 @@ public sealed class CustomerLead
     public string? InternalNotes { get; set; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Name, phone and email folded to lower case without accents, for search ("maria" finds "María").</summary>
+    public string SearchText { get; set; } = "";
+}
+
+/// <summary>One change of a lead's score, with the signal and the customer's own words that caused it.</summary>
+public sealed class LeadScoreEvent
+{
+    public required string Id { get; init; }
+    public required string TenantId { get; init; }
+    public required string LeadId { get; init; }
+    public string? ConversationId { get; init; }
+
+    /// <summary>A short name of what counted ("asked_to_book"), for once-per-conversation checks.</summary>
+    public required string Signal { get; init; }
+
+    public required string Description { get; init; }
+    public int Points { get; init; }
+
+    /// <summary>The customer's words that showed the signal (or the employee's note for a manual change).</summary>
+    public string? Evidence { get; init; }
+
+    public int ScoreAfter { get; init; }
+    public required string GradeAfter { get; init; }
+    public DateTimeOffset OccurredAt { get; init; }
+
+    /// <summary>"+20: asked to book: 'quiero una cita'".</summary>
+    public string Reason => $"{(Points >= 0 ? "+" : "")}{Points}: {Description}" + (Evidence is null ? "" : $": '{Evidence}'");
 }

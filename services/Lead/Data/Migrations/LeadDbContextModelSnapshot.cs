@@ -95,6 +95,22 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("first_response_time");
 
+                    b.Property<string>("HandoffReason")
+                        .HasColumnType("text")
+                        .HasColumnName("handoff_reason");
+
+                    b.Property<bool>("HumanInvolved")
+                        .HasColumnType("boolean")
+                        .HasColumnName("human_involved");
+
+                    b.Property<DateTimeOffset?>("HumanLastActiveAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("human_last_active_at");
+
+                    b.Property<DateTimeOffset?>("IdleCloseDueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("idle_close_due_at");
+
                     b.Property<string>("Intent")
                         .HasColumnType("text")
                         .HasColumnName("intent");
@@ -146,6 +162,10 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
                         .HasColumnType("character varying(20)")
                         .HasColumnName("owner");
 
+                    b.Property<DateTimeOffset?>("OwnerSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("owner_since");
+
                     b.Property<int>("OwnershipVersion")
                         .HasColumnType("integer")
                         .HasColumnName("ownership_version");
@@ -156,13 +176,25 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
                         .HasColumnType("character varying(20)")
                         .HasColumnName("priority");
 
+                    b.Property<DateTimeOffset?>("ReleaseDueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("release_due_at");
+
                     b.Property<int>("RepliesSent")
                         .HasColumnType("integer")
                         .HasColumnName("replies_sent");
 
+                    b.Property<bool>("ReplyDue")
+                        .HasColumnType("boolean")
+                        .HasColumnName("reply_due");
+
                     b.Property<long?>("ReplyInFlightUpTo")
                         .HasColumnType("bigint")
                         .HasColumnName("reply_in_flight_up_to");
+
+                    b.Property<int?>("ReplyInFlightVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("reply_in_flight_version");
 
                     b.Property<bool>("RequiresAttention")
                         .HasColumnType("boolean")
@@ -199,6 +231,10 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
                         .HasColumnType("xid")
                         .HasColumnName("xmin");
 
+                    b.Property<long>("VoidRepliesUpTo")
+                        .HasColumnType("bigint")
+                        .HasColumnName("void_replies_up_to");
+
                     b.Property<string>("WhatsappNumberId")
                         .IsRequired()
                         .HasColumnType("text")
@@ -206,6 +242,9 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_crm_conversations");
+
+                    b.HasIndex("CustomerLeadId")
+                        .HasDatabaseName("ix_crm_conversations_customer_lead_id");
 
                     b.HasIndex("SessionId")
                         .IsUnique()
@@ -245,6 +284,15 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
                     b.Property<string>("Body")
                         .HasColumnType("text")
                         .HasColumnName("body");
+
+                    b.Property<string>("ContentSid")
+                        .HasColumnType("text")
+                        .HasColumnName("content_sid");
+
+                    b.Property<string>("ContentVariables")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("content_variables");
 
                     b.Property<string>("ConversationId")
                         .IsRequired()
@@ -388,6 +436,12 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("qualification_score");
 
+                    b.Property<string>("SearchText")
+                        .IsRequired()
+                        .HasMaxLength(800)
+                        .HasColumnType("character varying(800)")
+                        .HasColumnName("search_text");
+
                     b.Property<string>("Source")
                         .HasColumnType("text")
                         .HasColumnName("source");
@@ -423,6 +477,118 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
                         .HasDatabaseName("ix_customer_leads_tenant_id_phone");
 
                     b.ToTable("customer_leads", "lead");
+                });
+
+            modelBuilder.Entity("SafeNotify.Crm.Lead.Model.LeadScoreEvent", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ConversationId")
+                        .HasColumnType("text")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Evidence")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("evidence");
+
+                    b.Property<string>("GradeAfter")
+                        .IsRequired()
+                        .HasMaxLength(2)
+                        .HasColumnType("character varying(2)")
+                        .HasColumnName("grade_after");
+
+                    b.Property<string>("LeadId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("lead_id");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<int>("Points")
+                        .HasColumnType("integer")
+                        .HasColumnName("points");
+
+                    b.Property<int>("ScoreAfter")
+                        .HasColumnType("integer")
+                        .HasColumnName("score_after");
+
+                    b.Property<string>("Signal")
+                        .IsRequired()
+                        .HasMaxLength(60)
+                        .HasColumnType("character varying(60)")
+                        .HasColumnName("signal");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_lead_score_events");
+
+                    b.HasIndex("LeadId", "OccurredAt")
+                        .HasDatabaseName("ix_lead_score_events_lead_id_occurred_at");
+
+                    b.HasIndex("LeadId", "ConversationId", "Signal")
+                        .HasDatabaseName("ix_lead_score_events_lead_id_conversation_id_signal");
+
+                    b.ToTable("lead_score_events", "lead");
+                });
+
+            modelBuilder.Entity("SafeNotify.Crm.Lead.Model.LeadSettings", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<int>("BurstWindowSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("burst_window_seconds");
+
+                    b.Property<int>("ConversationIdleSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("conversation_idle_seconds");
+
+                    b.Property<int>("GradeAThreshold")
+                        .HasColumnType("integer")
+                        .HasColumnName("grade_a_threshold");
+
+                    b.Property<int>("GradeBThreshold")
+                        .HasColumnType("integer")
+                        .HasColumnName("grade_b_threshold");
+
+                    b.Property<int>("GradeCThreshold")
+                        .HasColumnType("integer")
+                        .HasColumnName("grade_c_threshold");
+
+                    b.Property<int>("HumanIdleReleaseSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("human_idle_release_seconds");
+
+                    b.Property<string>("ScoringRules")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("scoring_rules");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("TenantId")
+                        .HasName("pk_lead_settings");
+
+                    b.ToTable("lead_settings", "lead");
                 });
 
             modelBuilder.Entity("SafeNotify.Crm.Messaging.InboxMessage", b =>
