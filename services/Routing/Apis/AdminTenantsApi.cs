@@ -122,8 +122,12 @@ public static class AdminTenantsApi
         return tenant is null ? Problems.NotFound("Tenant") : TypedResults.Ok(TenantResponse.From(tenant));
     }
 
+    /// <summary>
+    /// Changes a tenant. A downgrade deletes nothing: numbers beyond the new limit stop answering (see
+    /// <see cref="PlanAllowance"/>) and Agent, told by <see cref="TenantPlanChanged"/>, applies the agent limit.
+    /// </summary>
     private static async Task<Results<Ok<TenantResponse>, ValidationProblem, ProblemHttpResult>> UpdateTenant(
-        string id, UpdateTenantRequest request, RoutingDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        string id, UpdateTenantRequest request, RoutingDbContext db, RoutingDirectory directory, TimeProvider time, CancellationToken cancellationToken)
     {
         var plan = request.CrmPlan is null ? null : Plans.Find(request.CrmPlan);
         var errors = new ValidationErrors()
@@ -135,12 +139,15 @@ public static class AdminTenantsApi
             return errors.ToProblem();
         }
 
-        var tenant = await db.Tenants.FirstOrDefaultAsync(t => t.Id == id, cancellationToken);
+        // The row lock orders this change with concurrent number creates, which lock the tenant to check the limit.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var tenant = await db.LockTenantAsync(id, cancellationToken);
         if (tenant is null)
         {
             return Problems.NotFound("Tenant");
         }
 
+        var before = (tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents, tenant.MaxWhatsappNumbers, tenant.Timezone);
         tenant.Name = request.Name?.Trim() ?? tenant.Name;
         tenant.CrmEnabled = request.CrmEnabled ?? tenant.CrmEnabled;
         tenant.Timezone = request.Timezone ?? tenant.Timezone;
@@ -150,9 +157,16 @@ public static class AdminTenantsApi
         }
 
         tenant.UpdatedAt = time.GetUtcNow();
-        db.Publish(new TenantPlanChanged(tenant.Id, tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents, tenant.MaxWhatsappNumbers,
-            tenant.Timezone, tenant.UpdatedAt), orderingKey: tenant.Id);
+        if (before != (tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents, tenant.MaxWhatsappNumbers, tenant.Timezone))
+        {
+            db.Publish(new TenantPlanChanged(tenant.Id, tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents, tenant.MaxWhatsappNumbers,
+                tenant.Timezone, tenant.UpdatedAt), orderingKey: tenant.Id);
+        }
+
         await db.SaveChangesAsync(cancellationToken);
+        await RoutingDirectory.AnnounceChangeAsync(db, tenant.Id, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        directory.Invalidate(tenant.Id);
         return TypedResults.Ok(TenantResponse.From(tenant));
     }
 

@@ -4,6 +4,7 @@ using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.Routing.Model;
+using SafeNotify.Crm.Routing.Services;
 
 namespace SafeNotify.Crm.Routing.Consumers;
 
@@ -31,5 +32,6 @@ public sealed class AgentChangedConsumer(RoutingDbContext db) : TransactionalCon
         agent.OutOfHoursMessage = message.OutOfHoursMessage;
         agent.Deleted = message.Deleted;
         agent.Revision = message.Revision;
+        await RoutingDirectory.AnnounceChangeAsync(Db, message.TenantId, cancellationToken);
     }
 }
