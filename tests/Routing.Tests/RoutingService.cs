@@ -26,7 +26,7 @@ public sealed class RoutingService() : ServiceFactory<Program, RoutingDbContext>
     /// <summary>Creates a number for a tenant; returns its id and phone.</summary>
     public async Task<(string Id, string Phone)> CreateNumberAsync(string tenantId, object? fields = null)
     {
-        var body = System.Text.Json.JsonSerializer.SerializeToNode(fields ?? new { })!.AsObject();
+        var body = System.Text.Json.JsonSerializer.SerializeToNode(fields ?? new { }, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!.AsObject();
         var phone = body["phoneNumber"]?.GetValue<string>() ?? NewPhone();
         body["phoneNumber"] = phone;
         body["displayName"] ??= "Línea " + phone[^4..];
