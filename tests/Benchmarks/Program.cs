@@ -2,6 +2,7 @@ using System.Globalization;
 using SafeNotify.Crm.Benchmarks;
 
 // dotnet run -c Release --project tests/Benchmarks -- webhooks [--rate 500] [--seconds 30] [--warmup 5] [--target gateway|ingress]
+// dotnet run -c Release --project tests/Benchmarks -- agent-choice [--messages 200000]
 var command = args.FirstOrDefault() ?? "webhooks";
 string Option(string name, string fallback)
 {
@@ -20,7 +21,11 @@ switch (command)
             int.Parse(Option("warmup", "5"), CultureInfo.InvariantCulture),
             target,
             Path.GetFullPath(Path.Combine(resultsFolder, $"webhooks-{target}.md"))));
+    case "agent-choice":
+        return await AgentChoiceBenchmark.RunAsync(new AgentChoiceBenchmark.Options(
+            int.Parse(Option("messages", "200000"), CultureInfo.InvariantCulture),
+            Path.GetFullPath(Path.Combine(resultsFolder, "agent-choice.md"))));
     default:
-        Console.Error.WriteLine($"Unknown benchmark '{command}'. Known: webhooks.");
+        Console.Error.WriteLine($"Unknown benchmark '{command}'. Known: webhooks, agent-choice.");
         return 2;
 }
