@@ -63,7 +63,14 @@ public sealed record TenantProvisioned(
     int? MaxAgents,
     int MaxWhatsappNumbers,
     string Timezone,
-    DateTimeOffset OccurredAt);
+    DateTimeOffset OccurredAt)
+{
+    /// <summary>
+    /// Set up by the migration of an existing SafeNotify user (seed "Plan de Migración"): Agent gives such a
+    /// tenant its default agent "Asistente" (id <see cref="MigratedTenants.AssistantId"/>).
+    /// </summary>
+    public bool Migrated { get; init; }
+}
 
 /// <summary>A tenant's plan, limits, CRM switch or time zone changed.</summary>
 public sealed record TenantPlanChanged(
