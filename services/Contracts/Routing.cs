@@ -65,10 +65,7 @@ public sealed record TenantProvisioned(
     string Timezone,
     DateTimeOffset OccurredAt)
 {
-    /// <summary>
-    /// Set up by the migration of an existing SafeNotify user (seed "Plan de Migración"): Agent gives such a
-    /// tenant its default agent "Asistente" (id <see cref="MigratedTenants.AssistantId"/>).
-    /// </summary>
+    /// <summary>Set up by the migration of an existing SafeNotify user (seed "Plan de Migración"); see <see cref="TenantMigrated"/>.</summary>
     public bool Migrated { get; init; }
 }
 

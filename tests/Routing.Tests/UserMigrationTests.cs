@@ -62,12 +62,16 @@ public sealed class UserMigrationTests(RoutingService routing)
         var provisioned = await routing.PublishedAsync<TenantProvisioned>(e => e.SafeNotifyUserId.EndsWith(suffix) && e.Migrated);
         Assert.Equal(5, provisioned.Count); // Agent gives each its "Asistente"; Metrics starts it at zero
         Assert.Equal(("pro", (int?)3, 2), provisioned.Single(e => e.SafeNotifyUserId == U("pro")) is var p ? (p.Plan, p.MaxAgents, p.MaxWhatsappNumbers) : default);
+        var migratedEvents = await routing.PublishedAsync<TenantMigrated>(e => e.SafeNotifyUserId.EndsWith(suffix));
+        Assert.Equal(tenants.Where(t => t.MigrationRunId is not null).Select(t => t.Id).Order(), migratedEvents.Select(e => e.TenantId).Order());
+        Assert.All(migratedEvents, e => Assert.Equal(run.RunId, e.MigrationRunId));
 
         // A re-run changes nothing and announces nothing.
         var again = await MigrateAsync(legacy.Reader, dryRun: false);
         Assert.Equal(6, again.Count(MigrationAction.AlreadyTenant));
         Assert.Equal(0, again.Count(MigrationAction.Created));
         Assert.Equal(5, (await routing.PublishedAsync<TenantProvisioned>(e => e.SafeNotifyUserId.EndsWith(suffix) && e.Migrated)).Count);
+        Assert.Equal(5, (await routing.PublishedAsync<TenantMigrated>(e => e.SafeNotifyUserId.EndsWith(suffix))).Count);
         Assert.Equal(6, await routing.WithDbAsync(db => db.Tenants.CountAsync(t => t.SafeNotifyUserId.EndsWith(suffix))));
 
         // Agent creates the assistants as it would (Routing hears AgentChanged); the pro tenant then adds a number of its own.

@@ -15,11 +15,11 @@ namespace SafeNotify.Crm.Agent.Consumers;
 /// comes from the tenant's (<see cref="MigratedTenants.AssistantId"/>), so it is made once, and a tenant that
 /// already has agents is left as it is.
 /// </summary>
-public sealed class MigratedTenantAssistantConsumer(AgentDbContext db, TimeProvider time) : TransactionalConsumer<TenantProvisioned, AgentDbContext>(db)
+public sealed class MigratedTenantAssistantConsumer(AgentDbContext db, TimeProvider time) : TransactionalConsumer<TenantMigrated, AgentDbContext>(db)
 {
-    protected override async Task HandleAsync(TenantProvisioned message, ConsumeContext<TenantProvisioned> context, CancellationToken cancellationToken)
+    protected override async Task HandleAsync(TenantMigrated message, ConsumeContext<TenantMigrated> context, CancellationToken cancellationToken)
     {
-        if (!message.Migrated || await Db.Agents.AnyAsync(a => a.TenantId == message.TenantId, cancellationToken))
+        if (await Db.Agents.AnyAsync(a => a.TenantId == message.TenantId, cancellationToken))
         {
             return;
         }

@@ -48,8 +48,8 @@ public sealed record MigrationReport(string? RunId, bool DryRun, bool Rollback, 
 /// <item>Each active user without a tenant gets one: <c>crmEnabled</c> true, time zone America/Bogota, the
 /// limits of its <c>planType</c> matched case-insensitively (free, basic, pro, enterprise); a missing or unknown
 /// plan gets <see cref="DefaultPlan"/> (basic, the seed's <c>crm_plan</c> default) and the report says so.
-/// <see cref="TenantProvisioned"/> goes out with <c>Migrated</c>: Agent creates the default agent "Asistente",
-/// Metrics starts the tenant at zero. Inactive users are skipped and reported.</item>
+/// <see cref="TenantProvisioned"/> (with <c>Migrated</c>) and <see cref="TenantMigrated"/> go out: Agent creates the
+/// default agent "Asistente", Metrics starts the tenant at zero. Inactive users are skipped and reported.</item>
 /// <item>A re-run skips users that already have a tenant: it changes and publishes nothing.</item>
 /// <item>A rollback removes the tenants the migration created (marked with the run id) and announces
 /// <see cref="TenantDeprovisioned"/>, on which every service removes what it holds for them. Tenants made by
@@ -163,6 +163,7 @@ public sealed class UserMigration(RoutingDbContext db, RoutingDirectory? directo
         db.Tenants.Add(tenant);
         db.Publish(new TenantProvisioned(tenant.Id, tenant.SafeNotifyUserId, tenant.Name, tenant.CrmEnabled, tenant.CrmPlan,
             tenant.MaxAgents, tenant.MaxWhatsappNumbers, tenant.Timezone, now) { Migrated = true }, orderingKey: tenant.Id);
+        db.Publish(new TenantMigrated(tenant.Id, tenant.SafeNotifyUserId, tenant.Name, runId, now), orderingKey: tenant.Id);
         try
         {
             await db.SaveChangesAsync(cancellationToken);

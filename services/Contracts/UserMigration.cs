@@ -1,6 +1,14 @@
 namespace SafeNotify.Crm.Contracts;
 
 /// <summary>
+/// A tenant was created by the migration of an existing SafeNotify user (published with its
+/// <see cref="TenantProvisioned"/>, in the same transaction): Agent gives it its default agent "Asistente"
+/// (id <see cref="MigratedTenants.AssistantId"/>). A separate event rather than a second consumer of
+/// <see cref="TenantProvisioned"/> in Agent, so that Agent's handling of the plan stays one consumer per event.
+/// </summary>
+public sealed record TenantMigrated(string TenantId, string SafeNotifyUserId, string Name, string MigrationRunId, DateTimeOffset OccurredAt);
+
+/// <summary>
 /// A tenant no longer exists (today: the migration of SafeNotify users was rolled back for it). Every service
 /// removes what it holds for the tenant, and publishes nothing about it.
 /// </summary>
