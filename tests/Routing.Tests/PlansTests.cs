@@ -102,6 +102,8 @@ public sealed class PlansTests(RoutingService routing)
         await routing.Bus.Publish(toThird);
         Assert.Equal(agent, (await routed.FirstAsync(m => m.InboundMessageId == toPrimary.InboundMessageId)).ProposedAgentId);
         Assert.Equal("over_plan_limit", (await unrouted.FirstAsync(m => m.InboundMessageId == toThird.InboundMessageId)).Reason);
+        var forOperators = (await routing.OperatorClient().GetFromJsonAsync<JsonNode>($"/api/admin/unrouted-messages?tenantId={tenantId}&reason=over_plan_limit"))!;
+        Assert.Equal([toThird.MessageSid], forOperators["items"]!.AsArray().Select(m => m!["messageSid"]!.GetValue<string>()));
 
         // A new number is refused while over the limit; upgrading to pro makes the oldest other number answer again, at once.
         using (var refused = await client.PostAsJsonAsync("/api/numbers", new { phoneNumber = RoutingService.NewPhone(), displayName = "Otra" }))

@@ -59,6 +59,8 @@ public sealed class UserMigrationTests(RoutingService routing)
         Assert.Equal("America/Bogota", byUser[U("pro")].Timezone);
         Assert.DoesNotContain(U("gone"), byUser.Keys);
         Assert.Null(byUser[U("hand")].MigrationRunId);
+        var asOperatorSees = (await routing.OperatorClient().GetFromJsonAsync<System.Text.Json.Nodes.JsonNode>($"/api/admin/tenants?safeNotifyUserId={U("premium")}"))!["items"]![0]!;
+        Assert.Equal((run.RunId, "PREMIUM"), (asOperatorSees["migrationRunId"]!.GetValue<string>(), asOperatorSees["legacyPlanType"]!.GetValue<string>()));
         var provisioned = await routing.PublishedAsync<TenantProvisioned>(e => e.SafeNotifyUserId.EndsWith(suffix) && e.Migrated);
         Assert.Equal(5, provisioned.Count); // Agent gives each its "Asistente"; Metrics starts it at zero
         Assert.Equal(("pro", (int?)3, 2), provisioned.Single(e => e.SafeNotifyUserId == U("pro")) is var p ? (p.Plan, p.MaxAgents, p.MaxWhatsappNumbers) : default);
@@ -122,7 +124,8 @@ public sealed class UserMigrationTests(RoutingService routing)
     [Fact]
     public async Task The_command_reports_without_printing_the_connection_string_and_refuses_a_missing_legacy_database()
     {
-        var legacy = await CreateLegacyDatabaseAsync(("ccmd" + Guid.NewGuid().ToString("N")[..8], "cmd@example.com", "Por comando", "pro", true));
+        // Here planType is a Prisma enum, as SafeNotify's schema may declare it.
+        var legacy = await CreateLegacyDatabaseAsync(planTypeEnum: true, ("ccmd" + Guid.NewGuid().ToString("N")[..8], "cmd@example.com", "Por comando", "PRO", true));
         var routingDb = await routing.WithDbAsync(db => Task.FromResult(db.Database.GetConnectionString()!));
 
         var usage = new StringWriter();
@@ -135,6 +138,7 @@ public sealed class UserMigrationTests(RoutingService routing)
         Assert.Contains("dry run", text);
         Assert.Contains("WouldCreate", text);
         Assert.Contains("cmd@example.com", text);
+        Assert.Contains("plan pro", text);
         Assert.DoesNotContain("Password", text, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(legacy.Reader, text);
         Assert.Equal(0, await routing.WithDbAsync(db => db.Tenants.CountAsync(t => t.Name == "Por comando")));
@@ -158,19 +162,24 @@ public sealed class UserMigrationTests(RoutingService routing)
     /// A SafeNotify database as Prisma makes it (model User mapped to "users", camelCase columns, a cuid id, a
     /// password hash), and a role that may read only the columns the CRM needs and write nothing.
     /// </summary>
-    private static async Task<(string Owner, string Reader)> CreateLegacyDatabaseAsync(params (string Id, string Email, string? Name, string? Plan, bool Active)[] users)
+    private static Task<(string Owner, string Reader)> CreateLegacyDatabaseAsync(params (string Id, string Email, string? Name, string? Plan, bool Active)[] users) =>
+        CreateLegacyDatabaseAsync(planTypeEnum: false, users);
+
+    private static async Task<(string Owner, string Reader)> CreateLegacyDatabaseAsync(bool planTypeEnum, params (string Id, string Email, string? Name, string? Plan, bool Active)[] users)
     {
         var owner = await (await SharedServers.PostgresAsync()).CreateDatabaseAsync("safenotify_legacy");
         var role = "legacy_reader_" + Guid.NewGuid().ToString("N")[..8];
         await using var connection = new NpgsqlConnection(owner);
         await connection.OpenAsync();
+        var planType = planTypeEnum ? "\"PlanType\"" : "TEXT";
         await using (var create = new NpgsqlCommand($"""
+            CREATE TYPE "PlanType" AS ENUM ('FREE', 'BASIC', 'PRO', 'ENTERPRISE');
             CREATE TABLE "users" (
                 "id" TEXT PRIMARY KEY,
                 "email" TEXT NOT NULL UNIQUE,
                 "password" TEXT NOT NULL,
                 "name" TEXT,
-                "planType" TEXT DEFAULT 'FREE',
+                "planType" {planType},
                 "isActive" BOOLEAN NOT NULL DEFAULT true,
                 "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
                 "updatedAt" TIMESTAMP(3) NOT NULL,
@@ -186,9 +195,9 @@ public sealed class UserMigrationTests(RoutingService routing)
         var minute = 0;
         foreach (var user in users)
         {
-            await using var insert = new NpgsqlCommand("""
+            await using var insert = new NpgsqlCommand($"""
                 INSERT INTO "users" ("id", "email", "password", "name", "planType", "isActive", "createdAt", "updatedAt")
-                VALUES (@id, @email, '$2b$10$hash.never.read.by.the.crm', @name, @plan, @active, @at, @at)
+                VALUES (@id, @email, '$2b$10$hash.never.read.by.the.crm', @name, CAST(@plan AS {planType}), @active, @at, @at)
                 """, connection);
             insert.Parameters.AddWithValue("id", user.Id);
             insert.Parameters.AddWithValue("email", user.Email);

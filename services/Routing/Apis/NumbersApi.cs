@@ -147,7 +147,7 @@ public static class NumbersApi
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            return Problems.Conflict("This phone number is already registered.", kind: "number-exists");
+            return UniqueConflict(ex);
         }
 
         directory.Invalidate(tenantId);
@@ -198,7 +198,7 @@ public static class NumbersApi
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            return Problems.Conflict("This phone number is already registered.", kind: "number-exists");
+            return UniqueConflict(ex);
         }
 
         directory.Invalidate(tenantId);
@@ -334,6 +334,12 @@ public static class NumbersApi
             ? null
             : new ValidationErrors().Add("defaultAgentId", "Not an agent of this tenant.").ToProblem();
     }
+
+    /// <summary>Which unique rule a concurrent request won: the phone number, or the one primary number per tenant.</summary>
+    private static ProblemHttpResult UniqueConflict(DbUpdateException exception) =>
+        exception.InnerException is Npgsql.PostgresException { ConstraintName: "ix_whatsapp_numbers_one_primary" }
+            ? Problems.Conflict("Another number of this tenant became primary at the same moment; retry.", kind: "primary-number-conflict")
+            : Problems.Conflict("This phone number is already registered.", kind: "number-exists");
 
     private static async Task ClearOtherPrimaryAsync(RoutingDbContext db, WhatsAppNumber number, CancellationToken cancellationToken)
     {

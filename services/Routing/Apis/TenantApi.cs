@@ -47,6 +47,11 @@ public static class TenantApi
             notices.Add("The CRM is disabled for this account: messages are recorded and nobody answers.");
         }
 
+        if (tenant.MaxWhatsappNumbers == 0)
+        {
+            notices.Add($"The {tenant.CrmPlan} plan is a demo: it has no WhatsApp numbers that answer customers. Upgrade to basic or higher to connect one.");
+        }
+
         if (numbersOver > 0)
         {
             var silent = numbers.Where(n => !PlanAllowance.NumbersWithinPlan(numbers, tenant.MaxWhatsappNumbers).Contains(n.Id)).Select(n => n.PhoneNumber);

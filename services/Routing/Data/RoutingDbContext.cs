@@ -60,6 +60,7 @@ public sealed class RoutingDbContext(DbContextOptions<RoutingDbContext> options)
         {
             message.HasKey(m => m.Id);
             message.HasIndex(m => m.ReceivedAt);
+            message.HasIndex(m => new { m.TenantId, m.ReceivedAt }); // an operator looking at one tenant's silent messages
         });
     }
 }

@@ -357,6 +357,9 @@ namespace SafeNotify.Crm.Routing.Data.Migrations
                     b.HasIndex("ReceivedAt")
                         .HasDatabaseName("ix_unrouted_messages_received_at");
 
+                    b.HasIndex("TenantId", "ReceivedAt")
+                        .HasDatabaseName("ix_unrouted_messages_tenant_id_received_at");
+
                     b.ToTable("unrouted_messages", "routing");
                 });
 
