@@ -132,4 +132,31 @@ public sealed class PlansTests(RoutingService routing)
         Assert.Contains((await routing.ClientFor(tenantId).GetFromJsonAsync<JsonNode>("/api/tenant"))!["notices"]!.AsArray(),
             n => n!.GetValue<string>().Contains("disabled"));
     }
+
+    [Theory]
+    [InlineData("crmPlan", "\"gold\"")]
+    [InlineData("crmPlan", "\"\"")]
+    [InlineData("timezone", "\"Mars/Olympus\"")]
+    [InlineData("timezone", "\"GMT-5\"")]
+    [InlineData("name", "\"   \"")]
+    public async Task A_bad_change_to_a_tenant_is_a_400_naming_the_field_and_changes_nothing(string field, string json)
+    {
+        var (tenantId, _) = await routing.CreateTenantAsync(plan: "pro");
+        using var admin = routing.OperatorClient();
+        var before = await admin.GetStringAsync($"/api/admin/tenants/{tenantId}");
+
+        using var response = await admin.PatchAsync($"/api/admin/tenants/{tenantId}", JsonContent.Create(new JsonObject { [field] = JsonNode.Parse(json) }));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal([field], (await response.Content.ReadFromJsonAsync<JsonNode>())!["errors"]!.AsObject().Select(e => e.Key));
+        Assert.Equal(before, await admin.GetStringAsync($"/api/admin/tenants/{tenantId}"));
+        Assert.Empty(await routing.PublishedAsync<TenantPlanChanged>(e => e.TenantId == tenantId));
+    }
+
+    [Fact]
+    public async Task Changing_an_unknown_tenant_is_a_404_problem()
+    {
+        using var response = await routing.OperatorClient().PatchAsJsonAsync("/api/admin/tenants/tnt_nobody", new { crmPlan = "pro" });
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
 }

@@ -45,9 +45,9 @@ public static class AgentChooser
 
         var normalized = TextMatching.Normalize(text);
         var byKeyword = onDuty
-            .SelectMany(agent => agent.TriggerKeywords.Select(keyword => (agent, keyword)))
-            .Where(candidate => TextMatching.ContainsPhrase(normalized, candidate.keyword))
-            .OrderByDescending(candidate => TextMatching.Normalize(candidate.keyword).Length)
+            .SelectMany(agent => agent.TriggerKeywords.Select(keyword => (agent, keyword, phrase: TextMatching.Normalize(keyword))))
+            .Where(candidate => TextMatching.ContainsNormalizedPhrase(normalized, candidate.phrase))
+            .OrderByDescending(candidate => candidate.phrase.Length)
             .ThenBy(candidate => candidate.agent.Name, StringComparer.Ordinal)
             .FirstOrDefault();
         if (byKeyword.agent is not null)
