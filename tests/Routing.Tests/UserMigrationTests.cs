@@ -118,7 +118,12 @@ public sealed class UserMigrationTests(RoutingService routing)
         // Migrating again after the rollback recreates the removed users' tenants (the legacy data is still there).
         var rerun = await MigrateAsync(legacy.Reader, dryRun: false);
         Assert.Equal(4, rerun.Count(MigrationAction.Created));
-        await RollbackAsync(dryRun: false); // and leave the shared database as it was
+        var otherRun = await routing.WithDbAsync(db =>
+            new UserMigration(db, null, TimeProvider.System).RollbackAsync(dryRun: true, CancellationToken.None, runId: "mig_not_this_one"));
+        Assert.Empty(otherRun.Lines); // a rollback of another run touches none of these
+        var thisRun = await routing.WithDbAsync(db =>
+            new UserMigration(db, null, TimeProvider.System).RollbackAsync(dryRun: false, CancellationToken.None, runId: rerun.RunId));
+        Assert.Equal(4, thisRun.Count(MigrationAction.Removed)); // and leave the shared database as it was
     }
 
     [Fact]

@@ -181,10 +181,11 @@ public sealed class UserMigration(RoutingDbContext db, RoutingDirectory? directo
         }
     }
 
-    public async Task<MigrationReport> RollbackAsync(bool dryRun, CancellationToken cancellationToken)
+    /// <summary>Rolls back every run, or only <paramref name="runId"/> when given.</summary>
+    public async Task<MigrationReport> RollbackAsync(bool dryRun, CancellationToken cancellationToken, string? runId = null)
     {
         var lines = new List<MigrationLine>();
-        var migrated = await db.Tenants.AsNoTracking().Where(t => t.MigrationRunId != null).OrderBy(t => t.CreatedAt).ThenBy(t => t.Id)
+        var migrated = await db.Tenants.AsNoTracking().Where(t => t.MigrationRunId != null && (runId == null || t.MigrationRunId == runId)).OrderBy(t => t.CreatedAt).ThenBy(t => t.Id)
             .Select(t => new { t.Id, t.SafeNotifyUserId, t.CrmPlan }).ToListAsync(cancellationToken);
 
         foreach (var candidate in migrated)

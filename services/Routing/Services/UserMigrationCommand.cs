@@ -7,9 +7,10 @@ namespace SafeNotify.Crm.Routing.Services;
 
 /// <summary>
 /// <c>dotnet run --project services/Routing -- migrate-users --legacy "&lt;SafeNotify connection string&gt;" [--dry-run]</c>
-/// and <c>... migrate-users --rollback [--dry-run]</c>. Writes to Routing's own database (ConnectionStrings:routing-db,
-/// as the service itself, or <c>--routing "&lt;connection string&gt;"</c>); the events it publishes sit in Routing's
-/// outbox and go out as soon as the Routing service runs. Prints a report; never prints a connection string.
+/// and <c>... migrate-users --rollback [--run &lt;run id&gt;] [--dry-run]</c> (every run, or the one named).
+/// Writes to Routing's own database (ConnectionStrings:routing-db, as the service itself, or
+/// <c>--routing "&lt;connection string&gt;"</c>); the events it publishes sit in Routing's outbox and go out as soon
+/// as the Routing service runs. Prints a report; never prints a connection string.
 /// </summary>
 public static class UserMigrationCommand
 {
@@ -22,7 +23,7 @@ public static class UserMigrationCommand
         var legacy = Option(args, "--legacy");
         if (!rollback && string.IsNullOrWhiteSpace(legacy))
         {
-            await output.WriteLineAsync($"Usage: {Name} --legacy \"<SafeNotify Postgres connection string>\" [--dry-run]\n       {Name} --rollback [--dry-run]\n" +
+            await output.WriteLineAsync($"Usage: {Name} --legacy \"<SafeNotify Postgres connection string>\" [--dry-run]\n       {Name} --rollback [--run <run id>] [--dry-run]\n" +
                 "Routing's database: ConnectionStrings__routing-db, or --routing \"<connection string>\".");
             return 2;
         }
@@ -43,7 +44,7 @@ public static class UserMigrationCommand
         MigrationReport report;
         if (rollback)
         {
-            report = await migration.RollbackAsync(dryRun, cancellationToken);
+            report = await migration.RollbackAsync(dryRun, cancellationToken, Option(args, "--run"));
         }
         else
         {
