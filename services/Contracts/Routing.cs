@@ -63,7 +63,11 @@ public sealed record TenantProvisioned(
     int? MaxAgents,
     int MaxWhatsappNumbers,
     string Timezone,
-    DateTimeOffset OccurredAt);
+    DateTimeOffset OccurredAt)
+{
+    /// <summary>Set up by the migration of an existing SafeNotify user (seed "Plan de Migración"); see <see cref="TenantMigrated"/>.</summary>
+    public bool Migrated { get; init; }
+}
 
 /// <summary>A tenant's plan, limits, CRM switch or time zone changed.</summary>
 public sealed record TenantPlanChanged(

@@ -2,6 +2,7 @@ using System.Globalization;
 using SafeNotify.Crm.Benchmarks;
 
 // dotnet run -c Release --project tests/Benchmarks -- webhooks [--rate 500] [--seconds 30] [--warmup 5] [--target gateway|ingress]
+// dotnet run -c Release --project tests/Benchmarks -- agent-choice [--messages 200000]
 var command = args.FirstOrDefault() ?? "webhooks";
 string Option(string name, string fallback)
 {
@@ -27,7 +28,11 @@ switch (command)
             int.Parse(Option("requests", "300"), CultureInfo.InvariantCulture),
             int.Parse(Option("warmup", "100"), CultureInfo.InvariantCulture),
             Path.GetFullPath(Path.Combine(resultsFolder, "metrics-query.md"))));
+    case "agent-choice":
+        return await AgentChoiceBenchmark.RunAsync(new AgentChoiceBenchmark.Options(
+            int.Parse(Option("messages", "200000"), CultureInfo.InvariantCulture),
+            Path.GetFullPath(Path.Combine(resultsFolder, "agent-choice.md"))));
     default:
-        Console.Error.WriteLine($"Unknown benchmark '{command}'. Known: webhooks, metrics-query.");
+        Console.Error.WriteLine($"Unknown benchmark '{command}'. Known: webhooks, metrics-query, agent-choice.");
         return 2;
 }

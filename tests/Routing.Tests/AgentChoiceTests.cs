@@ -49,6 +49,11 @@ public sealed class AgentChoiceTests
     [InlineData("es una URGÉNCIA", "agt_urgencias")]
     [InlineData("me duelen los dolores", "agt_drbot")]                 // "dolores" is not the word "dolor": the default answers
     [InlineData("necesito una limpieza dental", "agt_drbot")]
+    [InlineData("tengo un DOLOR   fuerte!!", "agt_urgencias")]        // spaces and punctuation between the words do not matter
+    [InlineData("¿Dolor-Fuerte?", "agt_urgencias")]
+    [InlineData("EMERGÉNCIA", "agt_urgencias")]
+    [InlineData("quiero dos citas", "agt_drbot")]                     // "citas" is not the word "cita": the default answers
+    [InlineData("fuerte dolor", "agt_drbot")]                         // a phrase keeps its word order: "dolor" matches, not "dolor fuerte"
     public void Inside_hours_keywords_choose_among_agents_on_duty_case_and_accent_insensitively(string text, string expected)
     {
         // Urgencias is on duty 18:00-08:00 only: at 10:00 only DrBot is, so "dolor fuerte" goes to DrBot ...
@@ -156,6 +161,75 @@ public sealed class AgentChoiceTests
         var inactive = new KnownAgent { AgentId = "agt_off", TenantId = "tnt", Name = "Off", IsActive = false, TriggerKeywords = ["cita"] };
         var deleted = new KnownAgent { AgentId = "agt_gone", TenantId = "tnt", Name = "Gone", IsActive = true, Deleted = true, TriggerKeywords = ["cita"] };
         Assert.Equal("agt_drbot", AgentChooser.Choose(Number(), [inactive, deleted, DrBot], "cita", Bogota(25, 9)).AgentId);
+    }
+
+    [Theory]
+    [InlineData("I need an APPOINTMENT please", true)]
+    [InlineData("appointments?", false)]
+    [InlineData("quiero una cita", false)]
+    public void English_keywords_match_whole_words_too(string text, bool matches)
+    {
+        var bilingual = new KnownAgent { AgentId = "agt_en", TenantId = "tnt", Name = "Front desk", IsActive = true, TriggerKeywords = ["appointment", "book a visit"] };
+        var choice = AgentChooser.Choose(Number(), [bilingual], text, Bogota(25, 9));
+        Assert.Equal(matches, choice.MatchedKeyword);
+    }
+
+    [Fact]
+    public void When_the_numbers_default_agent_is_off_duty_the_tenants_default_agent_answers()
+    {
+        var nightOnly = new KnownAgent { AgentId = "agt_night", TenantId = "tnt", Name = "Nocturno", IsActive = true, ActiveHours = Hours("\"22:00-06:00\"") };
+        var number = Number();
+        number.DefaultAgentId = nightOnly.AgentId;
+        var choice = AgentChooser.Choose(number, [nightOnly, DrBot], "buenas", Bogota(25, 9));
+        Assert.Equal("agt_drbot", choice.AgentId);
+        Assert.Contains("tenant's default agent", choice.Reason);
+    }
+
+    [Fact]
+    public void Inside_hours_with_no_agent_on_duty_nobody_answers_and_the_reason_says_so()
+    {
+        var choice = AgentChooser.Choose(Number(), [Urgencias], "hola", Bogota(25, 9)); // Urgencias sleeps 08:00-18:00
+        Assert.Equal((ReplyPolicy.None, (string?)null, true), (choice.Reply, choice.AgentId, choice.InsideBusinessHours));
+        Assert.Contains("no active agent", choice.Reason);
+    }
+
+    [Theory]
+    [InlineData(24, 23, "agt_urgencias")] // Christmas Eve (Thursday) 23:30: Urgencias' night shift
+    [InlineData(25, 10, "agt_urgencias")] // Christmas morning: the number and DrBot are closed; Urgencias covers the whole Friday
+    [InlineData(26, 10, null)]            // Saturday 10:00: the number is closed, nobody is on duty: the out-of-hours text
+    public void On_a_holiday_only_agents_on_duty_answer(int day, int hour, string? expected)
+    {
+        var drBotDaytime = new KnownAgent
+        {
+            AgentId = DrBot.AgentId, TenantId = "tnt", Name = "DrBot", IsActive = true, IsDefault = true,
+            ActiveHours = Hours("""{"monday":[{"start":"08:00","end":"18:00"}],"tuesday":[{"start":"08:00","end":"18:00"}],"wednesday":[{"start":"08:00","end":"18:00"}],"thursday":[{"start":"08:00","end":"18:00"}],"friday":[{"start":"08:00","end":"18:00"}],"closedDates":["2026-12-25"]}"""),
+        };
+        var urgencias = new KnownAgent
+        {
+            AgentId = "agt_urgencias", TenantId = "tnt", Name = "Urgencias", IsActive = true,
+            ActiveHours = Hours("""{"thursday":[{"start":"18:00","end":"08:00"}],"friday":[{"start":"00:00","end":"24:00"}]}"""),
+        };
+        var at = new DateTimeOffset(2026, 12, day, hour, 30, 0, TimeSpan.FromHours(-5));
+        var choice = AgentChooser.Choose(Number(), [drBotDaytime, urgencias], "hola", at);
+        Assert.False(choice.InsideBusinessHours);
+        Assert.Equal(expected, choice.AgentId);
+        Assert.Equal(expected is null ? ReplyPolicy.OutOfHoursText : ReplyPolicy.Agent, choice.Reply);
+    }
+
+    [Fact]
+    public void A_keyword_is_a_whole_word_so_cita_does_not_match_citas()
+    {
+        Assert.False(AgentChooser.Choose(Number(), [DrBot], "quiero dos citas", Bogota(25, 9)).MatchedKeyword);
+        Assert.True(AgentChooser.Choose(Number(), [DrBot], "¿Me das una CITÁ?", Bogota(25, 9)).MatchedKeyword);
+    }
+
+    [Fact]
+    public void Equally_good_keyword_matches_are_decided_by_name_not_by_storage_order()
+    {
+        var a = new KnownAgent { AgentId = "agt_a", TenantId = "tnt", Name = "Ana", IsActive = true, TriggerKeywords = ["precio"] };
+        var b = new KnownAgent { AgentId = "agt_b", TenantId = "tnt", Name = "Bruno", IsActive = true, TriggerKeywords = ["precio"] };
+        Assert.Equal("agt_a", AgentChooser.Choose(Number(), [a, b], "¿qué precio tiene?", Bogota(25, 9)).AgentId);
+        Assert.Equal("agt_a", AgentChooser.Choose(Number(), [b, a], "¿qué precio tiene?", Bogota(25, 9)).AgentId);
     }
 
     internal static WeeklyHours? Hours(string json)

@@ -13,12 +13,14 @@ public sealed record CreateTenantRequest(string? SafeNotifyUserId, string? Name,
 
 public sealed record UpdateTenantRequest(string? Name, bool? CrmEnabled, string? CrmPlan, string? Timezone);
 
+/// <summary>A tenant as operators see it; <c>migrationRunId</c> names the <c>migrate-users</c> run that created it (null: made by hand).</summary>
 public sealed record TenantResponse(
     string Id, string SafeNotifyUserId, string Name, bool CrmEnabled, string CrmPlan, int? MaxAgents,
-    int MaxWhatsappNumbers, string Timezone, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    int MaxWhatsappNumbers, string Timezone, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? MigrationRunId, string? LegacyPlanType)
 {
     public static TenantResponse From(Tenant t) =>
-        new(t.Id, t.SafeNotifyUserId, t.Name, t.CrmEnabled, t.CrmPlan, t.MaxAgents, t.MaxWhatsappNumbers, t.Timezone, t.CreatedAt, t.UpdatedAt);
+        new(t.Id, t.SafeNotifyUserId, t.Name, t.CrmEnabled, t.CrmPlan, t.MaxAgents, t.MaxWhatsappNumbers, t.Timezone, t.CreatedAt, t.UpdatedAt,
+            t.MigrationRunId, t.LegacyPlanType);
 }
 
 /// <summary>The tenant as created, with its first API key, shown this once.</summary>
@@ -43,7 +45,8 @@ public static class AdminTenantsApi
         admin.MapPatch("/tenants/{id}", UpdateTenant).WithName("UpdateTenant").WithSummary("Change a tenant's plan, CRM switch, name or time zone");
         admin.MapPost("/tenants/{id}/api-keys", IssueApiKey).WithName("IssueApiKey").WithSummary("Issue another API key (rotation)");
         admin.MapDelete("/tenants/{id}/api-keys/{keyId}", RevokeApiKey).WithName("RevokeApiKey").WithSummary("Revoke an API key");
-        admin.MapGet("/unrouted-messages", ListUnrouted).WithName("ListUnroutedMessages").WithSummary("Messages nobody could route");
+        admin.MapGet("/unrouted-messages", ListUnrouted).WithName("ListUnroutedMessages")
+            .WithSummary("Messages nobody could route, newest first; filter by tenantId and reason (unknown_number, number_inactive, over_plan_limit, crm_disabled, account_mismatch)");
         return admin;
     }
 
@@ -122,8 +125,12 @@ public static class AdminTenantsApi
         return tenant is null ? Problems.NotFound("Tenant") : TypedResults.Ok(TenantResponse.From(tenant));
     }
 
+    /// <summary>
+    /// Changes a tenant. A downgrade deletes nothing: numbers beyond the new limit stop answering (see
+    /// <see cref="PlanAllowance"/>) and Agent, told by <see cref="TenantPlanChanged"/>, applies the agent limit.
+    /// </summary>
     private static async Task<Results<Ok<TenantResponse>, ValidationProblem, ProblemHttpResult>> UpdateTenant(
-        string id, UpdateTenantRequest request, RoutingDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        string id, UpdateTenantRequest request, RoutingDbContext db, RoutingDirectory directory, TimeProvider time, CancellationToken cancellationToken)
     {
         var plan = request.CrmPlan is null ? null : Plans.Find(request.CrmPlan);
         var errors = new ValidationErrors()
@@ -135,12 +142,15 @@ public static class AdminTenantsApi
             return errors.ToProblem();
         }
 
-        var tenant = await db.Tenants.FirstOrDefaultAsync(t => t.Id == id, cancellationToken);
+        // The row lock orders this change with concurrent number creates, which lock the tenant to check the limit.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var tenant = await db.LockTenantAsync(id, cancellationToken);
         if (tenant is null)
         {
             return Problems.NotFound("Tenant");
         }
 
+        var before = (tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents, tenant.MaxWhatsappNumbers, tenant.Timezone);
         tenant.Name = request.Name?.Trim() ?? tenant.Name;
         tenant.CrmEnabled = request.CrmEnabled ?? tenant.CrmEnabled;
         tenant.Timezone = request.Timezone ?? tenant.Timezone;
@@ -150,9 +160,16 @@ public static class AdminTenantsApi
         }
 
         tenant.UpdatedAt = time.GetUtcNow();
-        db.Publish(new TenantPlanChanged(tenant.Id, tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents, tenant.MaxWhatsappNumbers,
-            tenant.Timezone, tenant.UpdatedAt), orderingKey: tenant.Id);
+        if (before != (tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents, tenant.MaxWhatsappNumbers, tenant.Timezone))
+        {
+            db.Publish(new TenantPlanChanged(tenant.Id, tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents, tenant.MaxWhatsappNumbers,
+                tenant.Timezone, tenant.UpdatedAt), orderingKey: tenant.Id);
+        }
+
         await db.SaveChangesAsync(cancellationToken);
+        await RoutingDirectory.AnnounceChangeAsync(db, tenant.Id, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        directory.Invalidate(tenant.Id);
         return TypedResults.Ok(TenantResponse.From(tenant));
     }
 
@@ -186,11 +203,22 @@ public static class AdminTenantsApi
     }
 
     private static async Task<Ok<PagedList<UnroutedMessageResponse>>> ListUnrouted(
-        RoutingDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
+        RoutingDbContext db, string? tenantId, string? reason, int? page, int? pageSize, CancellationToken cancellationToken)
     {
         var paging = PageQuery.From(page, pageSize);
-        var total = await db.UnroutedMessages.CountAsync(cancellationToken);
-        var items = await db.UnroutedMessages.AsNoTracking()
+        var query = db.UnroutedMessages.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(tenantId))
+        {
+            query = query.Where(m => m.TenantId == tenantId);
+        }
+
+        if (!string.IsNullOrWhiteSpace(reason))
+        {
+            query = query.Where(m => m.Reason == reason);
+        }
+
+        var total = await query.CountAsync(cancellationToken);
+        var items = await query
             .OrderByDescending(m => m.ReceivedAt).Skip(paging.Skip).Take(paging.PageSize)
             .Select(m => new UnroutedMessageResponse(m.Id, m.MessageSid, m.AccountSid, m.To, m.CustomerId, m.Reason, m.TenantId, m.ReceivedAt))
             .ToListAsync(cancellationToken);

@@ -5,6 +5,7 @@ using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.Routing.Model;
+using SafeNotify.Crm.Routing.Services;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Routing.Apis;
@@ -25,13 +26,21 @@ public sealed record NumberRequest(
     bool? AutoReply,
     JsonElement DefaultAgentId);
 
+/// <summary>
+/// A number as the tenant sees it. <c>routingStatus</c> says whether it answers customers (ANSWERING) or why
+/// not (INACTIVE, OVER_PLAN_LIMIT after a downgrade, CRM_DISABLED), and <c>routingStatusDetail</c> says it in words.
+/// </summary>
 public sealed record NumberResponse(
     string Id, string PhoneNumber, string DisplayName, bool IsActive, bool IsPrimary, string? WebhookUrl, string? TwilioSid,
     WeeklyHours? BusinessHours, string Timezone, bool AutoReply, string? DefaultAgentId, int TotalMessages, int TotalLeads,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    NumberRoutingStatus RoutingStatus, string? RoutingStatusDetail, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
-    public static NumberResponse From(WhatsAppNumber n) => new(n.Id, n.PhoneNumber, n.DisplayName, n.IsActive, n.IsPrimary, n.WebhookUrl,
-        n.TwilioSid, n.BusinessHours, n.Timezone, n.AutoReply, n.DefaultAgentId, n.TotalMessages, n.TotalLeads, n.CreatedAt, n.UpdatedAt);
+    public static NumberResponse From(WhatsAppNumber n, TenantRouting routing)
+    {
+        var status = routing.StatusOf(n);
+        return new(n.Id, n.PhoneNumber, n.DisplayName, n.IsActive, n.IsPrimary, n.WebhookUrl, n.TwilioSid, n.BusinessHours, n.Timezone,
+            n.AutoReply, n.DefaultAgentId, n.TotalMessages, n.TotalLeads, status, PlanAllowance.Explain(status, routing.Tenant), n.CreatedAt, n.UpdatedAt);
+    }
 }
 
 /// <summary>A tenant's WhatsApp numbers (seed "UserWhatsAppNumber").</summary>
@@ -48,24 +57,43 @@ public static class NumbersApi
         return numbers;
     }
 
-    private static async Task<Ok<PagedList<NumberResponse>>> List(HttpContext context, RoutingDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PagedList<NumberResponse>>, ProblemHttpResult>> List(
+        HttpContext context, RoutingDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
     {
-        var tenantId = context.TenantId();
         var paging = PageQuery.From(page, pageSize);
-        var query = db.Numbers.AsNoTracking().Where(n => n.TenantId == tenantId);
-        var total = await query.CountAsync(cancellationToken);
-        var items = await query.OrderByDescending(n => n.IsPrimary).ThenBy(n => n.CreatedAt).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedList<NumberResponse>(items.Select(NumberResponse.From).ToList(), paging.Page, paging.PageSize, total));
+        // A plan allows at most five numbers: the whole set is small, and the routing status needs all of it.
+        if (await ReadRoutingAsync(db, context.TenantId(), cancellationToken) is not { } routing)
+        {
+            return Problems.NotFound("Tenant");
+        }
+
+        var all = routing.NumbersByPhone.Values.OrderByDescending(n => n.IsPrimary).ThenBy(n => n.CreatedAt).ThenBy(n => n.Id, StringComparer.Ordinal).ToList();
+        var items = all.Skip(paging.Skip).Take(paging.PageSize).Select(n => NumberResponse.From(n, routing)).ToList();
+        return TypedResults.Ok(new PagedList<NumberResponse>(items, paging.Page, paging.PageSize, all.Count));
     }
 
     private static async Task<Results<Ok<NumberResponse>, ProblemHttpResult>> Get(string id, HttpContext context, RoutingDbContext db, CancellationToken cancellationToken)
     {
-        var tenantId = context.TenantId();
-        var number = await db.Numbers.AsNoTracking().FirstOrDefaultAsync(n => n.Id == id && n.TenantId == tenantId, cancellationToken);
-        return number is null ? Problems.NotFound("Number") : TypedResults.Ok(NumberResponse.From(number));
+        var routing = await ReadRoutingAsync(db, context.TenantId(), cancellationToken);
+        var number = routing?.NumbersByPhone.Values.FirstOrDefault(n => n.Id == id);
+        return number is null ? Problems.NotFound("Number") : TypedResults.Ok(NumberResponse.From(number, routing!));
     }
 
-    private static async Task<IResult> Create(NumberRequest request, HttpContext context, RoutingDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>The tenant's routing data as stored now (not from the directory: an API answer must show the committed state).</summary>
+    private static async Task<TenantRouting?> ReadRoutingAsync(RoutingDbContext db, string tenantId, CancellationToken cancellationToken)
+    {
+        var tenant = await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tenantId, cancellationToken);
+        if (tenant is null)
+        {
+            return null;
+        }
+
+        var numbers = await db.Numbers.AsNoTracking().Where(n => n.TenantId == tenantId).ToListAsync(cancellationToken);
+        return new TenantRouting(tenant, numbers, []);
+    }
+
+    private static async Task<IResult> Create(
+        NumberRequest request, HttpContext context, RoutingDbContext db, RoutingDirectory directory, TimeProvider time, CancellationToken cancellationToken)
     {
         var tenantId = context.TenantId();
         var now = time.GetUtcNow();
@@ -114,17 +142,21 @@ public static class NumbersApi
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            await RoutingDirectory.AnnounceChangeAsync(db, tenantId, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            return Problems.Conflict("This phone number is already registered.", kind: "number-exists");
+            return UniqueConflict(ex);
         }
 
-        return TypedResults.Created($"/api/numbers/{number.Id}", NumberResponse.From(number));
+        directory.Invalidate(tenantId);
+        var routing = await ReadRoutingAsync(db, tenantId, cancellationToken);
+        return TypedResults.Created($"/api/numbers/{number.Id}", NumberResponse.From(number, routing!));
     }
 
-    private static async Task<IResult> Update(string id, NumberRequest request, HttpContext context, RoutingDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> Update(
+        string id, NumberRequest request, HttpContext context, RoutingDbContext db, RoutingDirectory directory, TimeProvider time, CancellationToken cancellationToken)
     {
         var tenantId = context.TenantId();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -161,28 +193,48 @@ public static class NumbersApi
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            await RoutingDirectory.AnnounceChangeAsync(db, tenantId, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            return Problems.Conflict("This phone number is already registered.", kind: "number-exists");
+            return UniqueConflict(ex);
         }
 
-        return TypedResults.Ok(NumberResponse.From(number));
+        directory.Invalidate(tenantId);
+        var routing = await ReadRoutingAsync(db, tenantId, cancellationToken);
+        return TypedResults.Ok(NumberResponse.From(number, routing!));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, HttpContext context, RoutingDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>Removes a number; when it was the primary one, the oldest remaining number becomes primary.</summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(
+        string id, HttpContext context, RoutingDbContext db, RoutingDirectory directory, TimeProvider time, CancellationToken cancellationToken)
     {
         var tenantId = context.TenantId();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var number = await db.Numbers.FirstOrDefaultAsync(n => n.Id == id && n.TenantId == tenantId, cancellationToken);
         if (number is null)
         {
             return Problems.NotFound("Number");
         }
 
+        var now = time.GetUtcNow();
         db.Numbers.Remove(number);
-        Publish(db, number, deleted: true, time.GetUtcNow());
+        Publish(db, number, deleted: true, now);
         await db.SaveChangesAsync(cancellationToken);
+        if (number.IsPrimary
+            && await db.Numbers.Where(n => n.TenantId == tenantId).OrderByDescending(n => n.IsActive).ThenBy(n => n.CreatedAt).ThenBy(n => n.Id)
+                .FirstOrDefaultAsync(cancellationToken) is { } successor)
+        {
+            successor.IsPrimary = true;
+            successor.UpdatedAt = now;
+            Publish(db, successor, deleted: false, now);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        await RoutingDirectory.AnnounceChangeAsync(db, tenantId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        directory.Invalidate(tenantId);
         return TypedResults.NoContent();
     }
 
@@ -270,10 +322,24 @@ public static class NumbersApi
             return null;
         }
 
-        var known = await db.Agents.AnyAsync(a => a.AgentId == number.DefaultAgentId && a.TenantId == number.TenantId && !a.Deleted, context.RequestAborted);
-        return known ? null : Problems.NotYetKnown(context, "The default agent",
-            "defaultAgentId must be an agent of this tenant. If it was created a moment ago, retry shortly.");
+        var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.AgentId == number.DefaultAgentId, context.RequestAborted);
+        if (agent is null)
+        {
+            return Problems.NotYetKnown(context, "The default agent",
+                "defaultAgentId must be an agent of this tenant. If it was created a moment ago, retry shortly.");
+        }
+
+        // Another tenant's agent and a deleted one are refused alike (the same answer: nothing leaks).
+        return agent.TenantId == number.TenantId && !agent.Deleted
+            ? null
+            : new ValidationErrors().Add("defaultAgentId", "Not an agent of this tenant.").ToProblem();
     }
+
+    /// <summary>Which unique rule a concurrent request won: the phone number, or the one primary number per tenant.</summary>
+    private static ProblemHttpResult UniqueConflict(DbUpdateException exception) =>
+        exception.InnerException is Npgsql.PostgresException { ConstraintName: "ix_whatsapp_numbers_one_primary" }
+            ? Problems.Conflict("Another number of this tenant became primary at the same moment; retry.", kind: "primary-number-conflict")
+            : Problems.Conflict("This phone number is already registered.", kind: "number-exists");
 
     private static async Task ClearOtherPrimaryAsync(RoutingDbContext db, WhatsAppNumber number, CancellationToken cancellationToken)
     {

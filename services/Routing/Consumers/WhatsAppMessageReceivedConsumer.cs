@@ -10,22 +10,27 @@ using SafeNotify.Crm.ServiceDefaults;
 namespace SafeNotify.Crm.Routing.Consumers;
 
 /// <summary>
-/// Number → tenant → who answers. Messages nobody can route (unknown or inactive number, CRM off, a number
-/// of another Twilio account) are recorded for operators and announced, never answered.
+/// Number → tenant → who answers, from the in-memory <see cref="RoutingDirectory"/>. Messages nobody can
+/// route (unknown or inactive number, a number beyond the plan after a downgrade, CRM off, a number of
+/// another Twilio account) are recorded for operators and announced, never answered. Every message to a
+/// known number counts in its <c>totalMessages</c>, answered or not.
 /// </summary>
-public sealed class WhatsAppMessageReceivedConsumer(RoutingDbContext db, TimeProvider time)
+public sealed class WhatsAppMessageReceivedConsumer(RoutingDbContext db, RoutingDirectory directory, TimeProvider time)
     : TransactionalConsumer<WhatsAppMessageReceived, RoutingDbContext>(db)
 {
     protected override async Task HandleAsync(WhatsAppMessageReceived message, ConsumeContext<WhatsAppMessageReceived> context, CancellationToken cancellationToken)
     {
-        var number = await Db.Numbers.FirstOrDefaultAsync(n => n.PhoneNumber == message.To, cancellationToken);
-        var tenant = number is null ? null : await Db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.Id == number.TenantId, cancellationToken);
+        var (routing, number) = await directory.FindByPhoneAsync(message.To, Db, cancellationToken);
+        if (number is not null)
+        {
+            await Db.Numbers.Where(n => n.Id == number.Id)
+                .ExecuteUpdateAsync(n => n.SetProperty(x => x.TotalMessages, x => x.TotalMessages + 1), cancellationToken);
+        }
 
-        var reason = (number, tenant) switch
+        var reason = (routing, number) switch
         {
             (null, _) or (_, null) => "unknown_number",
-            _ when !number.IsActive => "number_inactive",
-            _ when !tenant.CrmEnabled => "crm_disabled",
+            _ when routing.StatusOf(number) is var status && status != NumberRoutingStatus.Answering => PlanAllowance.UnroutedReason(status),
             _ when number.TwilioSid is not null && number.TwilioSid != message.AccountSid => "account_mismatch",
             _ => null,
         };
@@ -39,20 +44,17 @@ public sealed class WhatsAppMessageReceivedConsumer(RoutingDbContext db, TimePro
                 To = message.To,
                 CustomerId = message.CustomerId,
                 Reason = reason,
-                TenantId = tenant?.Id,
+                TenantId = routing?.Tenant.Id,
                 ReceivedAt = message.ReceivedAt,
             });
             Db.Publish(new InboundMessageUnrouted(message.InboundMessageId, message.MessageSid, message.AccountSid, message.To,
-                message.CustomerId, reason, tenant?.Id, message.ReceivedAt), OrderingKeys.InboundPair(message.To, message.CustomerId));
+                message.CustomerId, reason, routing?.Tenant.Id, message.ReceivedAt), OrderingKeys.InboundPair(message.To, message.CustomerId));
             return;
         }
 
-        var agents = await Db.Agents.AsNoTracking().Where(a => a.TenantId == number!.TenantId && !a.Deleted).ToListAsync(cancellationToken);
-        var choice = AgentChooser.Choose(number!, agents, message.Text, time.GetUtcNow());
-        number!.TotalMessages++;
-
+        var choice = AgentChooser.Choose(number!, routing!.Agents, message.Text, time.GetUtcNow());
         Db.Publish(
-            new InboundMessageRouted(number.TenantId, number.Id, number.PhoneNumber, message.AccountSid, message.InboundMessageId,
+            new InboundMessageRouted(number!.TenantId, number.Id, number.PhoneNumber, message.AccountSid, message.InboundMessageId,
                 message.MessageSid, message.CustomerId, message.CustomerPhone, message.ProfileName, message.Text, message.Media,
                 message.Sequence, message.ReceivedAt, choice.Reply, choice.AgentId, choice.Reason, choice.MatchedKeyword, choice.InsideBusinessHours)
             {

@@ -22,6 +22,9 @@ public sealed class RoutingDbContext(DbContextOptions<RoutingDbContext> options)
             tenant.HasIndex(t => t.SafeNotifyUserId).IsUnique();
             tenant.Property(t => t.CrmPlan).HasMaxLength(20);
             tenant.Property(t => t.Timezone).HasMaxLength(64);
+            tenant.Property(t => t.MigrationRunId).HasMaxLength(40);
+            tenant.Property(t => t.LegacyPlanType).HasMaxLength(100);
+            tenant.HasIndex(t => t.MigrationRunId).HasFilter("migration_run_id IS NOT NULL");
         });
 
         modelBuilder.Entity<ApiKey>(key =>
@@ -57,6 +60,7 @@ public sealed class RoutingDbContext(DbContextOptions<RoutingDbContext> options)
         {
             message.HasKey(m => m.Id);
             message.HasIndex(m => m.ReceivedAt);
+            message.HasIndex(m => new { m.TenantId, m.ReceivedAt }); // an operator looking at one tenant's silent messages
         });
     }
 }

@@ -2,6 +2,7 @@ using MassTransit;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Apis;
 using SafeNotify.Crm.Routing.Data;
+using SafeNotify.Crm.Routing.Services;
 
 namespace SafeNotify.Crm.Routing.Extensions;
 
@@ -13,6 +14,8 @@ public static class Extensions
         builder.AddServiceMessaging<RoutingDbContext>("routing", bus => bus.AddConsumers(typeof(Extensions).Assembly));
         builder.Services.AddOptions<OperatorOptions>().BindConfiguration("Crm");
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RoutingDirectory>();
+        builder.Services.AddHostedService<RoutingDirectoryListener>();
         return builder;
     }
 

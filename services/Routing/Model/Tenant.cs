@@ -17,6 +17,15 @@ public sealed class Tenant
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>
+    /// The run of <c>migrate-users</c> that created this tenant from an existing SafeNotify user; null for a
+    /// tenant made by hand (an operator). A rollback removes only tenants that carry a run id.
+    /// </summary>
+    public string? MigrationRunId { get; init; }
+
+    /// <summary>The legacy user's plan as written there (e.g. "PREMIUM"), kept when it was not a known plan.</summary>
+    public string? LegacyPlanType { get; init; }
+
     public void ApplyPlan(Plan plan)
     {
         CrmPlan = plan.Name;

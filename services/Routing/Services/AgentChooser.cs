@@ -15,9 +15,12 @@ public sealed record AgentChoice(
 /// <summary>
 /// Chooses who answers (ARCHITECTURE.md "Choosing the agent"): among the tenant's agents active now in the
 /// number's time zone, the one whose trigger keyword matches (the longest match wins: "dolor fuerte" is
-/// more specific than "dolor"); else the number's default agent, else the tenant's default agent, if active
-/// now; else, outside business hours, any agent active now. Outside business hours with autoReply off,
-/// nobody answers; with autoReply on and nobody on duty, the out-of-hours text goes out.
+/// more specific than "dolor"; between equally long matches the agent whose name sorts first, so the choice
+/// never depends on storage order); else the number's default agent, else the tenant's default agent, if
+/// active now; else, outside business hours, any agent active now. Outside business hours with autoReply
+/// off, nobody answers; with autoReply on and nobody on duty, the out-of-hours text goes out.
+/// Keywords match whole words and phrases only (see <see cref="TextMatching"/>): "cita" matches "¿Una CITÁ?"
+/// but not "citas"; a tenant that wants both lists both.
 /// </summary>
 public static class AgentChooser
 {
@@ -25,9 +28,11 @@ public static class AgentChooser
         "¡Gracias por escribirnos! En este momento estamos fuera de horario; te responderemos apenas abramos. " +
         "Thanks for your message! We are closed right now and will reply as soon as we open.";
 
+    private static readonly TimeZoneInfo Bogota = TimeZoneInfo.FindSystemTimeZoneById("America/Bogota");
+
     public static AgentChoice Choose(WhatsAppNumber number, IReadOnlyList<KnownAgent> tenantAgents, string? text, DateTimeOffset now)
     {
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(number.Timezone);
+        var zone = TimeZoneInfo.TryFindSystemTimeZoneById(number.Timezone, out var found) ? found : Bogota;
         var insideHours = number.BusinessHours is null || number.BusinessHours.IsOpenAt(now, zone);
         var onDuty = tenantAgents
             .Where(agent => agent.IsActive && !agent.Deleted && (agent.ActiveHours is null || agent.ActiveHours.IsOpenAt(now, zone)))
@@ -40,9 +45,10 @@ public static class AgentChooser
 
         var normalized = TextMatching.Normalize(text);
         var byKeyword = onDuty
-            .SelectMany(agent => agent.TriggerKeywords.Select(keyword => (agent, keyword)))
-            .Where(candidate => TextMatching.ContainsPhrase(normalized, candidate.keyword))
-            .OrderByDescending(candidate => TextMatching.Normalize(candidate.keyword).Length)
+            .SelectMany(agent => agent.TriggerKeywords.Select(keyword => (agent, keyword, phrase: TextMatching.Normalize(keyword))))
+            .Where(candidate => TextMatching.ContainsNormalizedPhrase(normalized, candidate.phrase))
+            .OrderByDescending(candidate => candidate.phrase.Length)
+            .ThenBy(candidate => candidate.agent.Name, StringComparer.Ordinal)
             .FirstOrDefault();
         if (byKeyword.agent is not null)
         {
@@ -66,14 +72,21 @@ public static class AgentChooser
 
         if (!insideHours)
         {
-            var text2 = tenantAgents.FirstOrDefault(agent => agent.AgentId == number.DefaultAgentId)?.OutOfHoursMessage;
+            // The number's default agent's text, else the tenant's default agent's, else ours (bilingual).
+            var outOfHoursText = new[]
+                {
+                    tenantAgents.FirstOrDefault(agent => agent.AgentId == number.DefaultAgentId && !agent.Deleted)?.OutOfHoursMessage,
+                    tenantAgents.FirstOrDefault(agent => agent.IsDefault && !agent.Deleted)?.OutOfHoursMessage,
+                }
+                .FirstOrDefault(text => !string.IsNullOrWhiteSpace(text)) ?? DefaultOutOfHoursText;
             return new AgentChoice(ReplyPolicy.OutOfHoursText, null, "outside business hours and no agent is on duty: out-of-hours text",
-                false, false, string.IsNullOrWhiteSpace(text2) ? DefaultOutOfHoursText : text2);
+                false, false, outOfHoursText);
         }
 
         return new AgentChoice(ReplyPolicy.None, null, "no active agent: waiting for a human", false, true, null);
 
         AgentChoice Answer(KnownAgent agent, string reason, bool matchedKeyword) =>
-            new(ReplyPolicy.Agent, agent.AgentId, reason, matchedKeyword, insideHours, null);
+            new(ReplyPolicy.Agent, agent.AgentId, reason + (insideHours ? " (inside business hours)" : " (outside business hours, autoReply on)"),
+                matchedKeyword, insideHours, null);
     }
 }

@@ -49,9 +49,9 @@ public static class TextMatching
     }
 
     /// <summary>Whether the normalized text contains the keyword as whole words.</summary>
-    public static bool ContainsPhrase(string normalizedText, string keyword)
-    {
-        var phrase = Normalize(keyword);
-        return phrase.Length > 2 && normalizedText.Contains(phrase, StringComparison.Ordinal);
-    }
+    public static bool ContainsPhrase(string normalizedText, string keyword) => ContainsNormalizedPhrase(normalizedText, Normalize(keyword));
+
+    /// <summary>The same, for a keyword already normalized (a keyword of nothing but punctuation never matches).</summary>
+    public static bool ContainsNormalizedPhrase(string normalizedText, string phrase) =>
+        phrase.Length > 2 && normalizedText.Contains(phrase, StringComparison.Ordinal);
 }

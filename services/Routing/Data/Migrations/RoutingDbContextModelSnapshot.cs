@@ -260,6 +260,11 @@ namespace SafeNotify.Crm.Routing.Data.Migrations
                         .HasColumnType("character varying(20)")
                         .HasColumnName("crm_plan");
 
+                    b.Property<string>("LegacyPlanType")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("legacy_plan_type");
+
                     b.Property<int?>("MaxAgents")
                         .HasColumnType("integer")
                         .HasColumnName("max_agents");
@@ -267,6 +272,11 @@ namespace SafeNotify.Crm.Routing.Data.Migrations
                     b.Property<int>("MaxWhatsappNumbers")
                         .HasColumnType("integer")
                         .HasColumnName("max_whatsapp_numbers");
+
+                    b.Property<string>("MigrationRunId")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("migration_run_id");
 
                     b.Property<string>("Name")
                         .IsRequired()
@@ -290,6 +300,10 @@ namespace SafeNotify.Crm.Routing.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_tenants");
+
+                    b.HasIndex("MigrationRunId")
+                        .HasDatabaseName("ix_tenants_migration_run_id")
+                        .HasFilter("migration_run_id IS NOT NULL");
 
                     b.HasIndex("SafeNotifyUserId")
                         .IsUnique()
@@ -342,6 +356,9 @@ namespace SafeNotify.Crm.Routing.Data.Migrations
 
                     b.HasIndex("ReceivedAt")
                         .HasDatabaseName("ix_unrouted_messages_received_at");
+
+                    b.HasIndex("TenantId", "ReceivedAt")
+                        .HasDatabaseName("ix_unrouted_messages_tenant_id_received_at");
 
                     b.ToTable("unrouted_messages", "routing");
                 });
