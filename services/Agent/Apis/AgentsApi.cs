@@ -315,21 +315,23 @@ public static class AgentsApi
             prompt.SystemPrompt, prompt.ContextSummary, prompt.CreatedAt));
     }
 
-    /// <summary>The tenant's other default agents step down (saved at once: the unique index allows one default), and Routing hears of it.</summary>
+    /// <summary>
+    /// The tenant's other default agents step down, written at once (the unique index allows one default, and the caller's
+    /// own pending change must not be saved ahead of it), and Routing hears of each.
+    /// </summary>
     private static async Task StepDownDefaultAsync(AgentDbContext db, string tenantId, string exceptAgentId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var previous = await db.Agents.Where(a => a.TenantId == tenantId && a.IsDefault && a.Id != exceptAgentId).ToListAsync(cancellationToken);
+        var previous = await db.Agents.AsNoTracking().Where(a => a.TenantId == tenantId && a.IsDefault && a.Id != exceptAgentId).ToListAsync(cancellationToken);
         foreach (var other in previous)
         {
             other.IsDefault = false;
             other.Revision++;
             other.UpdatedAt = now;
+            await db.Agents.Where(a => a.Id == other.Id).ExecuteUpdateAsync(a => a
+                .SetProperty(x => x.IsDefault, false)
+                .SetProperty(x => x.Revision, other.Revision)
+                .SetProperty(x => x.UpdatedAt, now), cancellationToken);
             db.Publish(other.ToChangedEvent(now), orderingKey: other.Id);
-        }
-
-        if (previous.Count > 0)
-        {
-            await db.SaveChangesAsync(cancellationToken);
         }
     }
 
