@@ -21,7 +21,7 @@ public static partial class PersonalData
         var scrubbed = Email().Replace(text, EmailPlaceholder);
         scrubbed = Address().Replace(scrubbed, AddressPlaceholder);
         scrubbed = Phone().Replace(scrubbed, PhonePlaceholder);
-        scrubbed = Introduction().Replace(scrubbed, m => m.Groups["lead"].Value + NamePlaceholder);
+        scrubbed = Introduction().Replace(scrubbed, m => m.Groups["lead"].Value + NamePlaceholder + NotName(m.Groups["name"].Value));
         foreach (var part in NameParts(knownNames))
         {
             scrubbed = ReplaceWord(scrubbed, part, NamePlaceholder);
@@ -39,6 +39,28 @@ public static partial class PersonalData
         if (Address().IsMatch(text)) found.Add("address");
         if (Introduction().IsMatch(text) || NameParts(knownNames).Any(part => IndexOfWord(text, part) >= 0)) found.Add("name");
         return found;
+    }
+
+    // Words that end a name written after "me llamo" / "my name is" ("me llamo juan y quiero una cita").
+    private static readonly HashSet<string> NotNameWords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "y", "e", "o", "que", "quiero", "necesito", "tengo", "de", "del", "para", "por", "con", "soy", "el", "la", "los", "las", "un", "una", "mi", "es",
+        "me", "te", "le", "no", "si", "and", "or", "i", "want", "need", "have", "from", "for", "with", "the", "a", "an", "my", "is", "am", "to", "please", "and",
+    };
+
+    /// <summary>What follows the name in an introduction's words, kept (from its first word that is not part of a name).</summary>
+    private static string NotName(string words)
+    {
+        var parts = System.Text.RegularExpressions.Regex.Split(words, @"(\s+)");
+        for (var i = 0; i < parts.Length; i += 2)
+        {
+            if (i > 0 && NotNameWords.Contains(parts[i]))
+            {
+                return string.Concat(parts[(i - 1)..]);
+            }
+        }
+
+        return "";
     }
 
     /// <summary>The words of the known names worth matching: at least 3 letters (not "de", "la", initials).</summary>
@@ -121,7 +143,7 @@ public static partial class PersonalData
 
     // "me llamo Juan Pérez", "mi nombre es Ana", "my name is John Smith", "this is Mary", "soy Juan" (a capitalised word after "soy"/"I'm").
     [GeneratedRegex(
-        @"(?<lead>\b(?:(?i:me\s+llamo|mi\s+nombre\s+es|my\s+name\s+is|name\s*:|nombre\s*:)\s+|(?i:soy|i'?m|i\s+am|this\s+is|habla|le\s+habla)\s+(?=\p{Lu})))(?:\p{Lu}[\p{L}'\-]+|[\p{Ll}][\p{L}'\-]+)(?:\s+\p{Lu}[\p{L}'\-]+){0,3}",
+        @"(?<lead>\b(?:(?i:me\s+llamo|mi\s+nombre\s+es|my\s+name\s+is|name\s*:|nombre\s*:)\s+|(?i:soy|i'?m|i\s+am|this\s+is|habla|le\s+habla)\s+(?=\p{Lu})))(?<name>[\p{L}'\-]+(?:\s+[\p{L}'\-]+){0,3})",
         RegexOptions.CultureInvariant)]
     private static partial Regex Introduction();
 }
