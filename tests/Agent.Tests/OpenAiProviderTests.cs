@@ -30,6 +30,7 @@ public sealed class OpenAiProviderTests : IDisposable
         var request = ReplyRequest(tenantId, agentId, Customer("Hola"), Customer($"Quiero una cita de limpieza {Guid.NewGuid():N}"));
         const string modelText = "¡Hola María! Claro, ¿qué día te queda mejor para la limpieza?";
         _agent.ModelState.EnqueueReply(modelText);
+        _agent.ModelState.SetBehaviour(new ModelBehaviour(LatencyMs: 200));
 
         await _agent.Bus.Publish(request);
 
@@ -45,10 +46,14 @@ public sealed class OpenAiProviderTests : IDisposable
         Assert.Equal(cost, reply.EstimatedCost);
         Assert.False(reply.NeedsHuman);
 
-        // The agent's running totals count this reply's tokens and cost.
+        Assert.InRange(reply.LatencyMs, 200, 3000); // the model's time, as the reply event reports it
+
+        // The agent's running totals count this reply's tokens, cost and response time.
         var read = (await _agent.ClientFor(tenantId).GetFromJsonAsync<JsonNode>($"/api/agents/{agentId}"))!;
         Assert.Equal(reply.PromptTokens + reply.CompletionTokens, read["totalTokensUsed"]!.GetValue<long>());
         Assert.Equal(cost, read["estimatedCost"]!.GetValue<decimal>());
+        Assert.Equal(reply.LatencyMs, read["avgResponseTime"]!.GetValue<double>());
+        Assert.Equal(1, read["totalConversations"]!.GetValue<int>());
     }
 
     [Fact]
