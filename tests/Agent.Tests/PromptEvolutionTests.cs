@@ -96,6 +96,9 @@ public sealed class PromptEvolutionTests(AgentService agent)
         }
 
         Assert.Equal(3, (await VersionsAsync(tenantId, agentId)).Single(v => v["isActive"]!.GetValue<bool>())["version"]!.GetValue<int>());
+        var seenByOperator = (await agent.OperatorClient().GetFromJsonAsync<JsonNode>($"/api/agents/{agentId}/prompts"))!;
+        Assert.Equal(3, seenByOperator["total"]!.GetValue<int>());
+        Assert.Equal(HttpStatusCode.NotFound, (await agent.ClientFor(stranger).GetAsync($"/api/agents/{agentId}/prompts")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await agent.ClientFor(stranger).PostAsync($"/api/agents/{agentId}/prompts/1/activate", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync($"/api/agents/{agentId}/prompts/99/activate", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await agent.CreateClient().PostAsync($"/api/agents/{agentId}/prompts/1/activate", null)).StatusCode);

@@ -61,8 +61,9 @@ public static class AgentsApi
         tenant.MapPut("/{id}", Replace).WithName("ReplaceAgent").WithSummary("Replace an agent's configuration");
         tenant.MapPatch("/{id}", Patch).WithName("UpdateAgent").WithSummary("Change some of an agent's fields");
         tenant.MapDelete("/{id}", Delete).WithName("DeleteAgent").WithSummary("Delete an agent and its prompt versions");
-        tenant.MapGet("/{id}/prompts", ListPrompts).WithName("ListPromptVersions").WithSummary("The agent's prompt versions, newest first");
-        // The tenant, or an operator on its behalf, rolls back to an earlier version.
+        // The tenant, or an operator on its behalf, reads the versions and rolls back to an earlier one.
+        agents.MapGet("/{id}/prompts", ListPrompts).RequireTenantOrOperator()
+            .WithName("ListPromptVersions").WithSummary("The agent's prompt versions, newest first");
         agents.MapPost("/{id}/prompts/{version:int}/activate", Activate).RequireTenantOrOperator()
             .WithName("ActivatePromptVersion").WithSummary("Make a prompt version the active one and pin it (roll back)");
 
@@ -93,8 +94,8 @@ public static class AgentsApi
     private static async Task<Results<Ok<PagedList<PromptVersionResponse>>, ProblemHttpResult>> ListPrompts(
         string id, HttpContext context, AgentDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
     {
-        var tenantId = context.TenantId();
-        if (!await db.Agents.AnyAsync(a => a.Id == id && a.TenantId == tenantId, cancellationToken))
+        var tenantId = await TenantOfCallerAsync(context, db, id, cancellationToken);
+        if (tenantId is null || !await db.Agents.AnyAsync(a => a.Id == id && a.TenantId == tenantId, cancellationToken))
         {
             return Problems.NotFound("Agent");
         }
@@ -287,10 +288,8 @@ public static class AgentsApi
 
     private static async Task<IResult> Activate(string id, int version, HttpContext context, AgentDbContext db, PromptVersions versions, CancellationToken cancellationToken)
     {
-        var caller = CallerIdentity.From(context)!;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // An operator may act on any tenant's agent; a tenant only on its own (another's is 404).
-        var tenantId = caller.TenantId ?? await db.Agents.Where(a => a.Id == id).Select(a => a.TenantId).FirstOrDefaultAsync(cancellationToken);
+        var tenantId = await TenantOfCallerAsync(context, db, id, cancellationToken);
         var agent = tenantId is null ? null : await db.LockAgentAsync(id, tenantId, cancellationToken);
         if (agent is null)
         {
@@ -314,6 +313,11 @@ public static class AgentsApi
         return TypedResults.Ok(new PromptVersionResponse(prompt.Version, prompt.IsActive, prompt.Status, prompt.RejectionReason, prompt.TriggerReason,
             prompt.SystemPrompt, prompt.ContextSummary, prompt.CreatedAt));
     }
+
+    /// <summary>The tenant whose agent the caller may reach: its own, or for an operator the agent's tenant (another tenant's agent is 404).</summary>
+    private static async Task<string?> TenantOfCallerAsync(HttpContext context, AgentDbContext db, string agentId, CancellationToken cancellationToken) =>
+        CallerIdentity.From(context)!.TenantId
+        ?? await db.Agents.Where(a => a.Id == agentId).Select(a => a.TenantId).FirstOrDefaultAsync(cancellationToken);
 
     /// <summary>
     /// The tenant's other default agents step down, written at once (the unique index allows one default, and the caller's

@@ -81,8 +81,11 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
             agent.TotalConversations++;
         }
 
-        // Customer messages this reply handles for the first time (a reply after a burst covers several; a repeated request none).
-        var handled = (int)Math.Clamp(request.UpToSequence - conversation.LastSequence, 0, int.MaxValue);
+        // Customer messages this reply handles for the first time: those since the last reply (a burst covers several),
+        // not already handled by this agent (a repeated request covers none; an agent taking over a conversation
+        // mid-way counts only what it answers).
+        var unanswered = request.RecentTurns.Reverse().TakeWhile(t => t.Author == MessageAuthor.Customer).ToList();
+        var handled = (int)Math.Clamp(request.UpToSequence - conversation.LastSequence, 0, unanswered.Count);
         conversation.LastSequence = Math.Max(conversation.LastSequence, request.UpToSequence);
         if (handled == 0)
         {
@@ -90,7 +93,7 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
         }
 
         var knownNames = new[] { request.Customer.Name };
-        var newest = request.RecentTurns.Reverse().TakeWhile(t => t.Author == MessageAuthor.Customer).Take(handled).Reverse();
+        var newest = unanswered.Take(handled).Reverse();
         foreach (var turn in newest)
         {
             // Scrubbed before it is stored: no customer's personal data is kept for (or shown in) a prompt used for others.
