@@ -39,6 +39,11 @@ public sealed class AgentUsageTests(AgentService agent)
         await agent.HandledAsync(new ConversationOutcomeRecorded(tenantId, second.ConversationId, "lost", 4, null, DateTimeOffset.UtcNow));
         await agent.HandledAsync(new ConversationOutcomeRecorded("tnt_someone_else", first.ConversationId, null, 1, null, DateTimeOffset.UtcNow));
         Assert.Equal(4.5, (await ReadAsync(tenantId, agentId))["satisfactionRating"]!.GetValue<double>());
+
+        // The prompt version that answered carries the seed's performance figures: its tokens and the quality customers rated.
+        var v1 = (await agent.ClientFor(tenantId).GetFromJsonAsync<JsonNode>($"/api/agents/{agentId}/prompts"))!["items"]![0]!;
+        Assert.Equal(written.Sum(r => r.PromptTokens + r.CompletionTokens), v1["tokensUsed"]!.GetValue<int>());
+        Assert.Equal(4.5, v1["responseQuality"]!.GetValue<double>());
     }
 
     [Theory]

@@ -71,24 +71,29 @@ public sealed class PersonalDataTests
     [Fact]
     public void The_summary_counts_what_customers_ask_and_what_the_bot_answered_without_a_person()
     {
-        QuestionSample Sample(long id, string text, bool neededHuman) =>
-            new() { Id = id, AgentId = "agt", TenantId = "tnt", Text = text, Topics = [.. ContextSummary.TopicsOf(text)], NeededHuman = neededHuman };
+        QuestionSample Sample(long id, string text, bool neededHuman, string conversation) => new()
+        {
+            Id = id, AgentId = "agt", TenantId = "tnt", Text = text, Topics = [.. ContextSummary.TopicsOf(text)], NeededHuman = neededHuman, ConversationId = conversation,
+        };
         List<QuestionSample> samples =
         [
-            Sample(1, "¿cuánto cuesta la limpieza?", false),
-            Sample(2, "How much is whitening?", false),
-            Sample(3, "es una urgencia, me sangra la encía", true),
-            Sample(4, "quiero una cita", false),
-            Sample(5, "¿tienen parqueadero?", true),
+            Sample(1, "¿cuánto cuesta la limpieza?", false, "c1"),
+            Sample(2, "How much is whitening?", false, "c2"),
+            Sample(3, "es una urgencia, me sangra la encía", true, "c3"),
+            Sample(4, "quiero una cita", false, "c1"),
+            Sample(5, "¿tienen parqueadero?", true, "c4"),
         ];
 
-        var summary = ContextSummary.Build(samples, 1_500);
+        var summary = ContextSummary.Build(samples, 1_500, new Dictionary<string, int> { ["c1"] = 5, ["c3"] = 1 });
 
         Assert.Contains("prices (2)", summary);
         Assert.Contains("prices 2/2", summary);      // answered by the bot
         Assert.Contains("urgent cases 1/1", summary); // needed a person
         Assert.Contains("other questions (1)", summary);
         Assert.Contains("¿tienen parqueadero?", summary);
+        Assert.Contains("rated well (4-5) were about: booking, prices.", summary);   // results, from customers' ratings
+        Assert.Contains("rated poorly (1-2) were about: urgent cases;", summary);
+        Assert.DoesNotContain("rated", ContextSummary.Build(samples, 1_500));
         Assert.True(ContextSummary.Build(samples, 80).Length <= 80);
         Assert.Equal("", ContextSummary.Build([], 1_500));
     }

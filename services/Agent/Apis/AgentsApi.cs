@@ -46,7 +46,7 @@ public sealed record TemplateResponse(string Id, string Industry, JsonObject Age
 
 public sealed record PromptVersionResponse(
     int Version, bool IsActive, PromptStatus Status, string? RejectionReason, string TriggerReason,
-    string SystemPrompt, string ContextSummary, DateTimeOffset CreatedAt);
+    string SystemPrompt, string ContextSummary, DateTimeOffset CreatedAt, int? TokensUsed, double? ResponseQuality);
 
 /// <summary>A tenant's AI agents (seed "UserAIAgent"), their prompt versions, and the seed's example agents as templates.</summary>
 public static class AgentsApi
@@ -106,7 +106,8 @@ public static class AgentsApi
         var versions = await query
             .OrderByDescending(p => p.Version)
             .Skip(paging.Skip).Take(paging.PageSize)
-            .Select(p => new PromptVersionResponse(p.Version, p.IsActive, p.Status, p.RejectionReason, p.TriggerReason, p.SystemPrompt, p.ContextSummary, p.CreatedAt))
+            .Select(p => new PromptVersionResponse(p.Version, p.IsActive, p.Status, p.RejectionReason, p.TriggerReason, p.SystemPrompt, p.ContextSummary, p.CreatedAt,
+                p.TokensUsed, p.ResponseQuality))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(new PagedList<PromptVersionResponse>(versions, paging.Page, paging.PageSize, total));
     }
@@ -311,7 +312,7 @@ public static class AgentsApi
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(new PromptVersionResponse(prompt.Version, prompt.IsActive, prompt.Status, prompt.RejectionReason, prompt.TriggerReason,
-            prompt.SystemPrompt, prompt.ContextSummary, prompt.CreatedAt));
+            prompt.SystemPrompt, prompt.ContextSummary, prompt.CreatedAt, prompt.TokensUsed, prompt.ResponseQuality));
     }
 
     /// <summary>The tenant whose agent the caller may reach: its own, or for an operator the agent's tenant (another tenant's agent is 404).</summary>

@@ -37,6 +37,18 @@ public sealed class ConversationOutcomeRecordedConsumer(AgentDbContext db)
             agent.SatisfactionRating = Math.Round(await Db.Conversations
                 .Where(c => c.AgentId == agentId && c.SatisfactionRating != null)
                 .AverageAsync(c => (double)c.SatisfactionRating!.Value, cancellationToken), 2);
+
+            // The seed's responseQuality of a prompt version: the average rating of the conversations it answered last.
+            var version = await Db.Conversations.Where(c => c.AgentId == agentId && c.ConversationId == message.ConversationId)
+                .Select(c => c.PromptVersion).FirstOrDefaultAsync(cancellationToken);
+            if (version is not null)
+            {
+                var quality = Math.Round(await Db.Conversations
+                    .Where(c => c.AgentId == agentId && c.PromptVersion == version && c.SatisfactionRating != null)
+                    .AverageAsync(c => (double)c.SatisfactionRating!.Value, cancellationToken), 2);
+                await Db.Prompts.Where(p => p.AgentId == agentId && p.Version == version)
+                    .ExecuteUpdateAsync(p => p.SetProperty(x => x.ResponseQuality, quality), cancellationToken);
+            }
         }
     }
 }

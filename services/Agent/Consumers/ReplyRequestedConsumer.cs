@@ -50,7 +50,7 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
         }
         else
         {
-            await RecordUsageAsync(locked, request, reply, now, cancellationToken);
+            await RecordUsageAsync(locked, prompt!.Version, request, reply, now, cancellationToken);
             db.Publish(new AgentReplyGenerated(request.TenantId, request.ConversationId, request.AgentId, request.UpToSequence, reply.Text,
                 prompt!.Version, reply.Model, reply.PromptTokens, reply.CompletionTokens, reply.Cost, reply.LatencyMs, reply.NeedsHuman, now)
             {
@@ -62,11 +62,18 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private async Task RecordUsageAsync(AiAgent agent, ReplyRequested request, WrittenReply reply, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task RecordUsageAsync(AiAgent agent, int promptVersion, ReplyRequested request, WrittenReply reply, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // The model answered, so its tokens were billed even when the reply was unusable (empty): count them.
-        agent.TotalTokensUsed += reply.PromptTokens + reply.CompletionTokens;
+        var tokens = reply.PromptTokens + reply.CompletionTokens;
+        agent.TotalTokensUsed += tokens;
         agent.EstimatedCost += reply.Cost;
+        if (tokens > 0)
+        {
+            await db.Prompts.Where(p => p.AgentId == agent.Id && p.Version == promptVersion)
+                .ExecuteUpdateAsync(p => p.SetProperty(x => x.TokensUsed, x => (x.TokensUsed ?? 0) + tokens), cancellationToken);
+        }
+
         if (reply.FallbackReason is null)
         {
             agent.AvgResponseTime = (agent.AvgResponseTime * agent.RepliesWritten + reply.LatencyMs) / (agent.RepliesWritten + 1);
@@ -87,6 +94,7 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
         var unanswered = request.RecentTurns.Reverse().TakeWhile(t => t.Author == MessageAuthor.Customer).ToList();
         var handled = (int)Math.Clamp(request.UpToSequence - conversation.LastSequence, 0, unanswered.Count);
         conversation.LastSequence = Math.Max(conversation.LastSequence, request.UpToSequence);
+        conversation.PromptVersion = promptVersion;
         if (handled == 0)
         {
             return;
@@ -104,7 +112,7 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
                 db.QuestionSamples.Add(new QuestionSample
                 {
                     AgentId = agent.Id, TenantId = agent.TenantId, Text = text.Length > 500 ? text[..500] : text,
-                    Topics = [.. topics], NeededHuman = reply.NeedsHuman, At = turn.At,
+                    Topics = [.. topics], NeededHuman = reply.NeedsHuman, At = turn.At, ConversationId = request.ConversationId,
                 });
             }
         }
@@ -132,7 +140,11 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
             await db.QuestionSamples.Where(s => s.AgentId == agent.Id && s.Id < oldestKept).ExecuteDeleteAsync(cancellationToken);
         }
 
-        var summary = ContextSummary.Build(samples, options.SummaryMaxLength);
+        var conversationIds = samples.Select(s => s.ConversationId).OfType<string>().Distinct().ToList();
+        var ratings = await db.Conversations.AsNoTracking()
+            .Where(c => c.AgentId == agent.Id && conversationIds.Contains(c.ConversationId) && c.SatisfactionRating != null)
+            .ToDictionaryAsync(c => c.ConversationId, c => c.SatisfactionRating!.Value, cancellationToken);
+        var summary = ContextSummary.Build(samples, options.SummaryMaxLength, ratings);
         await versions.AddAsync(agent, TriggerReasons.ConversationUpdate, summary, knownNames, now, cancellationToken);
         agent.MessagesSinceEvolution = 0;
         agent.LastEvolvedAt = now;

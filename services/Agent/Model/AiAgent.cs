@@ -98,6 +98,9 @@ public sealed class AgentConversation
     /// <summary>The newest customer message handled (its sequence), so a message is counted once.</summary>
     public long LastSequence { get; set; }
 
+    /// <summary>The prompt version of the agent's latest reply here: the version a rating of the conversation speaks for.</summary>
+    public int? PromptVersion { get; set; }
+
     /// <summary>1-5, from Lead's ConversationOutcomeRecorded.</summary>
     public int? SatisfactionRating { get; set; }
 
@@ -115,6 +118,9 @@ public sealed class QuestionSample
     public required string TenantId { get; init; }
     public required string Text { get; init; }
     public List<string> Topics { get; init; } = [];
+
+    /// <summary>The conversation it was asked in (a random id, no personal data): links it to the conversation's rating.</summary>
+    public string? ConversationId { get; init; }
 
     /// <summary>The reply to it asked for a person (the bot could not help on its own).</summary>
     public bool NeededHuman { get; init; }

@@ -52,7 +52,8 @@ public static class ContextSummary
         return topics;
     }
 
-    public static string Build(IReadOnlyList<QuestionSample> samples, int maxLength)
+    /// <param name="ratings">Satisfaction (1-5) of the rated conversations the samples come from, by conversation id.</param>
+    public static string Build(IReadOnlyList<QuestionSample> samples, int maxLength, IReadOnlyDictionary<string, int>? ratings = null)
     {
         if (samples.Count == 0)
         {
@@ -87,6 +88,25 @@ public static class ContextSummary
                 text.Append(" Needed a person: ")
                     .Append(string.Join(", ", handedOver.Select(t => $"{t.Topic} {t.Asked - t.ByBot}/{t.Asked}")))
                     .Append(". Offer a person early for these.");
+            }
+        }
+
+        // Results, where customers rated the conversation: which topics went well and which did not.
+        if (ratings is { Count: > 0 })
+        {
+            string Topics(Func<int, bool> rated) => string.Join(", ", samples
+                .Where(s => s.ConversationId is { } id && ratings.TryGetValue(id, out var rating) && rated(rating))
+                .SelectMany(s => s.Topics).GroupBy(t => t).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key));
+            var good = Topics(rating => rating >= 4);
+            var poor = Topics(rating => rating <= 2);
+            if (good.Length > 0)
+            {
+                text.Append(" Conversations customers rated well (4-5) were about: ").Append(good).Append('.');
+            }
+
+            if (poor.Length > 0)
+            {
+                text.Append(" Conversations rated poorly (1-2) were about: ").Append(poor).Append("; answer these with more care or offer a person sooner.");
             }
         }
 

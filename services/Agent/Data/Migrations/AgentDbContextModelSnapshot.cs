@@ -42,6 +42,10 @@ namespace SafeNotify.Crm.Agent.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("last_sequence");
 
+                    b.Property<int?>("PromptVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("prompt_version");
+
                     b.Property<int?>("SatisfactionRating")
                         .HasColumnType("integer")
                         .HasColumnName("satisfaction_rating");
@@ -295,6 +299,10 @@ namespace SafeNotify.Crm.Agent.Data.Migrations
                     b.Property<DateTimeOffset>("At")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("at");
+
+                    b.Property<string>("ConversationId")
+                        .HasColumnType("text")
+                        .HasColumnName("conversation_id");
 
                     b.Property<bool>("NeededHuman")
                         .HasColumnType("boolean")

@@ -13,7 +13,7 @@ using SafeNotify.Crm.Agent.Data;
 namespace SafeNotify.Crm.Agent.Data.Migrations
 {
     [DbContext(typeof(AgentDbContext))]
-    [Migration("20261125155306_PromptEvolutionAndUsage")]
+    [Migration("20261125162818_PromptEvolutionAndUsage")]
     partial class PromptEvolutionAndUsage
     {
         /// <inheritdoc />
@@ -44,6 +44,10 @@ namespace SafeNotify.Crm.Agent.Data.Migrations
                     b.Property<long>("LastSequence")
                         .HasColumnType("bigint")
                         .HasColumnName("last_sequence");
+
+                    b.Property<int?>("PromptVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("prompt_version");
 
                     b.Property<int?>("SatisfactionRating")
                         .HasColumnType("integer")
@@ -298,6 +302,10 @@ namespace SafeNotify.Crm.Agent.Data.Migrations
                     b.Property<DateTimeOffset>("At")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("at");
+
+                    b.Property<string>("ConversationId")
+                        .HasColumnType("text")
+                        .HasColumnName("conversation_id");
 
                     b.Property<bool>("NeededHuman")
                         .HasColumnType("boolean")

@@ -45,6 +45,7 @@ namespace SafeNotify.Crm.Agent.Data.Migrations
                     conversation_id = table.Column<string>(type: "text", nullable: false),
                     tenant_id = table.Column<string>(type: "text", nullable: false),
                     last_sequence = table.Column<long>(type: "bigint", nullable: false),
+                    prompt_version = table.Column<int>(type: "integer", nullable: true),
                     satisfaction_rating = table.Column<int>(type: "integer", nullable: true),
                     first_seen_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
@@ -64,6 +65,7 @@ namespace SafeNotify.Crm.Agent.Data.Migrations
                     tenant_id = table.Column<string>(type: "text", nullable: false),
                     text = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
                     topics = table.Column<List<string>>(type: "text[]", nullable: false),
+                    conversation_id = table.Column<string>(type: "text", nullable: true),
                     needed_human = table.Column<bool>(type: "boolean", nullable: false),
                     at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
