@@ -201,7 +201,7 @@ public static class AgentsApi
     /// <summary>PATCH: only the fields in the body change (null clears description and activeHours).</summary>
     private static Task<IResult> Patch(string id, JsonObject body, HttpContext context, AgentDbContext db, PromptVersions versions,
         IOptions<JsonOptions> json, TimeProvider time, CancellationToken cancellationToken) =>
-        UpdateAsync(id, current => Overlay(Fields(current, json.Value), body), context, db, versions, json.Value, time, cancellationToken);
+        UpdateAsync(id, current => Overlay(Snapshot(current, json.Value), body), context, db, versions, json.Value, time, cancellationToken);
 
     private static async Task<IResult> UpdateAsync(string id, Func<AiAgent, JsonObject> fieldsOf, HttpContext context, AgentDbContext db,
         PromptVersions versions, JsonOptions json, TimeProvider time, CancellationToken cancellationToken)
@@ -368,12 +368,6 @@ public static class AgentsApi
     }
 
     /// <summary>The agent's configuration as the request body would carry it (PATCH applies a body on top of it).</summary>
-    private static JsonObject Fields(AiAgent agent, JsonOptions json)
-    {
-        var fields = Snapshot(agent, json);
-        return fields;
-    }
-
     private static JsonObject Snapshot(AiAgent agent, JsonOptions json) => JsonSerializer.SerializeToNode(new
     {
         agent.Name, agent.Description, agent.Role, agent.IsActive, agent.IsDefault, agent.PersonalityPrompt, agent.BusinessPrompt,
