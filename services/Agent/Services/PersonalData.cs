@@ -82,7 +82,7 @@ public static partial class PersonalData
         var position = 0;
         while (true)
         {
-            var index = IndexOfWord(folded, target, position, alreadyFolded: true);
+            var index = IndexOfFoldedWord(folded, target, position);
             if (index < 0)
             {
                 break;
@@ -95,11 +95,10 @@ public static partial class PersonalData
         return builder.Append(source, position, source.Length - position).ToString();
     }
 
-    private static int IndexOfWord(string text, string word) => IndexOfWord(CustomerText.Fold(text), CustomerText.Fold(word), 0, alreadyFolded: true);
+    private static int IndexOfWord(string text, string word) => IndexOfFoldedWord(CustomerText.Fold(text), CustomerText.Fold(word), 0);
 
-    private static int IndexOfWord(string folded, string target, int from, bool alreadyFolded)
+    private static int IndexOfFoldedWord(string folded, string target, int from)
     {
-        _ = alreadyFolded;
         while (from <= folded.Length - target.Length)
         {
             var index = folded.IndexOf(target, from, StringComparison.Ordinal);
