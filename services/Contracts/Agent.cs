@@ -17,7 +17,11 @@ public sealed record AgentChanged(
     long Revision,
     DateTimeOffset OccurredAt);
 
-/// <summary>Agent wrote a reply for a conversation, answering every customer message up to <see cref="BasedOnSequence"/>.</summary>
+/// <summary>
+/// Agent wrote a reply for a conversation, answering every customer message up to <see cref="BasedOnSequence"/>.
+/// When the model could not answer, <see cref="Text"/> is a short fallback message, <see cref="NeedsHuman"/> is set and
+/// <see cref="FallbackReason"/> says why.
+/// </summary>
 public sealed record AgentReplyGenerated(
     string TenantId,
     string ConversationId,
@@ -31,7 +35,11 @@ public sealed record AgentReplyGenerated(
     decimal EstimatedCost,
     long LatencyMs,
     bool NeedsHuman,
-    DateTimeOffset GeneratedAt);
+    DateTimeOffset GeneratedAt)
+{
+    /// <summary>Why the model could not answer (timeout, HTTP status, open circuit, empty reply); null for a model-written reply.</summary>
+    public string? FallbackReason { get; init; }
+}
 
 /// <summary>Agent could not write a reply (model down, agent gone, ...).</summary>
 public sealed record AgentReplyFailed(

@@ -19,7 +19,9 @@ public sealed class ModelBackedAgentService : AgentService
     public const decimal PromptPer1K = 0.5m;
     public const decimal CompletionPer1K = 1.5m;
 
-    /// <summary>Short, so a hung model fails a reply quickly; the client's own retries of a 500 fit well inside it.</summary>
+    public const int MaxRetries = 2;
+
+    /// <summary>Short, so a hung model fails a reply quickly; the retries of a 500 fit well inside it.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
 
     private readonly RabbitMqServer _broker = new();
@@ -53,6 +55,10 @@ public sealed class ModelBackedAgentService : AgentService
         builder.UseSetting("AI:Endpoint", _model!.Urls.First() + "/v1");
         builder.UseSetting("AI:ApiKey", ApiKey);
         builder.UseSetting("AI:Timeout", Timeout.ToString("c", CultureInfo.InvariantCulture));
+        builder.UseSetting("AI:MaxRetries", MaxRetries.ToString(CultureInfo.InvariantCulture));
+        builder.UseSetting("AI:RetryDelay", "00:00:00.1");
+        // The circuit breaker has its own tests; here a few failing tests in a row must not open it for the next ones.
+        builder.UseSetting("AI:BreakerMinimumThroughput", "1000");
         builder.UseSetting($"AI:Prices:{Model}:PromptPer1K", PromptPer1K.ToString(CultureInfo.InvariantCulture));
         builder.UseSetting($"AI:Prices:{Model}:CompletionPer1K", CompletionPer1K.ToString(CultureInfo.InvariantCulture));
     }

@@ -29,6 +29,11 @@ public sealed class OfflineResponderTests
 
     [Theory]
     [InlineData("QUIERO UNA CITA", "book", "es")]
+    [InlineData("quiero reservar una mesa para el sabado", "book", "es")]
+    [InlineData("cuanto cuesta", "prices", "es")]
+    [InlineData("a que hora abren", "hours", "es")]
+    [InlineData("donde estan ubicados", "location", "es")]
+    [InlineData("es urgente, tengo un dolor fuerte", "urgency", "es")]
     [InlineData("I want to book an appointment", "book", "en")]
     [InlineData("Necesito CANCELAR mi cita del jueves", "cancel", "es")]
     [InlineData("I need to cancel my appointment", "cancel", "en")]

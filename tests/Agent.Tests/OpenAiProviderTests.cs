@@ -30,6 +30,7 @@ public sealed class OpenAiProviderTests : IDisposable
         var request = ReplyRequest(tenantId, agentId, Customer("Hola"), Customer($"Quiero una cita de limpieza {Guid.NewGuid():N}"));
         const string modelText = "¡Hola María! Claro, ¿qué día te queda mejor para la limpieza?";
         _agent.ModelState.EnqueueReply(modelText);
+        _agent.ModelState.SetBehaviour(new ModelBehaviour(LatencyMs: 200));
 
         await _agent.Bus.Publish(request);
 
@@ -45,10 +46,14 @@ public sealed class OpenAiProviderTests : IDisposable
         Assert.Equal(cost, reply.EstimatedCost);
         Assert.False(reply.NeedsHuman);
 
-        // The agent's running totals count this reply's tokens and cost.
+        Assert.InRange(reply.LatencyMs, 200, 3000); // the model's time, as the reply event reports it
+
+        // The agent's running totals count this reply's tokens, cost and response time.
         var read = (await _agent.ClientFor(tenantId).GetFromJsonAsync<JsonNode>($"/api/agents/{agentId}"))!;
         Assert.Equal(reply.PromptTokens + reply.CompletionTokens, read["totalTokensUsed"]!.GetValue<long>());
         Assert.Equal(cost, read["estimatedCost"]!.GetValue<decimal>());
+        Assert.Equal(reply.LatencyMs, read["avgResponseTime"]!.GetValue<double>());
+        Assert.Equal(1, read["totalConversations"]!.GetValue<int>());
     }
 
     [Fact]
@@ -119,67 +124,92 @@ public sealed class OpenAiProviderTests : IDisposable
     }
 
     [Theory]
-    [InlineData(ModelMode.Status500)]
-    [InlineData(ModelMode.Status429)]
-    public async Task When_the_model_keeps_failing_the_reply_fails_once_without_a_redelivery_loop(ModelMode mode)
+    [InlineData(ModelMode.Status500, "500")]
+    [InlineData(ModelMode.Status429, "429")]
+    public async Task When_the_model_keeps_failing_the_customer_gets_the_short_fallback_and_a_person_is_asked_for(ModelMode mode, string status)
     {
         var (tenantId, agentId) = await NewAgentAsync();
-        await using var failures = await _agent.WatchAsync<AgentReplyFailed>();
-        var request = ReplyRequest(tenantId, agentId, Customer($"Hola {Guid.NewGuid():N}"));
+        await using var replies = await _agent.WatchAsync<AgentReplyGenerated>();
+        var request = ReplyRequest(tenantId, agentId, Customer($"Hola, quiero una cita {Guid.NewGuid():N}"));
         var messageId = NewId.NextGuid();
         _agent.ModelState.SetBehaviour(new ModelBehaviour(mode, RetryAfterMs: 50)); // every request, until reset
 
         await _agent.Bus.Publish(request, c => c.MessageId = messageId);
 
-        var failed = await failures.FirstAsync(f => f.ConversationId == request.ConversationId);
-        Assert.Equal((agentId, 1L), (failed.AgentId, failed.BasedOnSequence));
-        Assert.Contains("model", failed.Reason, StringComparison.OrdinalIgnoreCase);
+        var reply = await replies.FirstAsync(r => r.ConversationId == request.ConversationId);
+        Assert.Equal(ReplyWriter.FallbackSpanish, reply.Text); // in the customer's language, no error text
+        Assert.True(reply.NeedsHuman);
+        Assert.Contains(status, reply.FallbackReason);
+        Assert.Equal((agentId, 1L, 0, 0, 0m), (reply.AgentId, reply.BasedOnSequence, reply.PromptTokens, reply.CompletionTokens, reply.EstimatedCost));
         await _agent.Consumed.WaitAsync(messageId); // handled and finished: nothing is retried after this
         var calls = _agent.ModelState.Requests.Count(r => r.Messages.Any(m => m.Content == request.RecentTurns[0].Text));
-        Assert.InRange(calls, 2, 4); // the client's own few retries, not a redelivery loop multiplying them
-        Assert.Single(await _agent.PublishedAsync<AgentReplyFailed>(f => f.ConversationId == request.ConversationId));
-        Assert.Empty(await _agent.PublishedAsync<AgentReplyGenerated>(r => r.ConversationId == request.ConversationId));
+        Assert.Equal(1 + ModelBackedAgentService.MaxRetries, calls); // retried with backoff, not a redelivery loop multiplying them
+        Assert.Single(await _agent.PublishedAsync<AgentReplyGenerated>(f => f.ConversationId == request.ConversationId));
+        Assert.Empty(await _agent.PublishedAsync<AgentReplyFailed>(r => r.ConversationId == request.ConversationId));
         var read = (await _agent.ClientFor(tenantId).GetFromJsonAsync<JsonNode>($"/api/agents/{agentId}"))!;
         Assert.Equal(0, read["totalTokensUsed"]!.GetValue<long>());
     }
 
     [Fact]
-    public async Task An_empty_model_reply_is_not_sent_but_the_tokens_it_cost_are_still_counted()
+    public async Task A_rate_limited_model_is_asked_again_after_the_wait_it_named_and_its_answer_goes_out()
     {
         var (tenantId, agentId) = await NewAgentAsync();
-        await using var failures = await _agent.WatchAsync<AgentReplyFailed>();
+        await using var replies = await _agent.WatchAsync<AgentReplyGenerated>();
         var request = ReplyRequest(tenantId, agentId, Customer($"Hola {Guid.NewGuid():N}"));
+        _agent.ModelState.SetBehaviour(new ModelBehaviour(ModelMode.Status429, Count: 1, RetryAfterMs: 700));
+
+        await _agent.Bus.Publish(request);
+
+        var reply = await replies.FirstAsync(r => r.ConversationId == request.ConversationId);
+        Assert.Equal($"[{ModelBackedAgentService.Model}] {request.RecentTurns[0].Text}", reply.Text);
+        Assert.Null(reply.FallbackReason);
+        var calls = _agent.ModelState.Requests.Where(r => r.Messages.Any(m => m.Content == request.RecentTurns[0].Text)).ToList();
+        Assert.Equal(2, calls.Count);
+        Assert.True(calls[1].ReceivedAt - calls[0].ReceivedAt >= TimeSpan.FromMilliseconds(650), $"asked again after {(calls[1].ReceivedAt - calls[0].ReceivedAt).TotalMilliseconds} ms");
+        Assert.Equal(StandInUsage.PromptTokens(calls[1]), reply.PromptTokens); // only the answered call's usage
+    }
+
+    [Fact]
+    public async Task An_empty_model_reply_is_replaced_by_the_fallback_but_the_tokens_it_cost_are_still_counted()
+    {
+        var (tenantId, agentId) = await NewAgentAsync();
+        await using var replies = await _agent.WatchAsync<AgentReplyGenerated>();
+        var request = ReplyRequest(tenantId, agentId, Customer($"Hello, I need an appointment {Guid.NewGuid():N}"));
         _agent.ModelState.SetBehaviour(new ModelBehaviour(Reply: "  "));
 
         await _agent.Bus.Publish(request);
 
-        var failed = await failures.FirstAsync(f => f.ConversationId == request.ConversationId);
-        Assert.Contains("empty", failed.Reason);
-        Assert.Empty(await _agent.PublishedAsync<AgentReplyGenerated>(r => r.ConversationId == request.ConversationId));
+        var reply = await replies.FirstAsync(r => r.ConversationId == request.ConversationId);
+        Assert.Equal(ReplyWriter.FallbackEnglish, reply.Text);
+        Assert.True(reply.NeedsHuman);
+        Assert.Contains("empty", reply.FallbackReason);
         var seen = Assert.Single(_agent.ModelState.Requests, r => r.Messages.Any(m => m.Content == request.RecentTurns[0].Text));
-        var tokens = StandInUsage.PromptTokens(seen) + StandInUsage.CompletionTokens("  ");
+        var (promptTokens, completionTokens) = (StandInUsage.PromptTokens(seen), StandInUsage.CompletionTokens("  "));
+        var cost = StandInUsage.Cost(promptTokens, completionTokens, ModelBackedAgentService.PromptPer1K, ModelBackedAgentService.CompletionPer1K);
+        Assert.Equal((promptTokens, completionTokens, cost), (reply.PromptTokens, reply.CompletionTokens, reply.EstimatedCost));
         var read = (await _agent.ClientFor(tenantId).GetFromJsonAsync<JsonNode>($"/api/agents/{agentId}"))!;
-        Assert.Equal(tokens, read["totalTokensUsed"]!.GetValue<long>()); // the provider billed them
-        Assert.Equal(StandInUsage.Cost(StandInUsage.PromptTokens(seen), StandInUsage.CompletionTokens("  "),
-            ModelBackedAgentService.PromptPer1K, ModelBackedAgentService.CompletionPer1K), read["estimatedCost"]!.GetValue<decimal>());
+        Assert.Equal(promptTokens + completionTokens, read["totalTokensUsed"]!.GetValue<long>()); // the provider billed them
+        Assert.Equal(cost, read["estimatedCost"]!.GetValue<decimal>());
     }
 
     [Fact]
-    public async Task When_the_model_hangs_past_the_timeout_the_reply_fails()
+    public async Task When_the_model_hangs_past_the_timeout_the_customer_gets_the_fallback_and_a_person_is_asked_for()
     {
         var (tenantId, agentId) = await NewAgentAsync();
-        await using var failures = await _agent.WatchAsync<AgentReplyFailed>();
+        await using var replies = await _agent.WatchAsync<AgentReplyGenerated>();
         var request = ReplyRequest(tenantId, agentId, Customer($"Hola {Guid.NewGuid():N}"));
         var messageId = NewId.NextGuid();
         _agent.ModelState.SetBehaviour(new ModelBehaviour(ModelMode.Hang));
 
         await _agent.Bus.Publish(request, c => c.MessageId = messageId);
 
-        var failed = await failures.FirstAsync(f => f.ConversationId == request.ConversationId, TimeSpan.FromSeconds(30));
-        Assert.Equal((agentId, 1L), (failed.AgentId, failed.BasedOnSequence));
+        var reply = await replies.FirstAsync(r => r.ConversationId == request.ConversationId, TimeSpan.FromSeconds(30));
+        Assert.Equal((ReplyWriter.FallbackSpanish, true), (reply.Text, reply.NeedsHuman));
+        Assert.Contains("in time", reply.FallbackReason);
+        Assert.InRange(reply.LatencyMs, (long)ModelBackedAgentService.Timeout.TotalMilliseconds - 100, (long)ModelBackedAgentService.Timeout.TotalMilliseconds + 2000);
         await _agent.Consumed.WaitAsync(messageId);
         Assert.Single(_agent.ModelState.Requests, r => r.Messages.Any(m => m.Content == request.RecentTurns[0].Text));
-        Assert.Empty(await _agent.PublishedAsync<AgentReplyGenerated>(r => r.ConversationId == request.ConversationId));
+        Assert.Empty(await _agent.PublishedAsync<AgentReplyFailed>(r => r.ConversationId == request.ConversationId));
     }
 
     private async Task<(string TenantId, string AgentId)> NewAgentAsync()

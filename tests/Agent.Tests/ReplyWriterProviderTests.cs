@@ -1,4 +1,3 @@
-using System.ClientModel;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -59,14 +58,55 @@ public sealed class ReplyWriterProviderTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Through_Azure_OpenAI_a_hung_deployment_is_abandoned_at_the_configured_timeout()
+    public async Task Through_Azure_OpenAI_a_hung_deployment_is_abandoned_at_the_configured_timeout_and_the_customer_gets_the_fallback()
     {
         var agent = DrBotModel();
+        var writer = Writer(timeout: TimeSpan.FromSeconds(1));
+        // A first call that answers: the client's cold start (JIT, connection) is not what the timeout measures.
+        Assert.Null((await writer.WriteAsync(agent, Prompt(agent), ReplyRequest(agent.TenantId, agent.Id, Customer("Hola")), CancellationToken.None)).FallbackReason);
+        ModelState.ClearRequests();
         ModelState.SetBehaviour(new ModelBehaviour(ModelMode.Hang));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            Writer(timeout: TimeSpan.FromSeconds(1)).WriteAsync(agent, Prompt(agent), ReplyRequest(agent.TenantId, agent.Id, Customer("Hola")), CancellationToken.None));
-        Assert.Single(ModelState.Requests); // given up, not retried
+        var reply = await writer.WriteAsync(agent, Prompt(agent), ReplyRequest(agent.TenantId, agent.Id, Customer("Hola")), CancellationToken.None);
+
+        Assert.Equal((ReplyWriter.FallbackSpanish, true), (reply.Text, reply.NeedsHuman));
+        Assert.Contains("in time", reply.FallbackReason);
+        Assert.InRange(reply.LatencyMs, 900, 3000);
+        Assert.Equal((0, 0, 0m), (reply.PromptTokens, reply.CompletionTokens, reply.Cost));
+        Assert.Single(ModelState.Requests); // the budget was spent: given up, not retried
+    }
+
+    [Fact]
+    public async Task Through_Azure_OpenAI_a_5xx_is_retried_with_backoff_and_when_it_persists_the_customer_gets_the_fallback_in_their_language()
+    {
+        var agent = DrBotModel();
+        ModelState.SetBehaviour(new ModelBehaviour(ModelMode.Status500));
+
+        var reply = await Writer(settings: new() { ["AI:MaxRetries"] = "2", ["AI:RetryDelay"] = "00:00:00.2" })
+            .WriteAsync(agent, Prompt(agent), ReplyRequest(agent.TenantId, agent.Id, Customer("Hi, can I book a cleaning?")), CancellationToken.None);
+
+        Assert.Equal((ReplyWriter.FallbackEnglish, true), (reply.Text, reply.NeedsHuman));
+        Assert.Contains("500", reply.FallbackReason);
+        var calls = ModelState.Requests;
+        Assert.Equal(3, calls.Count);
+        Assert.All(calls, c => Assert.Equal(("azure", Deployment), (c.Kind, c.Deployment)));
+        Assert.True(calls[1].ReceivedAt - calls[0].ReceivedAt >= TimeSpan.FromMilliseconds(50), "the retry waited");
+    }
+
+    [Fact]
+    public async Task Through_Azure_OpenAI_a_5xx_that_passes_is_retried_and_only_the_answered_calls_tokens_are_counted()
+    {
+        var agent = DrBotModel();
+        ModelState.SetBehaviour(new ModelBehaviour(ModelMode.Status500, Count: 1));
+        var request = ReplyRequest(agent.TenantId, agent.Id, Customer("¿Atienden los sábados?"));
+
+        var reply = await Writer(settings: new() { ["AI:RetryDelay"] = "00:00:00.05" }).WriteAsync(agent, Prompt(agent), request, CancellationToken.None);
+
+        Assert.Null(reply.FallbackReason);
+        Assert.Equal($"[{Deployment}] ¿Atienden los sábados?", reply.Text);
+        Assert.Equal(2, ModelState.Requests.Count);
+        Assert.Equal(StandInUsage.PromptTokens(ModelState.Requests[1]), reply.PromptTokens);
+        Assert.Equal(StandInUsage.Cost(reply.PromptTokens, reply.CompletionTokens, PromptPer1K, CompletionPer1K), reply.Cost);
     }
 
     [Fact]
@@ -74,9 +114,73 @@ public sealed class ReplyWriterProviderTests : IAsyncLifetime
     {
         var agent = DrBotModel();
 
-        var refused = await Assert.ThrowsAsync<ClientResultException>(() =>
-            Writer(apiKey: "wrong-key").WriteAsync(agent, Prompt(agent), ReplyRequest(agent.TenantId, agent.Id, Customer("Hola")), CancellationToken.None));
-        Assert.Equal(401, refused.Status); // so the key the other tests send is the one checked
+        var refused = await Writer(apiKey: "wrong-key").WriteAsync(agent, Prompt(agent), ReplyRequest(agent.TenantId, agent.Id, Customer("Hola")), CancellationToken.None);
+
+        Assert.Contains("401", refused.FallbackReason); // so the key the other tests send is the one checked
+        Assert.True(refused.NeedsHuman);
+    }
+
+    [Fact]
+    public async Task When_the_model_keeps_failing_the_circuit_opens_and_replies_fall_back_at_once_without_calling_it()
+    {
+        var agent = DrBotModel();
+        ModelState.SetBehaviour(new ModelBehaviour(ModelMode.Status500));
+        var writer = Writer(settings: new()
+        {
+            ["AI:MaxRetries"] = "0",
+            ["AI:BreakerMinimumThroughput"] = "2",
+            ["AI:BreakerFailureRatio"] = "0.5",
+            ["AI:BreakDuration"] = "00:00:30",
+        });
+
+        var first = await writer.WriteAsync(agent, Prompt(agent), ReplyRequest(agent.TenantId, agent.Id, Customer("Hola")), CancellationToken.None);
+        var second = await writer.WriteAsync(agent, Prompt(agent), ReplyRequest(agent.TenantId, agent.Id, Customer("Hola")), CancellationToken.None);
+        ModelState.ResetBehaviour(); // the model is back, but the circuit stays open for its break
+        var third = await writer.WriteAsync(agent, Prompt(agent), ReplyRequest(agent.TenantId, agent.Id, Customer("Hola")), CancellationToken.None);
+
+        Assert.Contains("500", first.FallbackReason);
+        Assert.Contains("500", second.FallbackReason);
+        Assert.Contains("circuit", third.FallbackReason);
+        Assert.Equal(ReplyWriter.FallbackSpanish, third.Text);
+        Assert.True(third.LatencyMs < 500, $"fell back in {third.LatencyMs} ms");
+        Assert.Equal(2, ModelState.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Recent_turns_are_bounded_by_the_models_budget_keeping_the_newest()
+    {
+        var agent = DrBotModel();
+        var prompt = Prompt(agent);
+        const int window = 2_000;
+        var turns = Enumerable.Range(1, 12)
+            .Select(i => i % 2 == 1 ? Customer($"mensaje {i}: " + new string('a', 600)) : Bot($"respuesta {i}: " + new string('b', 600)))
+            .ToArray();
+        var request = ReplyRequest(agent.TenantId, agent.Id, turns);
+
+        await Writer(settings: new() { ["AI:ContextWindowTokens"] = window.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            .WriteAsync(agent, prompt, request, CancellationToken.None);
+
+        var seen = Assert.Single(ModelState.Requests);
+        var conversation = seen.Messages.Where(m => m.Role != "system").Select(m => m.Content).ToList();
+        Assert.InRange(conversation.Count, 1, turns.Length - 1);                              // older turns were dropped,
+        Assert.Equal(request.RecentTurns.TakeLast(conversation.Count).Select(t => t.Text), conversation); // the newest kept, in order
+        var used = seen.Messages.Sum(m => ReplyWriter.EstimateTokens(m.Content)) + agent.MaxTokensPerMessage;
+        Assert.True(used <= window, $"{used} tokens for a window of {window}");
+        var oneMore = ReplyWriter.EstimateTokens(request.RecentTurns[^(conversation.Count + 1)].Text);
+        Assert.True(used + oneMore > window, "one more turn would not have fitted");
+    }
+
+    [Fact]
+    public void A_single_turn_longer_than_the_budget_still_reaches_the_model_by_its_newest_words()
+    {
+        var turns = new[] { new Contracts.ConversationTurn(Contracts.MessageAuthor.Customer, "inicio " + new string('x', 20_000) + " final", DateTimeOffset.UtcNow) };
+
+        var messages = ReplyWriter.Messages("system", "context", turns, replyTokens: 500, contextWindowTokens: 2_000);
+
+        var sent = Assert.Single(messages, m => m.Role == Microsoft.Extensions.AI.ChatRole.User).Text;
+        Assert.EndsWith(" final", sent);
+        Assert.DoesNotContain("inicio", sent);
+        Assert.True(messages.Sum(m => ReplyWriter.EstimateTokens(m.Text)) + 500 <= 2_000);
     }
 
     [Fact]
@@ -116,7 +220,8 @@ public sealed class ReplyWriterProviderTests : IAsyncLifetime
             [$"AI:Prices:{Deployment}:CompletionPer1K"] = CompletionPer1K.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }).AddInMemoryCollection(settings ?? []).Build();
         var options = Options.Create(configuration.GetSection("AI").Get<AiOptions>()!);
-        return new ReplyWriter(new ChatClientFactory(options, NullLoggerFactory.Instance), new PriceTable(configuration), options);
+        return new ReplyWriter(new ChatClientFactory(options, NullLoggerFactory.Instance), new PriceTable(configuration),
+            new ModelResilience(options, TimeProvider.System), options, NullLogger<ReplyWriter>.Instance);
     }
 
     private static AgentPrompt Prompt(AiAgent agent) => new()

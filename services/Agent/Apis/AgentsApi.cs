@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Agent.Data;
 using SafeNotify.Crm.Agent.Model;
@@ -40,20 +42,34 @@ public sealed record AgentResponse(
         a.EstimatedCost, a.CreatedAt, a.UpdatedAt);
 }
 
+public sealed record TemplateResponse(string Id, string Industry, JsonObject Agent);
+
 public sealed record PromptVersionResponse(
     int Version, bool IsActive, PromptStatus Status, string? RejectionReason, string TriggerReason,
-    string SystemPrompt, string ContextSummary, DateTimeOffset CreatedAt);
+    string SystemPrompt, string ContextSummary, DateTimeOffset CreatedAt, int? TokensUsed, double? ResponseQuality);
 
-/// <summary>A tenant's AI agents (seed "UserAIAgent") and their prompt versions.</summary>
+/// <summary>A tenant's AI agents (seed "UserAIAgent"), their prompt versions, and the seed's example agents as templates.</summary>
 public static class AgentsApi
 {
     public static RouteGroupBuilder MapAgentsApi(this IEndpointRouteBuilder app)
     {
-        var agents = app.MapGroup("/api/agents").WithTags("Agents").RequireTenant();
-        agents.MapGet("/", List).WithName("ListAgents").WithSummary("List the tenant's agents");
-        agents.MapPost("/", Create).WithName("CreateAgent").WithSummary("Create an agent (within the plan's limit)");
-        agents.MapGet("/{id}", Get).WithName("GetAgent").WithSummary("Read an agent");
-        agents.MapGet("/{id}/prompts", ListPrompts).WithName("ListPromptVersions").WithSummary("The agent's prompt versions, newest first");
+        var agents = app.MapGroup("/api/agents").WithTags("Agents");
+        var tenant = agents.MapGroup("").RequireTenant();
+        tenant.MapGet("/", List).WithName("ListAgents").WithSummary("List the tenant's agents");
+        tenant.MapPost("/", Create).WithName("CreateAgent").WithSummary("Create an agent (within the plan's limit), optionally from a template (templateId)");
+        tenant.MapGet("/{id}", Get).WithName("GetAgent").WithSummary("Read an agent");
+        tenant.MapPut("/{id}", Replace).WithName("ReplaceAgent").WithSummary("Replace an agent's configuration");
+        tenant.MapPatch("/{id}", Patch).WithName("UpdateAgent").WithSummary("Change some of an agent's fields");
+        tenant.MapDelete("/{id}", Delete).WithName("DeleteAgent").WithSummary("Delete an agent and its prompt versions");
+        // The tenant, or an operator on its behalf, reads the versions and rolls back to an earlier one.
+        agents.MapGet("/{id}/prompts", ListPrompts).RequireTenantOrOperator()
+            .WithName("ListPromptVersions").WithSummary("The agent's prompt versions, newest first");
+        agents.MapPost("/{id}/prompts/{version:int}/activate", Activate).RequireTenantOrOperator()
+            .WithName("ActivatePromptVersion").WithSummary("Make a prompt version the active one and pin it (roll back)");
+
+        var templates = app.MapGroup("/api/agent-templates").WithTags("Agents").RequireTenant();
+        templates.MapGet("/", ListTemplates).WithName("ListAgentTemplates").WithSummary("The seed's example agents, as starting points");
+        templates.MapGet("/{templateId}", GetTemplate).WithName("GetAgentTemplate").WithSummary("One example agent");
         return agents;
     }
 
@@ -78,8 +94,8 @@ public static class AgentsApi
     private static async Task<Results<Ok<PagedList<PromptVersionResponse>>, ProblemHttpResult>> ListPrompts(
         string id, HttpContext context, AgentDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
     {
-        var tenantId = context.TenantId();
-        if (!await db.Agents.AnyAsync(a => a.Id == id && a.TenantId == tenantId, cancellationToken))
+        var tenantId = await TenantOfCallerAsync(context, db, id, cancellationToken);
+        if (tenantId is null || !await db.Agents.AnyAsync(a => a.Id == id && a.TenantId == tenantId, cancellationToken))
         {
             return Problems.NotFound("Agent");
         }
@@ -90,23 +106,49 @@ public static class AgentsApi
         var versions = await query
             .OrderByDescending(p => p.Version)
             .Skip(paging.Skip).Take(paging.PageSize)
-            .Select(p => new PromptVersionResponse(p.Version, p.IsActive, p.Status, p.RejectionReason, p.TriggerReason, p.SystemPrompt, p.ContextSummary, p.CreatedAt))
+            .Select(p => new PromptVersionResponse(p.Version, p.IsActive, p.Status, p.RejectionReason, p.TriggerReason, p.SystemPrompt, p.ContextSummary, p.CreatedAt,
+                p.TokensUsed, p.ResponseQuality))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(new PagedList<PromptVersionResponse>(versions, paging.Page, paging.PageSize, total));
     }
 
-    private static async Task<IResult> Create(CreateAgentRequest request, HttpContext context, AgentDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    private static Ok<PagedList<TemplateResponse>> ListTemplates() =>
+        TypedResults.Ok(new PagedList<TemplateResponse>(AgentTemplates.All.Select(ToResponse).ToList(), 1, PageQuery.DefaultPageSize, AgentTemplates.All.Count));
+
+    private static Results<Ok<TemplateResponse>, ProblemHttpResult> GetTemplate(string templateId) =>
+        AgentTemplates.Find(templateId) is { } template ? TypedResults.Ok(ToResponse(template)) : Problems.NotFound("Template");
+
+    private static TemplateResponse ToResponse(AgentTemplates.Template template) => new(template.Id, template.Industry, (JsonObject)template.Fields.DeepClone());
+
+    private static async Task<IResult> Create(JsonObject body, HttpContext context, AgentDbContext db, PromptVersions versions,
+        IOptions<JsonOptions> json, TimeProvider time, CancellationToken cancellationToken)
     {
         var tenantId = context.TenantId();
+        var fields = body;
+        if (body.TryGetPropertyValue("templateId", out var templateNode))
+        {
+            var template = templateNode is JsonValue value && value.TryGetValue(out string? templateId) ? AgentTemplates.Find(templateId) : null;
+            if (template is null)
+            {
+                return new ValidationErrors().Add("templateId", $"One of {string.Join(", ", AgentTemplates.All.Select(t => t.Id))}.").ToProblem();
+            }
+
+            fields = Overlay((JsonObject)template.Fields.DeepClone(), body);
+            fields.Remove("templateId");
+        }
+
+        if (!TryRead(fields, json.Value, out var request, out var unreadable))
+        {
+            return unreadable;
+        }
+
         var errors = Validate(request, out var activeHours);
         if (errors.Any)
         {
             return errors.ToProblem();
         }
 
-        // Postgres keeps microseconds: answer the createdAt/updatedAt a later GET reads back, not a finer one.
-        var now = time.GetUtcNow();
-        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
+        var now = Now(time);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var tenant = await db.LockTenantAsync(tenantId, cancellationToken);
         if (tenant is null)
@@ -124,57 +166,253 @@ public static class AgentsApi
         {
             Id = Ids.New("agt"),
             TenantId = tenantId,
-            Name = request.Name!.Trim(),
-            Description = request.Description?.Trim(),
-            Role = string.IsNullOrWhiteSpace(request.Role) ? "assistant" : request.Role.Trim(),
-            IsActive = request.IsActive ?? true,
-            IsDefault = request.IsDefault ?? count == 0,
-            PersonalityPrompt = request.PersonalityPrompt!.Trim(),
-            BusinessPrompt = request.BusinessPrompt!.Trim(),
-            ObjectivesPrompt = request.ObjectivesPrompt!.Trim(),
-            Model = string.IsNullOrWhiteSpace(request.Model) ? "gpt-3.5-turbo" : request.Model.Trim(),
-            Temperature = request.Temperature ?? 0.7,
-            MaxTokensPerMessage = request.MaxTokensPerMessage ?? 500,
-            BusinessRules = request.BusinessRules ?? [],
-            TriggerKeywords = request.TriggerKeywords?.Select(k => k.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? [],
-            ActiveHours = activeHours,
+            Name = "",
+            PersonalityPrompt = "",
+            BusinessPrompt = "",
+            ObjectivesPrompt = "",
             Revision = 1,
             CreatedAt = now,
             UpdatedAt = now,
         };
+        Apply(agent, request, activeHours, isActive: request.IsActive ?? true, isDefault: request.IsDefault ?? count == 0);
+        if (TooLong(agent, "", versions.Options) is { } tooLong)
+        {
+            return tooLong;
+        }
 
         if (agent.IsDefault)
         {
-            // One default per tenant: the previous default steps down, and Routing hears of it.
-            var previous = await db.Agents.Where(a => a.TenantId == tenantId && a.IsDefault).ToListAsync(cancellationToken);
-            foreach (var other in previous)
-            {
-                other.IsDefault = false;
-                other.Revision++;
-                other.UpdatedAt = now;
-                db.Publish(other.ToChangedEvent(now), orderingKey: other.Id);
-            }
-
-            await db.SaveChangesAsync(cancellationToken);
+            await StepDownDefaultAsync(db, tenantId, exceptAgentId: agent.Id, now, cancellationToken);
         }
 
         db.Agents.Add(agent);
-        db.Prompts.Add(new AgentPrompt
-        {
-            Id = Ids.New("prm"),
-            AgentId = agent.Id,
-            TenantId = tenantId,
-            Version = 1,
-            SystemPrompt = PromptComposer.Compose(agent),
-            TriggerReason = "initial",
-            IsActive = true,
-            Status = PromptStatus.Active,
-            CreatedAt = now,
-        });
+        await versions.AddAsync(agent, TriggerReasons.Initial, "", [], now, cancellationToken);
         db.Publish(agent.ToChangedEvent(now), orderingKey: agent.Id);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Created($"/api/agents/{agent.Id}", AgentResponse.From(agent));
+    }
+
+    /// <summary>PUT: the body is the whole configuration (fields left out take their defaults; isActive and isDefault stay as they are).</summary>
+    private static Task<IResult> Replace(string id, JsonObject body, HttpContext context, AgentDbContext db, PromptVersions versions,
+        IOptions<JsonOptions> json, TimeProvider time, CancellationToken cancellationToken) =>
+        UpdateAsync(id, _ => body, context, db, versions, json.Value, time, cancellationToken);
+
+    /// <summary>PATCH: only the fields in the body change (null clears description and activeHours).</summary>
+    private static Task<IResult> Patch(string id, JsonObject body, HttpContext context, AgentDbContext db, PromptVersions versions,
+        IOptions<JsonOptions> json, TimeProvider time, CancellationToken cancellationToken) =>
+        UpdateAsync(id, current => Overlay(Snapshot(current, json.Value), body), context, db, versions, json.Value, time, cancellationToken);
+
+    private static async Task<IResult> UpdateAsync(string id, Func<AiAgent, JsonObject> fieldsOf, HttpContext context, AgentDbContext db,
+        PromptVersions versions, JsonOptions json, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var tenantId = context.TenantId();
+        var now = Now(time);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The tenant's lock first (as creates take it): default agents change hands one writer at a time.
+        await db.LockTenantAsync(tenantId, cancellationToken);
+        var agent = await db.LockAgentAsync(id, tenantId, cancellationToken);
+        if (agent is null)
+        {
+            return Problems.NotFound("Agent");
+        }
+
+        if (!TryRead(fieldsOf(agent), json, out var request, out var unreadable))
+        {
+            return unreadable;
+        }
+
+        var errors = Validate(request, out var activeHours);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var before = Snapshot(agent, json);
+        var promptBefore = PromptComposer.Compose(agent);
+        Apply(agent, request, activeHours, isActive: request.IsActive ?? agent.IsActive, isDefault: request.IsDefault ?? agent.IsDefault);
+        if (JsonNode.DeepEquals(before, Snapshot(agent, json)))
+        {
+            return TypedResults.Ok(AgentResponse.From(agent)); // nothing changed: no new revision, no event
+        }
+
+        var summary = await versions.CurrentSummaryAsync(agent.Id, cancellationToken);
+        if (TooLong(agent, summary, versions.Options) is { } tooLong)
+        {
+            return tooLong;
+        }
+
+        if (agent.IsDefault)
+        {
+            await StepDownDefaultAsync(db, tenantId, exceptAgentId: agent.Id, now, cancellationToken);
+        }
+
+        if (PromptComposer.Compose(agent) != promptBefore)
+        {
+            // The tenant edited what the prompt is made of: the edit goes live at once, and ends a pin.
+            agent.PromptPinned = false;
+            await versions.AddAsync(agent, TriggerReasons.AgentUpdated, summary, [], now, cancellationToken);
+        }
+
+        agent.Revision++;
+        agent.UpdatedAt = now;
+        db.Publish(agent.ToChangedEvent(now), orderingKey: agent.Id);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(AgentResponse.From(agent));
+    }
+
+    private static async Task<IResult> Delete(string id, HttpContext context, AgentDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var tenantId = context.TenantId();
+        var now = Now(time);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockTenantAsync(tenantId, cancellationToken);
+        var agent = await db.LockAgentAsync(id, tenantId, cancellationToken);
+        if (agent is null)
+        {
+            return Problems.NotFound("Agent");
+        }
+
+        await db.Prompts.Where(p => p.AgentId == id).ExecuteDeleteAsync(cancellationToken);
+        await db.Conversations.Where(c => c.AgentId == id).ExecuteDeleteAsync(cancellationToken);
+        await db.QuestionSamples.Where(s => s.AgentId == id).ExecuteDeleteAsync(cancellationToken);
+        db.Agents.Remove(agent);
+        agent.Revision++;
+        agent.IsActive = false;
+        agent.IsDefault = false;
+        db.Publish(agent.ToChangedEvent(now, deleted: true), orderingKey: agent.Id);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> Activate(string id, int version, HttpContext context, AgentDbContext db, PromptVersions versions, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var tenantId = await TenantOfCallerAsync(context, db, id, cancellationToken);
+        var agent = tenantId is null ? null : await db.LockAgentAsync(id, tenantId, cancellationToken);
+        if (agent is null)
+        {
+            return Problems.NotFound("Agent");
+        }
+
+        var prompt = await db.Prompts.FirstOrDefaultAsync(p => p.AgentId == id && p.Version == version, cancellationToken);
+        if (prompt is null)
+        {
+            return Problems.NotFound("Prompt version");
+        }
+
+        if (prompt.Status == PromptStatus.Rejected)
+        {
+            return Problems.Conflict("A rejected version cannot be activated.", prompt.RejectionReason, "prompt-version-rejected");
+        }
+
+        await versions.ActivateAsync(agent, prompt, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(new PromptVersionResponse(prompt.Version, prompt.IsActive, prompt.Status, prompt.RejectionReason, prompt.TriggerReason,
+            prompt.SystemPrompt, prompt.ContextSummary, prompt.CreatedAt, prompt.TokensUsed, prompt.ResponseQuality));
+    }
+
+    /// <summary>The tenant whose agent the caller may reach: its own, or for an operator the agent's tenant (another tenant's agent is 404).</summary>
+    private static async Task<string?> TenantOfCallerAsync(HttpContext context, AgentDbContext db, string agentId, CancellationToken cancellationToken) =>
+        CallerIdentity.From(context)!.TenantId
+        ?? await db.Agents.Where(a => a.Id == agentId).Select(a => a.TenantId).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>
+    /// The tenant's other default agents step down, written at once (the unique index allows one default, and the caller's
+    /// own pending change must not be saved ahead of it), and Routing hears of each.
+    /// </summary>
+    private static async Task StepDownDefaultAsync(AgentDbContext db, string tenantId, string exceptAgentId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var previous = await db.Agents.AsNoTracking().Where(a => a.TenantId == tenantId && a.IsDefault && a.Id != exceptAgentId).ToListAsync(cancellationToken);
+        foreach (var other in previous)
+        {
+            other.IsDefault = false;
+            other.Revision++;
+            other.UpdatedAt = now;
+            await db.Agents.Where(a => a.Id == other.Id).ExecuteUpdateAsync(a => a
+                .SetProperty(x => x.IsDefault, false)
+                .SetProperty(x => x.Revision, other.Revision)
+                .SetProperty(x => x.UpdatedAt, now), cancellationToken);
+            db.Publish(other.ToChangedEvent(now), orderingKey: other.Id);
+        }
+    }
+
+    private static void Apply(AiAgent agent, CreateAgentRequest request, WeeklyHours? activeHours, bool isActive, bool isDefault)
+    {
+        agent.Name = request.Name!.Trim();
+        agent.Description = string.IsNullOrWhiteSpace(request.Description) ? null : request.Description.Trim();
+        agent.Role = string.IsNullOrWhiteSpace(request.Role) ? "assistant" : request.Role.Trim();
+        agent.IsActive = isActive;
+        agent.IsDefault = isDefault;
+        agent.PersonalityPrompt = request.PersonalityPrompt!.Trim();
+        agent.BusinessPrompt = request.BusinessPrompt!.Trim();
+        agent.ObjectivesPrompt = request.ObjectivesPrompt!.Trim();
+        agent.Model = string.IsNullOrWhiteSpace(request.Model) ? "gpt-3.5-turbo" : request.Model.Trim();
+        agent.Temperature = request.Temperature ?? 0.7;
+        agent.MaxTokensPerMessage = request.MaxTokensPerMessage ?? 500;
+        agent.BusinessRules = request.BusinessRules ?? [];
+        agent.TriggerKeywords = request.TriggerKeywords?.Select(k => k.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? [];
+        agent.ActiveHours = activeHours;
+    }
+
+    /// <summary>The composed prompt must leave room within the limit: a 400 naming the prompts when it does not.</summary>
+    private static IResult? TooLong(AiAgent agent, string summary, PromptOptions options)
+    {
+        var length = PromptComposer.Compose(agent, summary).Length;
+        return length <= options.MaxLength
+            ? null
+            : new ValidationErrors().Add("prompts", $"The prompts and business rules make a system prompt of {length} characters; the limit is {options.MaxLength}.").ToProblem();
+    }
+
+    /// <summary>The agent's configuration as the request body would carry it (PATCH applies a body on top of it).</summary>
+    private static JsonObject Snapshot(AiAgent agent, JsonOptions json) => JsonSerializer.SerializeToNode(new
+    {
+        agent.Name, agent.Description, agent.Role, agent.IsActive, agent.IsDefault, agent.PersonalityPrompt, agent.BusinessPrompt,
+        agent.ObjectivesPrompt, agent.Model, agent.Temperature, agent.MaxTokensPerMessage, agent.BusinessRules, agent.TriggerKeywords, agent.ActiveHours,
+    }, json.SerializerOptions)!.AsObject();
+
+    private static JsonObject Overlay(JsonObject target, JsonObject changes)
+    {
+        foreach (var (name, value) in changes)
+        {
+            // Property names are matched as the API's deserializer matches them (case-insensitively).
+            var existing = target.Select(p => p.Key).FirstOrDefault(k => k.Equals(name, StringComparison.OrdinalIgnoreCase));
+            if (existing is not null)
+            {
+                target.Remove(existing);
+            }
+
+            target[name] = value?.DeepClone();
+        }
+
+        return target;
+    }
+
+    private static bool TryRead(JsonObject fields, JsonOptions json, out CreateAgentRequest request, out IResult problem)
+    {
+        try
+        {
+            request = fields.Deserialize<CreateAgentRequest>(json.SerializerOptions)!;
+            problem = null!;
+            return true;
+        }
+        catch (JsonException ex)
+        {
+            var field = ex.Path is { Length: > 2 } path ? path[2..].Split('.', '[')[0] : "body";
+            request = null!;
+            problem = new ValidationErrors().Add(field, "This value has the wrong type.").ToProblem();
+            return false;
+        }
+    }
+
+    private static DateTimeOffset Now(TimeProvider time)
+    {
+        // Postgres keeps microseconds: answer the createdAt/updatedAt a later GET reads back, not a finer one.
+        var now = time.GetUtcNow();
+        return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
     }
 
     private static ValidationErrors Validate(CreateAgentRequest request, out WeeklyHours? activeHours)
@@ -201,4 +439,10 @@ public static class AgentsApi
 
         return errors;
     }
+
+    private static RouteHandlerBuilder RequireTenantOrOperator(this RouteHandlerBuilder builder) =>
+        builder.AddEndpointFilter(async (context, next) =>
+            CallerIdentity.From(context.HttpContext) is null
+                ? Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "A valid API key is required.")
+                : await next(context));
 }

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Agent.Data;
+using SafeNotify.Crm.Agent.Model;
 using SafeNotify.Crm.Agent.Services;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Messaging;
@@ -8,11 +9,12 @@ using SafeNotify.Crm.Messaging;
 namespace SafeNotify.Crm.Agent.Consumers;
 
 /// <summary>
-/// Writes the reply Lead asked for. The model is called outside any transaction (it can take seconds);
-/// the result, the inbox record and the usage totals then commit together. A redelivery after a crash
+/// Writes the reply Lead asked for. The model is called outside any transaction (it can take seconds); then, in one
+/// transaction with the inbox record: the reply (or the fallback), the agent's usage and conversation totals, the
+/// anonymised questions it handled and, every few customer messages, a new prompt version. A redelivery after a crash
 /// calls the model again but publishes at most one reply: the inbox decides.
 /// </summary>
-public sealed partial class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer, TimeProvider time, ILogger<ReplyRequestedConsumer> logger)
+public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer, PromptVersions versions, TimeProvider time)
     : IConsumer<ReplyRequested>
 {
     public async Task Consume(ConsumeContext<ReplyRequested> context)
@@ -28,26 +30,7 @@ public sealed partial class ReplyRequestedConsumer(AgentDbContext db, ReplyWrite
 
         var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.Id == request.AgentId && a.TenantId == request.TenantId, cancellationToken);
         var prompt = agent is null ? null : await db.Prompts.AsNoTracking().FirstOrDefaultAsync(p => p.AgentId == agent.Id && p.IsActive, cancellationToken);
-
-        WrittenReply? reply = null;
-        string? failure = null;
-        if (agent is null || !agent.IsActive || prompt is null)
-        {
-            failure = "The agent is missing or inactive.";
-        }
-        else
-        {
-            try
-            {
-                reply = await writer.WriteAsync(agent, prompt, request, cancellationToken);
-                failure = string.IsNullOrWhiteSpace(reply.Text) ? "The model returned an empty reply." : null;
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                LogModelFailed(logger, ex, request.AgentId, request.ConversationId);
-                failure = $"The model could not answer: {ex.GetType().Name}";
-            }
-        }
+        var reply = agent is { IsActive: true } && prompt is not null ? await writer.WriteAsync(agent, prompt, request, cancellationToken) : null;
 
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -57,30 +40,113 @@ public sealed partial class ReplyRequestedConsumer(AgentDbContext db, ReplyWrite
         }
 
         var key = OrderingKeys.Conversation(request.TenantId, request.NumberId, request.ConversationId);
-        if (reply is not null)
+        // Locked: counters, samples and version numbers of one agent change one reply at a time.
+        var locked = reply is null ? null : await db.LockAgentAsync(request.AgentId, request.TenantId, cancellationToken);
+        if (reply is null || locked is null)
         {
-            // The model answered, so its tokens were billed even when the reply is unusable (empty): count them.
-            await db.Agents.Where(a => a.Id == request.AgentId).ExecuteUpdateAsync(a => a
-                .SetProperty(x => x.TotalTokensUsed, x => x.TotalTokensUsed + reply.PromptTokens + reply.CompletionTokens)
-                .SetProperty(x => x.EstimatedCost, x => x.EstimatedCost + reply.Cost)
-                .SetProperty(x => x.AvgResponseTime, x => (x.AvgResponseTime * x.RepliesWritten + reply.LatencyMs) / (x.RepliesWritten + 1))
-                .SetProperty(x => x.RepliesWritten, x => x.RepliesWritten + 1), cancellationToken);
-        }
-
-        if (failure is not null || reply is null)
-        {
-            db.Publish(new AgentReplyFailed(request.TenantId, request.ConversationId, request.AgentId, request.UpToSequence, failure ?? "unknown", now), key);
+            // Lead answers the customer with its own fallback and asks a person to take over.
+            db.Publish(new AgentReplyFailed(request.TenantId, request.ConversationId, request.AgentId, request.UpToSequence,
+                "The agent is missing or inactive.", now), key);
         }
         else
         {
+            await RecordUsageAsync(locked, prompt!.Version, request, reply, now, cancellationToken);
             db.Publish(new AgentReplyGenerated(request.TenantId, request.ConversationId, request.AgentId, request.UpToSequence, reply.Text,
-                prompt!.Version, reply.Model, reply.PromptTokens, reply.CompletionTokens, reply.Cost, reply.LatencyMs, reply.NeedsHuman, now), key);
+                prompt!.Version, reply.Model, reply.PromptTokens, reply.CompletionTokens, reply.Cost, reply.LatencyMs, reply.NeedsHuman, now)
+            {
+                FallbackReason = reply.FallbackReason,
+            }, key);
         }
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The model failed for agent {AgentId} in conversation {ConversationId}")]
-    private static partial void LogModelFailed(ILogger logger, Exception exception, string agentId, string conversationId);
+    private async Task RecordUsageAsync(AiAgent agent, int promptVersion, ReplyRequested request, WrittenReply reply, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // The model answered, so its tokens were billed even when the reply was unusable (empty): count them.
+        var tokens = reply.PromptTokens + reply.CompletionTokens;
+        agent.TotalTokensUsed += tokens;
+        agent.EstimatedCost += reply.Cost;
+        if (tokens > 0)
+        {
+            await db.Prompts.Where(p => p.AgentId == agent.Id && p.Version == promptVersion)
+                .ExecuteUpdateAsync(p => p.SetProperty(x => x.TokensUsed, x => (x.TokensUsed ?? 0) + tokens), cancellationToken);
+        }
+
+        if (reply.FallbackReason is null)
+        {
+            agent.AvgResponseTime = (agent.AvgResponseTime * agent.RepliesWritten + reply.LatencyMs) / (agent.RepliesWritten + 1);
+            agent.RepliesWritten++;
+        }
+
+        var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.AgentId == agent.Id && c.ConversationId == request.ConversationId, cancellationToken);
+        if (conversation is null)
+        {
+            conversation = new AgentConversation { AgentId = agent.Id, ConversationId = request.ConversationId, TenantId = agent.TenantId, FirstSeenAt = now };
+            db.Conversations.Add(conversation);
+            agent.TotalConversations++;
+        }
+
+        // Customer messages this reply handles for the first time: those since the last reply (a burst covers several),
+        // not already handled by this agent (a repeated request covers none; an agent taking over a conversation
+        // mid-way counts only what it answers).
+        var unanswered = request.RecentTurns.Reverse().TakeWhile(t => t.Author == MessageAuthor.Customer).ToList();
+        var handled = (int)Math.Clamp(request.UpToSequence - conversation.LastSequence, 0, unanswered.Count);
+        conversation.LastSequence = Math.Max(conversation.LastSequence, request.UpToSequence);
+        conversation.PromptVersion = promptVersion;
+        if (handled == 0)
+        {
+            return;
+        }
+
+        var knownNames = new[] { request.Customer.Name };
+        var newest = unanswered.Take(handled).Reverse();
+        foreach (var turn in newest)
+        {
+            // Scrubbed before it is stored: no customer's personal data is kept for (or shown in) a prompt used for others.
+            var text = PersonalData.Scrub(turn.Text, knownNames).Trim();
+            var topics = ContextSummary.TopicsOf(turn.Text);
+            if (text.Length > 0 && topics.Count > 0)
+            {
+                db.QuestionSamples.Add(new QuestionSample
+                {
+                    AgentId = agent.Id, TenantId = agent.TenantId, Text = text.Length > 500 ? text[..500] : text,
+                    Topics = [.. topics], NeededHuman = reply.NeedsHuman, At = turn.At, ConversationId = request.ConversationId,
+                });
+            }
+        }
+
+        agent.MessagesSinceEvolution += handled;
+        var options = versions.Options;
+        var due = agent.MessagesSinceEvolution >= options.EvolveEveryMessages
+            && (agent.LastEvolvedAt is null || now - agent.LastEvolvedAt >= options.MinEvolutionInterval);
+        if (due)
+        {
+            await db.SaveChangesAsync(cancellationToken); // this reply's samples count in the summary
+            await EvolveAsync(agent, knownNames, now, cancellationToken);
+        }
+    }
+
+    /// <summary>Seed "Auto-evolución": a new version with an updated summary of what customers ask and which answers worked.</summary>
+    private async Task EvolveAsync(AiAgent agent, IEnumerable<string?> knownNames, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var options = versions.Options;
+        var samples = await db.QuestionSamples.AsNoTracking().Where(s => s.AgentId == agent.Id)
+            .OrderByDescending(s => s.Id).Take(options.SamplesKept).ToListAsync(cancellationToken);
+        if (samples.Count == options.SamplesKept)
+        {
+            var oldestKept = samples[^1].Id;
+            await db.QuestionSamples.Where(s => s.AgentId == agent.Id && s.Id < oldestKept).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        var conversationIds = samples.Select(s => s.ConversationId).OfType<string>().Distinct().ToList();
+        var ratings = await db.Conversations.AsNoTracking()
+            .Where(c => c.AgentId == agent.Id && conversationIds.Contains(c.ConversationId) && c.SatisfactionRating != null)
+            .ToDictionaryAsync(c => c.ConversationId, c => c.SatisfactionRating!.Value, cancellationToken);
+        var summary = ContextSummary.Build(samples, options.SummaryMaxLength, ratings);
+        await versions.AddAsync(agent, TriggerReasons.ConversationUpdate, summary, knownNames, now, cancellationToken);
+        agent.MessagesSinceEvolution = 0;
+        agent.LastEvolvedAt = now;
+    }
 }

@@ -11,6 +11,8 @@ public sealed class AgentDbContext(DbContextOptions<AgentDbContext> options) : S
     public DbSet<AiAgent> Agents => Set<AiAgent>();
     public DbSet<AgentPrompt> Prompts => Set<AgentPrompt>();
     public DbSet<TenantPlan> Tenants => Set<TenantPlan>();
+    public DbSet<AgentConversation> Conversations => Set<AgentConversation>();
+    public DbSet<QuestionSample> QuestionSamples => Set<QuestionSample>();
 
     protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
@@ -39,6 +41,22 @@ public sealed class AgentDbContext(DbContextOptions<AgentDbContext> options) : S
             prompt.Property(p => p.Status).HasConversion<string>().HasMaxLength(20);
         });
 
+        modelBuilder.Entity<AgentConversation>(conversation =>
+        {
+            conversation.ToTable("agent_conversations");
+            conversation.HasKey(c => new { c.AgentId, c.ConversationId });
+            conversation.HasIndex(c => new { c.TenantId, c.ConversationId });
+        });
+
+        modelBuilder.Entity<QuestionSample>(sample =>
+        {
+            sample.ToTable("question_samples");
+            sample.HasKey(s => s.Id);
+            sample.Property(s => s.Id).UseIdentityAlwaysColumn();
+            sample.HasIndex(s => new { s.AgentId, s.Id });
+            sample.Property(s => s.Text).HasMaxLength(2000);
+        });
+
         modelBuilder.Entity<TenantPlan>(tenant =>
         {
             tenant.ToTable("tenant_plans");
@@ -53,4 +71,8 @@ public static class AgentDbContextExtensions
     public static async Task<TenantPlan?> LockTenantAsync(this AgentDbContext db, string tenantId, CancellationToken cancellationToken) =>
         // Not composed (no LIMIT wrapped around it): the statement stays exactly as written.
         (await db.Tenants.FromSql($"SELECT * FROM agent.tenant_plans WHERE tenant_id = {tenantId} FOR UPDATE").ToListAsync(cancellationToken)).SingleOrDefault();
+
+    /// <summary>Locks one agent's row (tracked): its counters and prompt versions change one writer at a time.</summary>
+    public static async Task<AiAgent?> LockAgentAsync(this AgentDbContext db, string agentId, string tenantId, CancellationToken cancellationToken) =>
+        (await db.Agents.FromSql($"SELECT * FROM agent.ai_agents WHERE id = {agentId} AND tenant_id = {tenantId} FOR UPDATE").ToListAsync(cancellationToken)).SingleOrDefault();
 }

@@ -18,6 +18,9 @@ public static class Extensions
         builder.Services.AddSingleton<IValidateOptions<AiOptions>, AiOptionsValidator>();
         builder.Services.AddSingleton<ChatClientFactory>();
         builder.Services.AddSingleton<PriceTable>();
+        builder.Services.AddSingleton<ModelResilience>();
+        builder.Services.AddOptions<PromptOptions>().BindConfiguration("Prompts");
+        builder.Services.AddScoped<PromptVersions>();
         builder.Services.AddScoped<ReplyWriter>();
         return builder;
     }

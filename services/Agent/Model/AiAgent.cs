@@ -35,6 +35,14 @@ public sealed class AiAgent
     /// <summary>Replies written, for the running average of <see cref="AvgResponseTime"/>.</summary>
     public int RepliesWritten { get; set; }
 
+    /// <summary>A version was activated by hand: evolved versions are then created inactive until the prompts are edited.</summary>
+    public bool PromptPinned { get; set; }
+
+    /// <summary>Customer messages handled since the last evolved version (seed: a new version every 5).</summary>
+    public int MessagesSinceEvolution { get; set; }
+
+    public DateTimeOffset? LastEvolvedAt { get; set; }
+
     /// <summary>Bumped on every change; Routing applies <see cref="AgentChanged"/> only when it is newer.</summary>
     public long Revision { get; set; }
 
@@ -78,6 +86,46 @@ public enum PromptStatus
     Active,
     Inactive,
     Rejected,
+}
+
+/// <summary>A conversation an agent has answered in: counts its conversations, its satisfaction, the messages it handled.</summary>
+public sealed class AgentConversation
+{
+    public required string AgentId { get; init; }
+    public required string ConversationId { get; init; }
+    public required string TenantId { get; init; }
+
+    /// <summary>The newest customer message handled (its sequence), so a message is counted once.</summary>
+    public long LastSequence { get; set; }
+
+    /// <summary>The prompt version of the agent's latest reply here: the version a rating of the conversation speaks for.</summary>
+    public int? PromptVersion { get; set; }
+
+    /// <summary>1-5, from Lead's ConversationOutcomeRecorded.</summary>
+    public int? SatisfactionRating { get; set; }
+
+    public DateTimeOffset FirstSeenAt { get; init; }
+}
+
+/// <summary>
+/// One customer question an agent handled, with the customer's personal data already removed (it is scrubbed
+/// before it is stored): what evolved prompts summarise.
+/// </summary>
+public sealed class QuestionSample
+{
+    public long Id { get; init; }
+    public required string AgentId { get; init; }
+    public required string TenantId { get; init; }
+    public required string Text { get; init; }
+    public List<string> Topics { get; init; } = [];
+
+    /// <summary>The conversation it was asked in (a random id, no personal data): links it to the conversation's rating.</summary>
+    public string? ConversationId { get; init; }
+
+    /// <summary>The reply to it asked for a person (the bot could not help on its own).</summary>
+    public bool NeededHuman { get; init; }
+
+    public DateTimeOffset At { get; init; }
 }
 
 /// <summary>What Agent knows of a tenant's plan, from Routing's events.</summary>

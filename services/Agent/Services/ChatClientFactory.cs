@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using System.ClientModel;
+using System.ClientModel.Primitives;
 using Azure.AI.OpenAI;
 using Microsoft.Extensions.AI;
 using OpenAI;
@@ -21,14 +22,44 @@ public sealed class AiOptions
     /// <summary>OpenAI-compatible: the model to call for every agent (for a local server); unset, each agent's own.</summary>
     public string? Model { get; set; }
 
+    /// <summary>The whole budget of one reply, retries included; past it the customer gets the fallback message.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>One call to the model; a call that takes longer is abandoned and retried (within <see cref="Timeout"/>).</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Retries of a 429, a 5xx, a 408 or a lost connection, with exponential backoff and jitter (a 429's Retry-After is honoured).</summary>
+    public int MaxRetries { get; set; } = 2;
+
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest Retry-After honoured; a longer one is cut to this.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The circuit opens when at least this share of at least <see cref="BreakerMinimumThroughput"/> calls in <see cref="BreakerSamplingDuration"/> failed.</summary>
+    public double BreakerFailureRatio { get; set; } = 0.5;
+
+    public int BreakerMinimumThroughput { get; set; } = 10;
+    public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>While open, replies get the fallback at once instead of waiting on a model that is down.</summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The model's context window in tokens: the prompt, the customer context, the recent turns and the reply must fit.</summary>
+    public int ContextWindowTokens { get; set; } = 16_000;
 
     /// <summary>What is wrong with these settings, in words an operator can act on; null when they can work.</summary>
     public string? Problem()
     {
-        if (Timeout <= TimeSpan.Zero)
+        if (Timeout <= TimeSpan.Zero || AttemptTimeout <= TimeSpan.Zero)
         {
-            return "AI__Timeout must be positive.";
+            return "AI__Timeout and AI__AttemptTimeout must be positive.";
+        }
+
+        if (MaxRetries < 0 || BreakerMinimumThroughput < 2 || BreakerFailureRatio is <= 0 or > 1 || BreakDuration < TimeSpan.FromMilliseconds(500)
+            || BreakerSamplingDuration < TimeSpan.FromMilliseconds(500) || ContextWindowTokens < 1000)
+        {
+            return "AI__MaxRetries >= 0, AI__BreakerMinimumThroughput >= 2, AI__BreakerFailureRatio in (0, 1], AI__BreakDuration and AI__BreakerSamplingDuration >= 0.5 s, AI__ContextWindowTokens >= 1000.";
         }
 
         if (!string.IsNullOrWhiteSpace(Endpoint) && !Uri.TryCreate(Endpoint, UriKind.Absolute, out _))
@@ -94,14 +125,17 @@ public sealed class ChatClientFactory(IOptions<AiOptions> options, ILoggerFactor
     {
         var endpoint = string.IsNullOrWhiteSpace(options.Endpoint) ? null : new Uri(options.Endpoint);
         var key = new ApiKeyCredential(options.ApiKey ?? throw new InvalidOperationException("AI__ApiKey is required for a model provider."));
+        // The clients' own retries are off: ModelResilience retries, backs off and breaks the circuit for every provider alike.
+        var noRetries = new ClientRetryPolicy(maxRetries: 0);
         if (options.Provider.Equals("AzureOpenAI", StringComparison.OrdinalIgnoreCase))
         {
-            return new AzureOpenAIClient(endpoint ?? throw new InvalidOperationException("AI__Endpoint is required for Azure OpenAI."), key);
+            return new AzureOpenAIClient(endpoint ?? throw new InvalidOperationException("AI__Endpoint is required for Azure OpenAI."), key,
+                new AzureOpenAIClientOptions { RetryPolicy = noRetries });
         }
 
         if (options.Provider.Equals("OpenAI", StringComparison.OrdinalIgnoreCase))
         {
-            return new OpenAIClient(key, new OpenAIClientOptions { Endpoint = endpoint });
+            return new OpenAIClient(key, new OpenAIClientOptions { Endpoint = endpoint, RetryPolicy = noRetries });
         }
 
         throw new InvalidOperationException($"AI__Provider '{options.Provider}' is not one of AzureOpenAI, OpenAI, Offline.");

@@ -24,6 +24,46 @@ namespace SafeNotify.Crm.Agent.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("SafeNotify.Crm.Agent.Model.AgentConversation", b =>
+                {
+                    b.Property<string>("AgentId")
+                        .HasColumnType("text")
+                        .HasColumnName("agent_id");
+
+                    b.Property<string>("ConversationId")
+                        .HasColumnType("text")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<DateTimeOffset>("FirstSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_seen_at");
+
+                    b.Property<long>("LastSequence")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_sequence");
+
+                    b.Property<int?>("PromptVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("prompt_version");
+
+                    b.Property<int?>("SatisfactionRating")
+                        .HasColumnType("integer")
+                        .HasColumnName("satisfaction_rating");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("AgentId", "ConversationId")
+                        .HasName("pk_agent_conversations");
+
+                    b.HasIndex("TenantId", "ConversationId")
+                        .HasDatabaseName("ix_agent_conversations_tenant_id_conversation_id");
+
+                    b.ToTable("agent_conversations", "agent");
+                });
+
             modelBuilder.Entity("SafeNotify.Crm.Agent.Model.AgentPrompt", b =>
                 {
                     b.Property<string>("Id")
@@ -150,9 +190,17 @@ namespace SafeNotify.Crm.Agent.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("is_default");
 
+                    b.Property<DateTimeOffset?>("LastEvolvedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_evolved_at");
+
                     b.Property<int>("MaxTokensPerMessage")
                         .HasColumnType("integer")
                         .HasColumnName("max_tokens_per_message");
+
+                    b.Property<int>("MessagesSinceEvolution")
+                        .HasColumnType("integer")
+                        .HasColumnName("messages_since_evolution");
 
                     b.Property<string>("Model")
                         .IsRequired()
@@ -175,6 +223,10 @@ namespace SafeNotify.Crm.Agent.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("personality_prompt");
+
+                    b.Property<bool>("PromptPinned")
+                        .HasColumnType("boolean")
+                        .HasColumnName("prompt_pinned");
 
                     b.Property<int>("RepliesWritten")
                         .HasColumnType("integer")
@@ -228,6 +280,57 @@ namespace SafeNotify.Crm.Agent.Data.Migrations
                         .HasFilter("is_default");
 
                     b.ToTable("ai_agents", "agent");
+                });
+
+            modelBuilder.Entity("SafeNotify.Crm.Agent.Model.QuestionSample", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AgentId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("agent_id");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("ConversationId")
+                        .HasColumnType("text")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<bool>("NeededHuman")
+                        .HasColumnType("boolean")
+                        .HasColumnName("needed_human");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("text");
+
+                    b.PrimitiveCollection<List<string>>("Topics")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("topics");
+
+                    b.HasKey("Id")
+                        .HasName("pk_question_samples");
+
+                    b.HasIndex("AgentId", "Id")
+                        .HasDatabaseName("ix_question_samples_agent_id_id");
+
+                    b.ToTable("question_samples", "agent");
                 });
 
             modelBuilder.Entity("SafeNotify.Crm.Agent.Model.TenantPlan", b =>
