@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -84,8 +83,9 @@ public static class IdentityTokenExtensions
         builder.Services.AddOptions<IdentityTokenOptions>().BindConfiguration("Crm:Identity")
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton<IdentityTokens>();
-        builder.Services.TryAddSingleton(TimeProvider.System);
+        // Real time, always: a test or a service may run its business clock elsewhere, but a token's expiry is
+        // checked against the real clock.
+        builder.Services.AddSingleton(services => new IdentityTokens(services.GetRequiredService<IOptions<IdentityTokenOptions>>(), TimeProvider.System));
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)

@@ -119,8 +119,10 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
 
         agent.MessagesSinceEvolution += handled;
         var options = versions.Options;
+        // Replies written side by side take their time before waiting for the agent's lock, so a later one may
+        // carry an earlier time than the evolution just made: with no minimum interval, time plays no part.
         var due = agent.MessagesSinceEvolution >= options.EvolveEveryMessages
-            && (agent.LastEvolvedAt is null || now - agent.LastEvolvedAt >= options.MinEvolutionInterval);
+            && (options.MinEvolutionInterval <= TimeSpan.Zero || agent.LastEvolvedAt is null || now - agent.LastEvolvedAt >= options.MinEvolutionInterval);
         if (due)
         {
             await db.SaveChangesAsync(cancellationToken); // this reply's samples count in the summary
@@ -147,6 +149,6 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
         var summary = ContextSummary.Build(samples, options.SummaryMaxLength, ratings);
         await versions.AddAsync(agent, TriggerReasons.ConversationUpdate, summary, knownNames, now, cancellationToken);
         agent.MessagesSinceEvolution = 0;
-        agent.LastEvolvedAt = now;
+        agent.LastEvolvedAt = agent.LastEvolvedAt > now ? agent.LastEvolvedAt : now;
     }
 }

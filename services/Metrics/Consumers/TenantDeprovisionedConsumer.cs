@@ -6,13 +6,16 @@ using SafeNotify.Crm.Metrics.Data;
 
 namespace SafeNotify.Crm.Metrics.Consumers;
 
-/// <summary>A tenant is gone (a rolled-back migration): its facts, rollups and clock go too.</summary>
+/// <summary>A tenant is gone (a rolled-back migration): its facts, conversations, leads, rollups, agents and clock go too.</summary>
 public sealed class TenantDeprovisionedConsumer(MetricsDbContext db) : TransactionalConsumer<TenantDeprovisioned, MetricsDbContext>(db)
 {
     protected override async Task HandleAsync(TenantDeprovisioned message, ConsumeContext<TenantDeprovisioned> context, CancellationToken cancellationToken)
     {
         await Db.Facts.Where(f => f.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
-        await Db.Daily.Where(d => d.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
+        await Db.Conversations.Where(c => c.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
+        await Db.Leads.Where(l => l.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
+        await Db.Rollups.Where(r => r.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
+        await Db.Agents.Where(a => a.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
         await Db.Tenants.Where(t => t.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
     }
 }
