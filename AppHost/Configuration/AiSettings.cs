@@ -2,25 +2,27 @@ using Microsoft.Extensions.Configuration;
 
 namespace SafeNotify.Crm.AppHost.Configuration;
 
-/// <summary>Passes the model settings of the configuration contract (<c>AI__*</c>) on to the Agent service; the key as a secret.</summary>
+/// <summary>
+/// Passes the model settings of the configuration contract (<c>AI__*</c>: provider, endpoint, timeouts, retries,
+/// breaker, prices, ...) on to the Agent service as they are set; the key as a secret.
+/// </summary>
 internal static class AiSettings
 {
-    private static readonly string[] PlainSettings = ["Provider", "Endpoint", "Deployment", "Model"];
-
     public static void PassTo(IResourceBuilder<ProjectResource> agent, IDistributedApplicationBuilder builder)
     {
-        var section = builder.Configuration.GetSection("AI");
-        foreach (var name in PlainSettings)
+        foreach (var (key, value) in builder.Configuration.GetSection("AI").AsEnumerable(makePathsRelative: true))
         {
-            if (!string.IsNullOrWhiteSpace(section[name]))
+            if (string.IsNullOrWhiteSpace(value) || key.Equals("ApiKey", StringComparison.OrdinalIgnoreCase))
             {
-                agent.WithEnvironment($"AI__{name}", section[name]);
+                continue;
             }
+
+            agent.WithEnvironment("AI__" + key.Replace(":", "__", StringComparison.Ordinal), value);
         }
 
-        if (!string.IsNullOrWhiteSpace(section["ApiKey"]))
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["AI:ApiKey"]))
         {
-            agent.WithEnvironment("AI__ApiKey", builder.AddParameter("ai-api-key", section["ApiKey"]!, secret: true));
+            agent.WithEnvironment("AI__ApiKey", builder.AddParameter("ai-api-key", builder.Configuration["AI:ApiKey"]!, secret: true));
         }
     }
 }
