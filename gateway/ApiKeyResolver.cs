@@ -12,7 +12,8 @@ namespace SafeNotify.Crm.Gateway;
 /// A known key is remembered for at most <see cref="KnownKeyLifetime"/> (5 s) and never past the moment
 /// Routing says it expires (a rotated key's grace period), so a revoked key stops working at every gateway
 /// replica within 5 s and a rotated key exactly when its grace ends, without Routing having to reach the
-/// gateways. An unknown key is remembered for 5 s, which keeps guessing cheap for Routing.
+/// gateways. An unknown key is remembered for 5 s, which keeps guessing cheap for Routing. The replica that
+/// passes a revocation on (<see cref="Forget"/>) drops the key at once.
 /// </para>
 /// </summary>
 public sealed class ApiKeyResolver(HttpClient http, IMemoryCache cache, IdentityTokenCache identities, ILogger<ApiKeyResolver> logger)
@@ -61,6 +62,24 @@ public sealed class ApiKeyResolver(HttpClient http, IMemoryCache cache, Identity
         }
 
         cache.Set(cacheKey, caller, lifetime);
+        if (caller?.KeyId is { } keyId)
+        {
+            cache.Set(KeyIdEntry(keyId), cacheKey, lifetime);
+        }
+
         return caller;
     }
+
+    /// <summary>Drops what this gateway remembers of a key (by id, as a revocation names it).</summary>
+    public void Forget(string keyId)
+    {
+        if (cache.TryGetValue(KeyIdEntry(keyId), out string? cacheKey) && cacheKey is not null)
+        {
+            cache.Remove(cacheKey);
+        }
+
+        cache.Remove(KeyIdEntry(keyId));
+    }
+
+    private static string KeyIdEntry(string keyId) => "api-key-id:" + keyId;
 }
