@@ -126,6 +126,17 @@ public sealed class ApiKeyLifecycleTests(RoutingService routing)
     }
 
     [Fact]
+    public async Task Concurrent_revocations_of_one_key_are_recorded_once()
+    {
+        var (tenantId, key) = await routing.CreateTenantAsync();
+        var keyId = await KeyIdOfAsync(tenantId, key);
+        using var admin = routing.OperatorClient();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => admin.DeleteAsync($"/api/admin/tenants/{tenantId}/api-keys/{keyId}")));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.NoContent, r.StatusCode));
+        Assert.Single(await routing.PublishedAsync<AuditRecorded>(a => a.Action == AuditActions.ApiKeyRevoked && a.TargetId == keyId));
+    }
+
+    [Fact]
     public async Task Another_tenants_key_is_a_404_and_changes_nothing()
     {
         var (tenantA, keyA) = await routing.CreateTenantAsync();

@@ -308,23 +308,30 @@ public static class AdminTenantsApi
             replaced.Select(k => new ReplacedApiKey(k.Id, k.ExpiresAt!.Value)).ToList()));
     }
 
-    /// <summary>Revokes a key at once in Routing; revoking it again changes nothing (and records nothing).</summary>
+    /// <summary>
+    /// Revokes a key at once in Routing; revoking it again changes nothing and records nothing. The revocation is
+    /// one conditional update, so of two concurrent revocations exactly one is recorded.
+    /// </summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeApiKey(
         string id, string keyId, RoutingDbContext db, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
     {
-        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == keyId && k.TenantId == id, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == keyId && k.TenantId == id, cancellationToken);
         if (key is null)
         {
             return Problems.NotFound("API key");
         }
 
-        if (key.RevokedAt is null)
+        var now = time.GetUtcNow();
+        var revoked = await db.ApiKeys.Where(k => k.Id == keyId && k.RevokedAt == null)
+            .ExecuteUpdateAsync(k => k.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        if (revoked == 1)
         {
-            key.RevokedAt = time.GetUtcNow();
-            db.Audit(http, id, AuditActions.ApiKeyRevoked, "api_key", key.Id, $"key {key.Prefix}… revoked", key.RevokedAt.Value);
+            db.Audit(http, id, AuditActions.ApiKeyRevoked, "api_key", key.Id, $"key {key.Prefix}… revoked", now);
             await db.SaveChangesAsync(cancellationToken);
         }
 
+        await transaction.CommitAsync(cancellationToken);
         return TypedResults.NoContent();
     }
 
