@@ -8,8 +8,10 @@ namespace SafeNotify.Crm.ServiceDefaults;
 /// Who is calling, as the gateway established it from the bearer key. The gateway drops any identity a
 /// client sends and passes the services a short-lived token it signed (<see cref="IdentityTokens"/>); a
 /// service reads the caller only from that validated token, never from a body, query or path.
+/// <see cref="KeyId"/> names the API key the caller used (null for the operator's configured key and for
+/// tokens signed before key ids were carried), so an audit record can say which key acted.
 /// </summary>
-public sealed record CallerIdentity(string? TenantId, string Role)
+public sealed record CallerIdentity(string? TenantId, string Role, string? KeyId = null)
 {
     /// <summary>The header carrying the gateway's signed identity token.</summary>
     public const string Header = "X-SafeNotify-Identity";
@@ -22,6 +24,7 @@ public sealed record CallerIdentity(string? TenantId, string Role)
 
     internal const string TenantClaim = "tenant";
     internal const string RoleClaim = "role";
+    internal const string KeyIdClaim = "key_id";
 
     public bool IsOperator => Role == OperatorRole;
 
@@ -37,10 +40,11 @@ public sealed record CallerIdentity(string? TenantId, string Role)
 
         var role = user.FindFirstValue(RoleClaim);
         var tenant = user.FindFirstValue(TenantClaim);
+        var keyId = user.FindFirstValue(KeyIdClaim) is { Length: > 0 } key ? key : null;
         return role switch
         {
-            OperatorRole => new CallerIdentity(string.IsNullOrEmpty(tenant) ? null : tenant, OperatorRole),
-            TenantRole when !string.IsNullOrEmpty(tenant) => new CallerIdentity(tenant, TenantRole),
+            OperatorRole => new CallerIdentity(string.IsNullOrEmpty(tenant) ? null : tenant, OperatorRole, keyId),
+            TenantRole when !string.IsNullOrEmpty(tenant) => new CallerIdentity(tenant, TenantRole, keyId),
             GatewayRole => new CallerIdentity(null, GatewayRole),
             _ => null,
         };

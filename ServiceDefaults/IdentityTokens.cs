@@ -25,7 +25,7 @@ public sealed class IdentityTokenOptions
 
 /// <summary>
 /// The signed, short-lived identity the gateway hands the services: a JWT (HMAC-SHA256) with the caller's
-/// tenant and role, for the services' audience only. A service trusts nothing else about who calls it, so a
+/// tenant, role and API key id, for the services' audience only. A service trusts nothing else about who calls it, so a
 /// request that reaches a service around the gateway, or with a forged or expired identity, is refused.
 /// </summary>
 public sealed class IdentityTokens(IOptions<IdentityTokenOptions> options, TimeProvider time)
@@ -45,6 +45,11 @@ public sealed class IdentityTokens(IOptions<IdentityTokenOptions> options, TimeP
         if (caller.TenantId is not null)
         {
             claims[CallerIdentity.TenantClaim] = caller.TenantId;
+        }
+
+        if (caller.KeyId is not null)
+        {
+            claims[CallerIdentity.KeyIdClaim] = caller.KeyId;
         }
 
         return _handler.CreateToken(new SecurityTokenDescriptor

@@ -48,12 +48,23 @@ public static class CallerIdentityMiddleware
             // The key itself stops here: services never see it, so it cannot leak from their logs.
             headers.Authorization = default;
             await next(context);
+
+            // A revocation that passed through this gateway takes effect here at once (other replicas within the cache's 5 s).
+            if (HttpMethods.IsDelete(context.Request.Method) && context.Response.StatusCode == StatusCodes.Status204NoContent
+                && RevokedKeyId(context.Request.Path) is { } revoked)
+            {
+                context.RequestServices.GetRequiredService<ApiKeyResolver>().Forget(revoked);
+            }
         });
         return app;
     }
 
     /// <summary>The caller this request's key resolved to (after <see cref="UseCallerIdentity"/>), if any.</summary>
     public static CallerIdentity? Caller(HttpContext context) => context.Items[typeof(CallerIdentity)] as CallerIdentity;
+
+    // DELETE /api/admin/tenants/{id}/api-keys/{keyId}
+    private static string? RevokedKeyId(PathString path) =>
+        path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) is ["api", "admin", "tenants", _, "api-keys", var keyId] ? keyId : null;
 
     private static string? BearerKey(string authorization) =>
         authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization.Length > 7

@@ -10,7 +10,7 @@ namespace SafeNotify.Crm.Gateway;
 public sealed class IdentityTokenCache(IdentityTokens tokens, IMemoryCache cache)
 {
     public string For(CallerIdentity caller) =>
-        cache.GetOrCreate(("identity-token", caller.TenantId, caller.Role), entry =>
+        cache.GetOrCreate(("identity-token", caller.TenantId, caller.Role, caller.KeyId), entry =>
         {
             entry.AbsoluteExpirationRelativeToNow = tokens.Lifetime / 2;
             return tokens.Create(caller);

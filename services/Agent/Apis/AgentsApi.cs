@@ -188,6 +188,7 @@ public static class AgentsApi
         db.Agents.Add(agent);
         await versions.AddAsync(agent, TriggerReasons.Initial, "", [], now, cancellationToken);
         db.Publish(agent.ToChangedEvent(now), orderingKey: agent.Id);
+        db.Audit(context, tenantId, AuditActions.AgentCreated, "agent", agent.Id, AgentAudit.Label(agent.Name), now);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Created($"/api/agents/{agent.Id}", AgentResponse.From(agent));
@@ -257,6 +258,9 @@ public static class AgentsApi
         agent.Revision++;
         agent.UpdatedAt = now;
         db.Publish(agent.ToChangedEvent(now), orderingKey: agent.Id);
+        var after = Snapshot(agent, json);
+        var changed = after.Select(f => f.Key).Where(k => !JsonNode.DeepEquals(before[k], after[k]));
+        db.Audit(context, tenantId, AuditActions.AgentUpdated, "agent", agent.Id, $"{AgentAudit.Label(agent.Name)}: {string.Join(", ", changed)}", now);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(AgentResponse.From(agent));
@@ -282,12 +286,14 @@ public static class AgentsApi
         agent.IsActive = false;
         agent.IsDefault = false;
         db.Publish(agent.ToChangedEvent(now, deleted: true), orderingKey: agent.Id);
+        db.Audit(context, tenantId, AuditActions.AgentDeleted, "agent", agent.Id, AgentAudit.Label(agent.Name), now);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> Activate(string id, int version, HttpContext context, AgentDbContext db, PromptVersions versions, CancellationToken cancellationToken)
+    private static async Task<IResult> Activate(string id, int version, HttpContext context, AgentDbContext db, PromptVersions versions, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var tenantId = await TenantOfCallerAsync(context, db, id, cancellationToken);
@@ -309,6 +315,8 @@ public static class AgentsApi
         }
 
         await versions.ActivateAsync(agent, prompt, cancellationToken);
+        db.Audit(context, agent.TenantId, AuditActions.PromptActivated, "agent", agent.Id,
+            $"{AgentAudit.Label(agent.Name)}: prompt version {prompt.Version} activated and pinned", Now(time));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(new PromptVersionResponse(prompt.Version, prompt.IsActive, prompt.Status, prompt.RejectionReason, prompt.TriggerReason,

@@ -174,7 +174,7 @@ public static partial class ConversationsApi
     }
 
     private static async Task<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>> HandOff(
-        string id, HandoffRequest request, HttpContext context, LeadDbContext db, ConversationGate gate, CancellationToken cancellationToken)
+        string id, HandoffRequest request, HttpContext context, LeadDbContext db, ConversationGate gate, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors()
             .Check(!string.IsNullOrWhiteSpace(request.AssignedToUser) && request.AssignedToUser.Length <= 100, "assignedToUser", "The employee who takes the conversation (1-100 characters).")
@@ -207,12 +207,16 @@ public static partial class ConversationsApi
                 await gate.TakeOverAsync(conversation, request.AssignedToUser!.Trim(), request.Reason?.Trim(), ct);
             }
 
+            // The reason is the employee's free text and may quote the customer: the trail keeps only who took it.
+            db.Audit(context, tenantId, AuditActions.ConversationHandedOff, "conversation", conversation.Id,
+                $"{(request.Pause == true ? "bot paused for" : "taken over by")} {request.AssignedToUser!.Trim()}", time.GetUtcNow());
+
             return TypedResults.Ok(ConversationSummary.From(conversation));
         }, cancellationToken);
     }
 
     private static async Task<Results<Ok<ConversationSummary>, ProblemHttpResult>> Release(
-        string id, HttpContext context, LeadDbContext db, ConversationGate gate, CancellationToken cancellationToken)
+        string id, HttpContext context, LeadDbContext db, ConversationGate gate, TimeProvider time, CancellationToken cancellationToken)
     {
         var tenantId = context.TenantId();
         return await Transactions.RunAsync<Results<Ok<ConversationSummary>, ProblemHttpResult>>(db, async ct =>
@@ -231,6 +235,7 @@ public static partial class ConversationsApi
             if (conversation.Owner != ConversationOwner.Bot)
             {
                 await gate.ReleaseAsync(conversation, ConversationGate.Triggers.EmployeeRelease, "released by an employee", ct);
+                db.Audit(context, tenantId, AuditActions.ConversationReleased, "conversation", conversation.Id, "given back to the bot", time.GetUtcNow());
             }
 
             return TypedResults.Ok(ConversationSummary.From(conversation));

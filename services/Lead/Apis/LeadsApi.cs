@@ -254,8 +254,13 @@ public static class LeadsApi
                 await ConversationsApi.MessagesAsync(db, tenantId, conversation.Id, cancellationToken)));
         }
 
+        // An export hands a customer's data out: the trail records it before the data leaves.
+        var exportedAt = time.GetUtcNow();
+        db.Audit(context, tenantId, AuditActions.LeadExported, "lead", id, $"{exported.Count} conversations, {history.Count} score changes", exportedAt);
+        await db.SaveChangesAsync(cancellationToken);
+
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"lead-{id}.json\"";
-        return TypedResults.Ok(new LeadExport(time.GetUtcNow(), LeadResponse.From(lead), history.Select(ScoreChangeResponse.From).ToList(), exported));
+        return TypedResults.Ok(new LeadExport(exportedAt, LeadResponse.From(lead), history.Select(ScoreChangeResponse.From).ToList(), exported));
     }
 
     /// <summary>
@@ -293,6 +298,8 @@ public static class LeadsApi
                 db.Publish(new CustomerDataErasureRequested(tenantId, lead.CustomerId ?? lead.Phone!, id, time.GetUtcNow())
                     { CustomerPhone = lead.Phone, NumberPhones = numbers }, tenantId);
             }
+
+            db.Audit(context, tenantId, AuditActions.LeadErased, "lead", id, $"customer data erased ({numbers.Count} numbers notified)", time.GetUtcNow());
 
             return TypedResults.NoContent();
         }, cancellationToken);

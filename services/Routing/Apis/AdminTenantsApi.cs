@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
@@ -28,7 +31,25 @@ public sealed record CreatedTenantResponse(
     string Id, string SafeNotifyUserId, string Name, bool CrmEnabled, string CrmPlan, int? MaxAgents,
     int MaxWhatsappNumbers, string Timezone, DateTimeOffset CreatedAt, string ApiKey);
 
-public sealed record IssuedApiKeyResponse(string Id, string ApiKey, DateTimeOffset CreatedAt);
+/// <summary>
+/// Issue a key. With <c>replacesKeyId</c> (one key) or <c>rotate: true</c> (every key of the tenant that still
+/// works) it is a rotation: the replaced keys keep working for the grace period, then stop.
+/// </summary>
+public sealed record IssueApiKeyRequest(string? ReplacesKeyId, bool? Rotate);
+
+/// <summary>A key replaced in a rotation and the moment it stops working.</summary>
+public sealed record ReplacedApiKey(string Id, DateTimeOffset ExpiresAt);
+
+/// <summary>The new key, shown this once, and the keys it replaces (empty when it is simply another key).</summary>
+public sealed record IssuedApiKeyResponse(string Id, string ApiKey, DateTimeOffset CreatedAt, IReadOnlyList<ReplacedApiKey>? Replaced = null);
+
+/// <summary>A key as operators see it: never the secret, only the prefix that tells keys apart.</summary>
+public sealed record ApiKeyResponse(
+    string Id, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt,
+    string? ReplacedByKeyId)
+{
+    public static ApiKeyResponse From(ApiKey k) => new(k.Id, k.Prefix, k.CreatedAt, k.LastUsedAt, k.ExpiresAt, k.RevokedAt, k.ReplacedByKeyId);
+}
 
 public sealed record UnroutedMessageResponse(string Id, string MessageSid, string AccountSid, string To, string CustomerId, string Reason, string? TenantId, DateTimeOffset ReceivedAt);
 
@@ -43,15 +64,19 @@ public static class AdminTenantsApi
         admin.MapGet("/tenants", ListTenants).WithName("ListTenants").WithSummary("List tenants");
         admin.MapGet("/tenants/{id}", GetTenant).WithName("GetTenant").WithSummary("Read a tenant");
         admin.MapPatch("/tenants/{id}", UpdateTenant).WithName("UpdateTenant").WithSummary("Change a tenant's plan, CRM switch, name or time zone");
-        admin.MapPost("/tenants/{id}/api-keys", IssueApiKey).WithName("IssueApiKey").WithSummary("Issue another API key (rotation)");
-        admin.MapDelete("/tenants/{id}/api-keys/{keyId}", RevokeApiKey).WithName("RevokeApiKey").WithSummary("Revoke an API key");
+        admin.MapGet("/tenants/{id}/api-keys", ListApiKeys).WithName("ListApiKeys")
+            .WithSummary("The tenant's keys without their secrets: prefix, createdAt, lastUsedAt (to the minute), expiresAt, revokedAt");
+        admin.MapPost("/tenants/{id}/api-keys", IssueApiKey).WithName("IssueApiKey")
+            .WithSummary("Issue an API key, shown once; with replacesKeyId or rotate=true the replaced keys keep working for the grace period (24 h by default)");
+        admin.MapDelete("/tenants/{id}/api-keys/{keyId}", RevokeApiKey).WithName("RevokeApiKey")
+            .WithSummary("Revoke an API key at once (the gateway stops accepting it within 5 s)");
         admin.MapGet("/unrouted-messages", ListUnrouted).WithName("ListUnroutedMessages")
             .WithSummary("Messages nobody could route, newest first; filter by tenantId and reason (unknown_number, number_inactive, over_plan_limit, crm_disabled, account_mismatch)");
         return admin;
     }
 
     private static async Task<Results<Created<CreatedTenantResponse>, ValidationProblem, ProblemHttpResult>> CreateTenant(
-        CreateTenantRequest request, RoutingDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        CreateTenantRequest request, RoutingDbContext db, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
     {
         var plan = Plans.Find(request.CrmPlan ?? Plans.Basic.Name);
         var timezone = request.Timezone ?? "America/Bogota";
@@ -86,7 +111,10 @@ public static class AdminTenantsApi
         tenant.ApplyPlan(plan);
         var key = ApiKeys.NewKey();
         db.Tenants.Add(tenant);
-        db.ApiKeys.Add(new ApiKey { Id = Ids.New("key"), TenantId = tenant.Id, Hash = ApiKeys.Hash(key), Prefix = ApiKeys.DisplayPrefix(key), CreatedAt = now });
+        var firstKey = new ApiKey { Id = Ids.New("key"), TenantId = tenant.Id, Hash = ApiKeys.Hash(key), Prefix = ApiKeys.DisplayPrefix(key), CreatedAt = now };
+        db.ApiKeys.Add(firstKey);
+        db.Audit(http, tenant.Id, AuditActions.TenantCreated, "tenant", tenant.Id, $"plan {tenant.CrmPlan}, crmEnabled {tenant.CrmEnabled}", now);
+        db.Audit(http, tenant.Id, AuditActions.ApiKeyIssued, "api_key", firstKey.Id, $"first key {firstKey.Prefix}…", now);
         db.Publish(new TenantProvisioned(tenant.Id, tenant.SafeNotifyUserId, tenant.Name, tenant.CrmEnabled, tenant.CrmPlan,
             tenant.MaxAgents, tenant.MaxWhatsappNumbers, tenant.Timezone, now), orderingKey: tenant.Id);
 
@@ -130,7 +158,8 @@ public static class AdminTenantsApi
     /// <see cref="PlanAllowance"/>) and Agent, told by <see cref="TenantPlanChanged"/>, applies the agent limit.
     /// </summary>
     private static async Task<Results<Ok<TenantResponse>, ValidationProblem, ProblemHttpResult>> UpdateTenant(
-        string id, UpdateTenantRequest request, RoutingDbContext db, RoutingDirectory directory, TimeProvider time, CancellationToken cancellationToken)
+        string id, UpdateTenantRequest request, RoutingDbContext db, RoutingDirectory directory, TimeProvider time, HttpContext http,
+        CancellationToken cancellationToken)
     {
         var plan = request.CrmPlan is null ? null : Plans.Find(request.CrmPlan);
         var errors = new ValidationErrors()
@@ -151,6 +180,7 @@ public static class AdminTenantsApi
         }
 
         var before = (tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents, tenant.MaxWhatsappNumbers, tenant.Timezone);
+        var beforeName = tenant.Name;
         tenant.Name = request.Name?.Trim() ?? tenant.Name;
         tenant.CrmEnabled = request.CrmEnabled ?? tenant.CrmEnabled;
         tenant.Timezone = request.Timezone ?? tenant.Timezone;
@@ -166,6 +196,33 @@ public static class AdminTenantsApi
                 tenant.Timezone, tenant.UpdatedAt), orderingKey: tenant.Id);
         }
 
+        var changes = new List<string>();
+        if (before.CrmPlan != tenant.CrmPlan)
+        {
+            changes.Add($"plan {before.CrmPlan} -> {tenant.CrmPlan}");
+        }
+
+        if (before.CrmEnabled != tenant.CrmEnabled)
+        {
+            changes.Add($"crmEnabled {before.CrmEnabled} -> {tenant.CrmEnabled}");
+        }
+
+        if (before.Timezone != tenant.Timezone)
+        {
+            changes.Add($"timezone {before.Timezone} -> {tenant.Timezone}");
+        }
+
+        if (beforeName != tenant.Name)
+        {
+            changes.Add("name changed");
+        }
+
+        if (changes.Count > 0)
+        {
+            var action = before.CrmPlan != tenant.CrmPlan ? AuditActions.TenantPlanChanged : AuditActions.TenantSettingsChanged;
+            db.Audit(http, tenant.Id, action, "tenant", tenant.Id, string.Join("; ", changes), tenant.UpdatedAt);
+        }
+
         await db.SaveChangesAsync(cancellationToken);
         await RoutingDirectory.AnnounceChangeAsync(db, tenant.Id, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -173,32 +230,108 @@ public static class AdminTenantsApi
         return TypedResults.Ok(TenantResponse.From(tenant));
     }
 
-    private static async Task<Results<Created<IssuedApiKeyResponse>, ProblemHttpResult>> IssueApiKey(
-        string id, RoutingDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PagedList<ApiKeyResponse>>, ProblemHttpResult>> ListApiKeys(
+        string id, RoutingDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
     {
         if (!await db.Tenants.AnyAsync(t => t.Id == id, cancellationToken))
         {
             return Problems.NotFound("Tenant");
         }
 
-        var key = ApiKeys.NewKey();
-        var apiKey = new ApiKey { Id = Ids.New("key"), TenantId = id, Hash = ApiKeys.Hash(key), Prefix = ApiKeys.DisplayPrefix(key), CreatedAt = time.GetUtcNow() };
-        db.ApiKeys.Add(apiKey);
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/api/admin/tenants/{id}/api-keys/{apiKey.Id}", new IssuedApiKeyResponse(apiKey.Id, key, apiKey.CreatedAt));
+        var paging = PageQuery.From(page, pageSize);
+        var query = db.ApiKeys.AsNoTracking().Where(k => k.TenantId == id);
+        var total = await query.CountAsync(cancellationToken);
+        var items = await query.OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Id).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedList<ApiKeyResponse>(items.Select(ApiKeyResponse.From).ToList(), paging.Page, paging.PageSize, total));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeApiKey(
-        string id, string keyId, RoutingDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// Issues a key (shown this once; only its hash is kept). A rotation also gives the replaced keys an end:
+    /// now plus the grace period, or sooner if they already ended sooner. The tenant's row lock orders
+    /// concurrent rotations, so two of them cannot both extend the same key's life.
+    /// </summary>
+    private static async Task<Results<Created<IssuedApiKeyResponse>, ProblemHttpResult>> IssueApiKey(
+        string id, [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] IssueApiKeyRequest? request, RoutingDbContext db,
+        IOptions<ApiKeyOptions> options, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
     {
-        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == keyId && k.TenantId == id, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await db.LockTenantAsync(id, cancellationToken) is null)
+        {
+            return Problems.NotFound("Tenant");
+        }
+
+        var now = time.GetUtcNow();
+        var key = ApiKeys.NewKey();
+        var apiKey = new ApiKey { Id = Ids.New("key"), TenantId = id, Hash = ApiKeys.Hash(key), Prefix = ApiKeys.DisplayPrefix(key), CreatedAt = now };
+
+        List<ApiKey> replaced = [];
+        if (!string.IsNullOrEmpty(request?.ReplacesKeyId))
+        {
+            var old = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == request.ReplacesKeyId && k.TenantId == id, cancellationToken);
+            if (old is null || !old.WorksAt(now))
+            {
+                return Problems.NotFound("API key");
+            }
+
+            replaced.Add(old);
+        }
+        else if (request?.Rotate == true)
+        {
+            replaced = (await db.ApiKeys.Where(k => k.TenantId == id && k.RevokedAt == null).ToListAsync(cancellationToken))
+                .Where(k => k.WorksAt(now)).ToList();
+        }
+
+        var graceEnds = now + options.Value.RotationGracePeriod;
+        foreach (var old in replaced)
+        {
+            old.ExpiresAt = old.ExpiresAt is { } ends && ends < graceEnds ? ends : graceEnds;
+            old.ReplacedByKeyId ??= apiKey.Id;
+        }
+
+        db.ApiKeys.Add(apiKey);
+        if (replaced.Count == 0)
+        {
+            db.Audit(http, id, AuditActions.ApiKeyIssued, "api_key", apiKey.Id, $"new key {apiKey.Prefix}…", now);
+        }
+        else
+        {
+            foreach (var old in replaced)
+            {
+                db.Audit(http, id, AuditActions.ApiKeyRotated, "api_key", old.Id,
+                    $"replaced by {apiKey.Id} ({apiKey.Prefix}…), works until {old.ExpiresAt:O}", now);
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Created($"/api/admin/tenants/{id}/api-keys/{apiKey.Id}", new IssuedApiKeyResponse(apiKey.Id, key, apiKey.CreatedAt,
+            replaced.Select(k => new ReplacedApiKey(k.Id, k.ExpiresAt!.Value)).ToList()));
+    }
+
+    /// <summary>
+    /// Revokes a key at once in Routing; revoking it again changes nothing and records nothing. The revocation is
+    /// one conditional update, so of two concurrent revocations exactly one is recorded.
+    /// </summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeApiKey(
+        string id, string keyId, RoutingDbContext db, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == keyId && k.TenantId == id, cancellationToken);
         if (key is null)
         {
             return Problems.NotFound("API key");
         }
 
-        key.RevokedAt ??= time.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var revoked = await db.ApiKeys.Where(k => k.Id == keyId && k.RevokedAt == null)
+            .ExecuteUpdateAsync(k => k.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        if (revoked == 1)
+        {
+            db.Audit(http, id, AuditActions.ApiKeyRevoked, "api_key", key.Id, $"key {key.Prefix}… revoked", now);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
         return TypedResults.NoContent();
     }
 

@@ -13,6 +13,7 @@ public sealed class RoutingDbContext(DbContextOptions<RoutingDbContext> options)
     public DbSet<WhatsAppNumber> Numbers => Set<WhatsAppNumber>();
     public DbSet<KnownAgent> Agents => Set<KnownAgent>();
     public DbSet<UnroutedMessage> UnroutedMessages => Set<UnroutedMessage>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
@@ -34,6 +35,22 @@ public sealed class RoutingDbContext(DbContextOptions<RoutingDbContext> options)
             key.HasIndex(k => k.TenantId);
             key.Property(k => k.Hash).HasMaxLength(64);
             key.Property(k => k.Prefix).HasMaxLength(16);
+            key.Property(k => k.ReplacedByKeyId).HasMaxLength(40);
+        });
+
+        modelBuilder.Entity<AuditEntry>(entry =>
+        {
+            entry.ToTable("audit_entries");
+            entry.HasKey(e => e.Id);
+            entry.HasIndex(e => new { e.OccurredAt, e.Id });
+            entry.HasIndex(e => new { e.TenantId, e.OccurredAt }); // an operator looking at one tenant's trail
+            entry.HasIndex(e => new { e.Action, e.OccurredAt });
+            entry.Property(e => e.Action).HasMaxLength(64);
+            entry.Property(e => e.TargetType).HasMaxLength(40);
+            entry.Property(e => e.TargetId).HasMaxLength(100);
+            entry.Property(e => e.Detail).HasMaxLength(500);
+            entry.Property(e => e.ActorRole).HasMaxLength(20);
+            entry.Property(e => e.Service).HasMaxLength(20);
         });
 
         modelBuilder.Entity<WhatsAppNumber>(number =>

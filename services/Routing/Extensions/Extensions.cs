@@ -13,6 +13,7 @@ public static class Extensions
         builder.AddServiceDatabase<RoutingDbContext>("routing-db", RoutingDbContext.Schema);
         builder.AddServiceMessaging<RoutingDbContext>("routing", bus => bus.AddConsumers(typeof(Extensions).Assembly));
         builder.Services.AddOptions<OperatorOptions>().BindConfiguration("Crm");
+        builder.Services.AddOptions<ApiKeyOptions>().BindConfiguration("Crm:ApiKeys");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RoutingDirectory>();
         builder.Services.AddHostedService<RoutingDirectoryListener>();
@@ -22,6 +23,7 @@ public static class Extensions
     public static WebApplication MapRoutingApi(this WebApplication app)
     {
         app.MapAdminTenantsApi();
+        app.MapAdminAuditApi();
         app.MapTenantApi();
         app.MapNumbersApi();
         app.MapInternalApiKeysApi();

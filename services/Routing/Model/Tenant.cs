@@ -46,5 +46,15 @@ public sealed class ApiKey
 
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>When the key was last resolved, to the minute (written at most once a minute per key).</summary>
     public DateTimeOffset? LastUsedAt { get; set; }
+
+    /// <summary>When a rotated-out key stops working (the end of its grace period); null: until revoked.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>The key that replaced this one in a rotation.</summary>
+    public string? ReplacedByKeyId { get; set; }
+
+    public bool WorksAt(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > now);
 }

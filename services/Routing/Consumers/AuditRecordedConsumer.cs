@@ -1,0 +1,38 @@
+using MassTransit;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.Routing.Data;
+using SafeNotify.Crm.Routing.Model;
+using SafeNotify.Crm.ServiceDefaults;
+
+namespace SafeNotify.Crm.Routing.Consumers;
+
+/// <summary>
+/// Keeps the audit trail: one entry per <see cref="AuditRecorded"/>, whichever service published it. The
+/// inbox makes a redelivered event a no-op, so each change is recorded once. Fields longer than their columns
+/// are cut rather than refused, so one oversized detail cannot block the trail.
+/// </summary>
+public sealed class AuditRecordedConsumer(RoutingDbContext db, TimeProvider time) : TransactionalConsumer<AuditRecorded, RoutingDbContext>(db)
+{
+    protected override Task HandleAsync(AuditRecorded message, ConsumeContext<AuditRecorded> context, CancellationToken cancellationToken)
+    {
+        Db.AuditEntries.Add(new AuditEntry
+        {
+            Id = Ids.New("aud"),
+            TenantId = message.TenantId,
+            Action = Cut(message.Action, 64)!,
+            TargetType = Cut(message.TargetType, 40)!,
+            TargetId = Cut(message.TargetId, 100)!,
+            Detail = Cut(message.Detail, 500),
+            ActorRole = Cut(message.ActorRole, 20)!,
+            ActorTenantId = message.ActorTenantId,
+            ActorKeyId = message.ActorKeyId,
+            Service = Cut(message.Service, 20)!,
+            OccurredAt = message.OccurredAt,
+            RecordedAt = time.GetUtcNow(),
+        });
+        return Task.CompletedTask;
+    }
+
+    private static string? Cut(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
+}
