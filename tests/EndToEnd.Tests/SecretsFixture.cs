@@ -50,6 +50,7 @@ public sealed class SecretsFixture : SystemFixture
         await _model.StartAsync();
         Otlp.Start();
         await base.InitializeAsync();
+        WatchLogs();
         GeneratedSecrets = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(
             await File.ReadAllTextAsync(Path.Combine(StateDirectory, "secrets.json")))!;
     }
@@ -70,10 +71,14 @@ public sealed class SecretsFixture : SystemFixture
         }
     }
 
-    protected override void Built(DistributedApplication app)
+    /// <summary>
+    /// Follows every resource's console from the start (the orchestrator replays what was written before): once the
+    /// system runs, since a resource's log stream is named after its running instance.
+    /// </summary>
+    private void WatchLogs()
     {
-        var loggers = app.Services.GetRequiredService<ResourceLoggerService>();
-        foreach (var resource in app.Services.GetRequiredService<DistributedApplicationModel>().Resources
+        var loggers = App.Services.GetRequiredService<ResourceLoggerService>();
+        foreach (var resource in App.Services.GetRequiredService<DistributedApplicationModel>().Resources
                      .Where(r => r is ProjectResource or ExecutableResource or ContainerResource))
         {
             _watchers.Add(Task.Run(async () =>

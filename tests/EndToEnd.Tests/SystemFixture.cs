@@ -38,11 +38,6 @@ public class SystemFixture : IAsyncLifetime
     {
     }
 
-    /// <summary>Runs once the application is built, before it starts.</summary>
-    protected virtual void Built(DistributedApplication app)
-    {
-    }
-
     protected virtual HttpClient CreateGatewayClient() => App.CreateHttpClient(ResourceNames.Gateway);
 
     public virtual async Task InitializeAsync()
@@ -66,7 +61,6 @@ public class SystemFixture : IAsyncLifetime
         PrivatePorts.Apply(builder);
         Configure(builder);
         App = await builder.BuildAsync();
-        Built(App);
         using var timeout = new CancellationTokenSource(StartTimeout);
         await App.StartAsync(timeout.Token);
         await App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Gateway, timeout.Token);
