@@ -185,7 +185,8 @@ public sealed class OtlpReceiver : IDisposable
     }
 }
 
-[CollectionDefinition(Name)]
+/// <summary>Runs alone, after the other collections: two whole systems at once would only slow each other down.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class SecretsCollection : ICollectionFixture<SecretsFixture>
 {
     public const string Name = "the whole system, everything it writes captured";
