@@ -10,9 +10,10 @@ namespace SafeNotify.Crm.EndToEnd.Tests;
 /// <summary>
 /// The whole system, booted from the AppHost as the run command does it (Postgres, RabbitMQ, five
 /// services, the gateway and the Twilio stand-in), but on throw-away state and random ports. One per
-/// test collection: it takes about 20 seconds to become healthy.
+/// test collection: it takes about 20 seconds to become healthy. A fixture that needs the system set up differently
+/// derives from it (see <see cref="SecretsFixture"/>).
 /// </summary>
-public sealed class SystemFixture : IAsyncLifetime
+public class SystemFixture : IAsyncLifetime
 {
     public const string OperatorKey = "sn_op_end_to_end_tests_operator_key";
     public const int WebhooksPerNumberPerSecond = 50;
@@ -26,7 +27,20 @@ public sealed class SystemFixture : IAsyncLifetime
     /// <summary>The stand-in's Twilio credentials, which the AppHost generated into the state folder.</summary>
     public (string AccountSid, string AuthToken) Twilio { get; private set; }
 
-    public async Task InitializeAsync()
+    /// <summary>The throw-away folder the AppHost keeps its state and generated secrets in.</summary>
+    protected string StateDirectory => _state;
+
+    /// <summary>More AppHost arguments, after the defaults (a later one wins).</summary>
+    protected virtual IEnumerable<string> Arguments => [];
+
+    /// <summary>Changes the application model before it is built.</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
+    protected virtual HttpClient CreateGatewayClient() => App.CreateHttpClient(ResourceNames.Gateway);
+
+    public virtual async Task InitializeAsync()
     {
         _state = Directory.CreateTempSubdirectory("safenotify-e2e-").FullName;
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
@@ -40,20 +54,25 @@ public sealed class SystemFixture : IAsyncLifetime
             $"--Crm:OperatorApiKey={OperatorKey}",
             // Low enough for a test to cross quickly, far above what the other tests send to one number.
             $"--Gateway:RateLimits:WebhooksPerNumberPerSecond={WebhooksPerNumberPerSecond}",
+            .. Arguments,
         ]);
+        // The services' direct endpoints keep the fixed ports of their launch profiles: another system booted at the
+        // same time (another test run on this machine) would take them.
+        PrivatePorts.Apply(builder);
+        Configure(builder);
         App = await builder.BuildAsync();
         using var timeout = new CancellationTokenSource(StartTimeout);
         await App.StartAsync(timeout.Token);
         await App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Gateway, timeout.Token);
         await App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.TwilioStandIn, timeout.Token);
 
-        Gateway = App.CreateHttpClient(ResourceNames.Gateway);
+        Gateway = CreateGatewayClient();
         TwilioStandIn = App.CreateHttpClient(ResourceNames.TwilioStandIn);
         var secrets = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(Path.Combine(_state, "secrets.json")))!;
         Twilio = (secrets["twilio-standin-account-sid"], secrets["twilio-standin-auth-token"]);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await App.DisposeAsync();
         try

@@ -1,3 +1,4 @@
+using System.Net;
 using MassTransit;
 using System.Text.Json.Nodes;
 using SafeNotify.Crm.Contracts;
@@ -53,7 +54,7 @@ public sealed class DailyFiguresTests(MetricsService metrics)
         {
             newConversations = 2, aiMessages = 2, customerMessages = 3, newLeads = 1, qualifiedLeads = 1, convertedLeads = 1, totalRevenue = 150000m,
         });
-        Assert.Empty(await metrics.RowsAsync(tenant.TenantId, "agents/agt_unknown", "from=2026-03-10&to=2026-03-10"));
+        Assert.Equal(HttpStatusCode.NotFound, (await metrics.DimensionAsync(tenant.TenantId, "agents/agt_unknown", "from=2026-03-10&to=2026-03-10")).Status);
     }
 
     [Fact]
@@ -190,8 +191,9 @@ public sealed class DailyFiguresTests(MetricsService metrics)
         var row = Assert.Single(await metrics.RowsAsync(mine.TenantId, "from=2026-03-14&to=2026-03-14"))!;
         Assert.Equal((1, 0), (row["customerMessages"]!.GetValue<int>(), row["newLeads"]!.GetValue<int>()));
         Assert.Empty(await metrics.RowsAsync(TenantEvents.New().TenantId, "from=2026-03-14&to=2026-03-14"));
-        Assert.Empty(await metrics.RowsAsync(TenantEvents.New().TenantId, "numbers/num_1", "from=2026-03-14&to=2026-03-14")); // a number id is not a key to others' figures
-        Assert.Empty(await metrics.RowsAsync(TenantEvents.New().TenantId, "agents/agt_1", "from=2026-03-14&to=2026-03-14"));
+        // A number or agent id is not a key to others' figures: another tenant's is a 404, as an unknown one is.
+        Assert.Equal(HttpStatusCode.NotFound, (await metrics.DimensionAsync(TenantEvents.New().TenantId, "numbers/num_1", "from=2026-03-14&to=2026-03-14")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await metrics.DimensionAsync(TenantEvents.New().TenantId, "agents/agt_1", "from=2026-03-14&to=2026-03-14")).Status);
     }
 
     [Fact]

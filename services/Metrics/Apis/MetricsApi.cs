@@ -103,11 +103,17 @@ public static class MetricsApi
         return app;
     }
 
-    private static async Task<Results<Ok<PagedList<MetricsRow>>, ValidationProblem>> Get(
+    private static async Task<Results<Ok<PagedList<MetricsRow>>, ValidationProblem, ProblemHttpResult>> Get(
         HttpContext context, MetricsDbContext db, TimeProvider time, DimensionKind kind, string dimensionId,
         string? period, string? from, string? to, CancellationToken cancellationToken)
     {
         var tenantId = context.TenantId();
+        // Another tenant's number or agent (or an id nobody has) is a 404, never an empty 200 that would tell the two apart.
+        if (kind != DimensionKind.Tenant && !await IsTenantsAsync(db, tenantId, kind, dimensionId, cancellationToken))
+        {
+            return Problems.NotFound(kind == DimensionKind.Number ? "Number" : "Agent");
+        }
+
         var timezone = await db.Tenants.AsNoTracking().Where(t => t.TenantId == tenantId).Select(t => t.Timezone).FirstOrDefaultAsync(cancellationToken);
         var zone = FactRecorder.Zone(timezone);
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone).DateTime);
@@ -164,6 +170,14 @@ public static class MetricsApi
 
         return TypedResults.Ok(new PagedList<MetricsRow>(rows, 1, rows.Count, rows.Count));
     }
+
+    /// <summary>
+    /// Whether Metrics knows the number or agent as one of the tenant's: an agent from Agent's events, either from the
+    /// figures recorded for it. A number is known from its first conversation or lead on (Metrics is not told of numbers).
+    /// </summary>
+    private static async Task<bool> IsTenantsAsync(MetricsDbContext db, string tenantId, DimensionKind kind, string dimensionId, CancellationToken cancellationToken) =>
+        (kind == DimensionKind.Agent && await db.Agents.AnyAsync(a => a.TenantId == tenantId && a.AgentId == dimensionId, cancellationToken))
+        || await db.Rollups.AnyAsync(r => r.TenantId == tenantId && r.DimensionKind == kind && r.DimensionId == dimensionId, cancellationToken);
 
     private static MetricsRow Row(MetricsPeriod period, DateTimeOffset start, DateTimeOffset end, Tally t, int openAtStart, int openAtEnd, int leads) => new(
         period, start, end,

@@ -1,0 +1,33 @@
+using System.Net;
+using Aspire.Hosting.ApplicationModel;
+using System.Net.Sockets;
+
+namespace SafeNotify.Crm.EndToEnd.Tests;
+
+/// <summary>
+/// Gives every project endpoint that is not behind the orchestrator's proxy (the gateway and the services: see the
+/// AppHost's WithDirectEndpoint) a free port of its own instead of its launch profile's fixed one, so that two systems
+/// booted on one machine at the same time (two test runs) never answer each other's requests.
+/// </summary>
+internal static class PrivatePorts
+{
+    public static void Apply(IDistributedApplicationTestingBuilder builder)
+    {
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            foreach (var endpoint in project.Annotations.OfType<EndpointAnnotation>().Where(e => !e.IsProxied && e.Port is not null))
+            {
+                var port = FreePort();
+                endpoint.Port = port;
+                endpoint.TargetPort = port;
+            }
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
