@@ -40,7 +40,7 @@ public class ServiceFactory<TProgram, TDbContext>(string service) : WebApplicati
 
     public virtual async Task InitializeAsync()
     {
-        _database = await (await SharedServers.PostgresAsync()).CreateDatabaseAsync(service);
+        _database = await (await SharedServers.PostgresAsync()).CreateServiceDatabaseAsync(service);
         if (Broker.Length == 0)
         {
             Broker = (await SharedServers.RabbitMqAsync()).ConnectionString;
