@@ -6,8 +6,9 @@ namespace SafeNotify.Crm.AppHost.Infrastructure;
 /// <list type="bullet">
 /// <item>a login role named after the service: not a superuser, no BYPASSRLS, owner of a schema of the same
 /// name. Row-level security applies to it because every tenant table FORCEs it (owners are not exempt then).</item>
-/// <item>a NOLOGIN role <c>&lt;service&gt;_all_tenants</c> granted to it, which the service enters with
-/// <c>SET ROLE</c> only for work that truly crosses tenants; migrations give it a permissive policy per table.
+/// <item>a NOLOGIN role <c>&lt;service&gt;_all_tenants</c> granted to it without inheritance (NOINHERIT: policies
+/// for a role apply to members that inherit it), which the service enters with <c>SET ROLE</c> only for work that
+/// truly crosses tenants; migrations give it a permissive policy per table.
 /// Creating a role needs CREATEROLE, which services do not have, so it is made here.</item>
 /// </list>
 /// Every statement is idempotent (a kept data folder is provisioned again at each start).
@@ -24,10 +25,17 @@ internal static class PostgresProvisioning
           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE "{role}" LOGIN; END IF;
           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}{AllTenantsSuffix}') THEN CREATE ROLE "{role}{AllTenantsSuffix}" NOLOGIN; END IF;
         END $$;
-        ALTER ROLE "{role}" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION PASSWORD '{password.Replace("'", "''")}';
+        ALTER ROLE "{role}" WITH LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION PASSWORD '{password.Replace("'", "''")}';
         ALTER ROLE "{role}{AllTenantsSuffix}" WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION;
         ALTER ROLE "{role}" SET search_path = "{role}";
-        GRANT "{role}{AllTenantsSuffix}" TO "{role}";
+        DO $$ BEGIN
+          -- A member that inherited the role would match its permissive policy always: the service may only SET ROLE to it.
+          IF current_setting('server_version_num')::int >= 160000 THEN
+            EXECUTE 'GRANT "{role}{AllTenantsSuffix}" TO "{role}" WITH INHERIT FALSE, SET TRUE';
+          ELSE
+            EXECUTE 'GRANT "{role}{AllTenantsSuffix}" TO "{role}"';
+          END IF;
+        END $$;
         GRANT CONNECT, TEMPORARY ON DATABASE "{database}" TO "{role}";
         """;
 
