@@ -5,7 +5,8 @@ namespace SafeNotify.Crm.AppHost.Infrastructure;
 
 /// <summary>
 /// Postgres is ready for SafeNotify when it answers a query and the <c>safenotify</c> database has, for
-/// each service, a login role of its own (not a superuser, no BYPASSRLS) owning a schema of the same name.
+/// each service, a login role of its own (not a superuser, no BYPASSRLS) owning a schema of the same name,
+/// and the NOLOGIN role it enters for cross-tenant work (<see cref="PostgresProvisioning"/>).
 /// The first healthy check provisions them (idempotently, so a kept data folder is fine); services wait
 /// for this check, so they never start before their role exists.
 /// </summary>
@@ -65,33 +66,19 @@ internal sealed class PostgresReadyCheck(
             }
         }
 
-        await Execute(connection, $"REVOKE ALL ON DATABASE {DatabaseName} FROM PUBLIC", cancellationToken);
+        await Execute(connection, PostgresProvisioning.DatabaseSql(DatabaseName), cancellationToken);
         foreach (var (role, password) in servicePasswords)
         {
-            await Execute(connection,
-                $"""
-                DO $$ BEGIN
-                  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE "{role}" LOGIN; END IF;
-                END $$;
-                ALTER ROLE "{role}" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '{password.Replace("'", "''")}';
-                ALTER ROLE "{role}" SET search_path = "{role}";
-                GRANT CONNECT, TEMPORARY ON DATABASE {DatabaseName} TO "{role}";
-                """,
-                cancellationToken);
+            await Execute(connection, PostgresProvisioning.ServerSql(role, password, DatabaseName), cancellationToken);
         }
     }
 
     private async Task ProvisionSchemasAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await Execute(connection, "REVOKE CREATE ON SCHEMA public FROM PUBLIC", cancellationToken);
+        await Execute(connection, PostgresProvisioning.PublicSchemaSql, cancellationToken);
         foreach (var role in servicePasswords.Keys)
         {
-            await Execute(connection,
-                $"""
-                CREATE SCHEMA IF NOT EXISTS "{role}" AUTHORIZATION "{role}";
-                ALTER SCHEMA "{role}" OWNER TO "{role}";
-                """,
-                cancellationToken);
+            await Execute(connection, PostgresProvisioning.SchemaSql(role), cancellationToken);
         }
     }
 

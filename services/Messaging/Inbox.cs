@@ -25,6 +25,8 @@ public static class Inbox
 /// A consumer whose effects commit exactly once: the inbox record, the state change and the messages it
 /// publishes through the outbox go into one transaction. A redelivered message (same message id) finds
 /// its inbox record and changes nothing. A failure rolls everything back and MassTransit retries.
+/// The work runs for the message's tenant (its <c>TenantId</c>, when the contract has one): the row-level
+/// security policies show and accept that tenant's rows only (see <see cref="TenantIsolation"/>).
 /// </summary>
 public abstract class TransactionalConsumer<TMessage, TDbContext>(TDbContext db) : IConsumer<TMessage>
     where TMessage : class
@@ -37,6 +39,12 @@ public abstract class TransactionalConsumer<TMessage, TDbContext>(TDbContext db)
         var messageId = context.MessageId
             ?? throw new InvalidOperationException($"{typeof(TMessage).Name} arrived without a message id; it cannot be deduplicated.");
         var cancellationToken = context.CancellationToken;
+        if (Db is ServiceDbContext serviceDb)
+        {
+            serviceDb.Access = MessageTenant<TMessage>.Of(context.Message) is { Length: > 0 } tenantId
+                ? TenantAccess.For(tenantId)
+                : TenantAccess.None;
+        }
 
         await using var transaction = await Db.Database.BeginTransactionAsync(cancellationToken);
         if (!await Db.TryRecordAsync(messageId, GetType().Name, cancellationToken))

@@ -23,6 +23,7 @@ public static class ServiceHostingExtensions
         var connectionString = builder.Configuration.GetConnectionString(connectionName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{connectionName} is not configured.");
 
+        builder.Services.AddHttpContextAccessor(); // the caller's tenant, for row-level security (TenantIsolation)
         builder.Services.AddSingleton<OutboxSignal<TDbContext>>();
         builder.Services.AddSingleton<OutboxCommitInterceptor<TDbContext>>();
         builder.Services.AddDbContext<TDbContext>((services, options) => options

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.Routing.Model;
 using SafeNotify.Crm.Routing.Services;
@@ -30,7 +31,7 @@ public static class AgentChoiceBenchmark
         await postgres.StartAsync();
         try
         {
-            var connectionString = await postgres.CreateDatabaseAsync("routing_bench");
+            var connectionString = await postgres.CreateServiceDatabaseAsync(RoutingDbContext.Schema); // as production: Routing's own role, under row-level security
             var dbOptions = new DbContextOptionsBuilder<RoutingDbContext>()
                 .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", RoutingDbContext.Schema))
                 .UseSnakeCaseNamingConvention()
@@ -114,6 +115,7 @@ public static class AgentChoiceBenchmark
     {
         await using var db = new RoutingDbContext(dbOptions);
         await db.Database.MigrateAsync();
+        await db.ForTenant("tnt_bench");
         var created = DateTimeOffset.UtcNow;
         var tenant = new Tenant
         {

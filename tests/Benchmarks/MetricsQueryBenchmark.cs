@@ -127,7 +127,9 @@ public static class MetricsQueryBenchmark
     /// </summary>
     private static async Task<Seeded> SeedAsync(ServiceFactory<MetricsProgram, MetricsDb> service, int messages)
     {
-        var connectionString = service.Services.GetRequiredService<IConfiguration>().GetConnectionString("metrics-db")!;
+        // Bulk loading (COPY) is refused on tables under row-level security: the seed is written as the server's superuser.
+        var database = new NpgsqlConnectionStringBuilder(service.Services.GetRequiredService<IConfiguration>().GetConnectionString("metrics-db")).Database!;
+        var connectionString = (await SharedServers.PostgresAsync()).ConnectionString(database);
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using (var tenant = new NpgsqlCommand(

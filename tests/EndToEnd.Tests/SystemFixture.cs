@@ -21,6 +21,9 @@ public class SystemFixture : IAsyncLifetime
     private string _state = "";
 
     public DistributedApplication App { get; private set; } = null!;
+
+    /// <summary>The throw-away state folder (data and the generated secrets.json).</summary>
+    public string StateDirectory => _state;
     public HttpClient Gateway { get; private set; } = null!;
     public HttpClient TwilioStandIn { get; private set; } = null!;
 

@@ -1,4 +1,5 @@
 using Npgsql;
+using SafeNotify.Crm.AppHost.Infrastructure;
 
 namespace SafeNotify.Crm.TestSupport;
 
@@ -29,6 +30,45 @@ public sealed class PostgresServer() : ServerProcess("postgres")
         await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
         await command.ExecuteNonQueryAsync();
         return ConnectionString(name);
+    }
+
+    /// <summary>The password of every service's login role on this throw-away server.</summary>
+    public const string ServicePassword = "test-service";
+
+    private readonly SemaphoreSlim _provisioning = new(1, 1);
+
+    /// <summary>
+    /// A new database for <paramref name="service"/>, provisioned exactly as the AppHost provisions production
+    /// (<see cref="PostgresProvisioning"/>): the returned connection string logs in as the service's own
+    /// role (not a superuser, no BYPASSRLS), so row-level security holds in tests as it does in production.
+    /// </summary>
+    public async Task<string> CreateServiceDatabaseAsync(string service)
+    {
+        var connectionString = await CreateDatabaseAsync(service);
+        var database = new NpgsqlConnectionStringBuilder(connectionString).Database!;
+        // Roles are server-wide: provision them one database at a time (concurrent ALTER ROLE would conflict).
+        await _provisioning.WaitAsync();
+        try
+        {
+            await ExecuteAsync(ConnectionString(), PostgresProvisioning.DatabaseSql(database));
+            await ExecuteAsync(ConnectionString(), PostgresProvisioning.ServerSql(service, ServicePassword, database));
+            await ExecuteAsync(connectionString, PostgresProvisioning.PublicSchemaSql);
+            await ExecuteAsync(connectionString, PostgresProvisioning.SchemaSql(service));
+        }
+        finally
+        {
+            _provisioning.Release();
+        }
+
+        return new NpgsqlConnectionStringBuilder(connectionString) { Username = service, Password = ServicePassword }.ConnectionString;
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     protected override async Task<bool> IsReadyAsync(CancellationToken cancellationToken)

@@ -40,7 +40,7 @@ public class ServiceFactory<TProgram, TDbContext>(string service) : WebApplicati
 
     public virtual async Task InitializeAsync()
     {
-        _database = await (await SharedServers.PostgresAsync()).CreateDatabaseAsync(service);
+        _database = await (await SharedServers.PostgresAsync()).CreateServiceDatabaseAsync(service);
         if (Broker.Length == 0)
         {
             Broker = (await SharedServers.RabbitMqAsync()).ConnectionString;
@@ -95,11 +95,27 @@ public class ServiceFactory<TProgram, TDbContext>(string service) : WebApplicati
         return bodies.Select(b => JsonSerializer.Deserialize<T>(b, OutboxJson)!).Where(match).ToList();
     }
 
-    /// <summary>Runs <paramref name="work"/> with the service's own DbContext, in a scope of its own.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> with the service's own DbContext, in a scope of its own, seeing every
+    /// tenant's rows (tests observe and arrange as an operator would; the service's code never does this
+    /// without saying so with <see cref="TenantIsolation.AcrossTenantsAsync{T}"/>).
+    /// </summary>
     public async Task<T> WithDbAsync<T>(Func<TDbContext, Task<T>> work)
     {
         await using var scope = Services.CreateAsyncScope();
-        return await work(scope.ServiceProvider.GetRequiredService<TDbContext>());
+        var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        return db is ServiceDbContext serviceDb
+            ? await serviceDb.AcrossTenantsAsync(() => work(db))
+            : await work(db);
+    }
+
+    /// <summary>Runs <paramref name="work"/> with the service's own DbContext as the service does for <paramref name="tenantId"/>.</summary>
+    public async Task<T> WithTenantDbAsync<T>(string tenantId, Func<TDbContext, Task<T>> work)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        await ((ServiceDbContext)(object)db).ForTenant(tenantId);
+        return await work(db);
     }
 
     /// <summary>A client that calls the service as the gateway does on behalf of <paramref name="tenantId"/>.</summary>

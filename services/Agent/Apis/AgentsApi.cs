@@ -324,9 +324,22 @@ public static class AgentsApi
     }
 
     /// <summary>The tenant whose agent the caller may reach: its own, or for an operator the agent's tenant (another tenant's agent is 404).</summary>
-    private static async Task<string?> TenantOfCallerAsync(HttpContext context, AgentDbContext db, string agentId, CancellationToken cancellationToken) =>
-        CallerIdentity.From(context)!.TenantId
-        ?? await db.Agents.Where(a => a.Id == agentId).Select(a => a.TenantId).FirstOrDefaultAsync(cancellationToken);
+    private static async Task<string?> TenantOfCallerAsync(HttpContext context, AgentDbContext db, string agentId, CancellationToken cancellationToken)
+    {
+        if (CallerIdentity.From(context)!.TenantId is { } own)
+        {
+            return own;
+        }
+
+        // An operator: the agent names its tenant (a read across tenants), and the rest of the request works for that tenant only.
+        var tenantId = await db.AcrossTenantsAsync(() => db.Agents.Where(a => a.Id == agentId).Select(a => a.TenantId).FirstOrDefaultAsync(cancellationToken), cancellationToken);
+        if (tenantId is not null)
+        {
+            await db.ForTenant(tenantId, cancellationToken);
+        }
+
+        return tenantId;
+    }
 
     /// <summary>
     /// The tenant's other default agents step down, written at once (the unique index allows one default, and the caller's

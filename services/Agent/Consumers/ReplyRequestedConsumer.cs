@@ -23,6 +23,7 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
         var messageId = context.MessageId ?? throw new InvalidOperationException("ReplyRequested arrived without a message id.");
         var cancellationToken = context.CancellationToken;
         var consumer = nameof(ReplyRequestedConsumer);
+        await db.ForTenant(request.TenantId, cancellationToken); // row-level security: this tenant's rows only
         if (await db.InboxMessages.AnyAsync(m => m.MessageId == messageId && m.Consumer == consumer, cancellationToken))
         {
             return;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Ingress.Data;
 using SafeNotify.Crm.Ingress.Model;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Ingress.Apis;
@@ -19,7 +20,7 @@ public static class OutboundMessagesApi
 {
     public static RouteGroupBuilder MapOutboundMessagesApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/admin/outbound-messages").WithTags("Admin").RequireOperator();
+        var admin = app.MapGroup("/api/admin/outbound-messages").WithTags("Admin").RequireOperator().AcrossTenants<IngressDbContext>();
         admin.MapGet("/", List).WithName("ListOutboundMessages").WithSummary("Outbound messages by state, newest first");
         return admin;
     }

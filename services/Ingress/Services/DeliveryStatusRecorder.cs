@@ -17,7 +17,7 @@ public sealed class DeliveryStatusRecorder(IngressDbContext db, TimeProvider tim
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The message is locked, so two callbacks for its parts cannot both read the old status and race backwards.
         var outboundId = await db.OutboundParts.Where(p => p.TwilioSid == twilioSid).Select(p => p.OutboundId).FirstOrDefaultAsync(cancellationToken);
-        var locked = outboundId is null ? [] : await db.OutboundMessages
+        var locked = outboundId is null || !await OutboundSender.ForTenantOfAsync(db, outboundId, cancellationToken) ? [] : await db.OutboundMessages
             .FromSql($"SELECT * FROM ingress.outbound_messages WHERE outbound_id = {outboundId} FOR UPDATE")
             .ToListAsync(cancellationToken);
         if (locked.SingleOrDefault() is not { } message)

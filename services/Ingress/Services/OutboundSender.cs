@@ -41,6 +41,7 @@ public sealed partial class OutboundSender(
     /// <summary>Records the command (once, whatever the redeliveries) and starts sending it.</summary>
     public async Task AcceptAsync(SendWhatsAppMessage command, CancellationToken cancellationToken)
     {
+        await db.ForTenant(command.TenantId, cancellationToken); // row-level security: this tenant's messages only
         if (!await db.OutboundMessages.AnyAsync(m => m.OutboundId == command.OutboundId, cancellationToken))
         {
             if (!await RecordAsync(command, cancellationToken))
@@ -55,6 +56,11 @@ public sealed partial class OutboundSender(
     /// <summary>Sends whatever parts of the message are due, in order, until done, waiting or failed.</summary>
     public async Task ProcessAsync(string outboundId, CancellationToken cancellationToken)
     {
+        if (!await ForTenantOfAsync(db, outboundId, cancellationToken))
+        {
+            return;
+        }
+
         while (true)
         {
             db.ChangeTracker.Clear();
@@ -82,6 +88,23 @@ public sealed partial class OutboundSender(
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="db"/> work for the tenant of an outbound message known only by its id (a timer, a
+    /// Twilio callback): the one read that crosses tenants. False when there is no such message.
+    /// </summary>
+    public static async Task<bool> ForTenantOfAsync(IngressDbContext db, string outboundId, CancellationToken cancellationToken)
+    {
+        var tenantId = await db.AcrossTenantsAsync(() => db.OutboundMessages.AsNoTracking()
+            .Where(m => m.OutboundId == outboundId).Select(m => m.TenantId).FirstOrDefaultAsync(cancellationToken), cancellationToken);
+        if (tenantId is null)
+        {
+            return false;
+        }
+
+        await db.ForTenant(tenantId, cancellationToken);
+        return true;
     }
 
     private async Task<bool> RecordAsync(SendWhatsAppMessage command, CancellationToken cancellationToken)

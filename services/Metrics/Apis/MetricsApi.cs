@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Metrics.Data;
 using SafeNotify.Crm.Metrics.Model;
 using SafeNotify.Crm.Metrics.Services;
@@ -201,7 +202,11 @@ public static class MetricsApi
         AiCostPerConvertedLead: t.ConvertedLeads == 0 ? null : Math.Round(t.EstimatedAiCost / t.ConvertedLeads, 6),
         t.AiHandledRevenue, t.Conversions, t.SatisfactionRatings);
 
-    private static async Task<Ok<GlobalMetrics>> GetGlobal(MetricsDbContext db, CancellationToken cancellationToken)
+    private static Task<Ok<GlobalMetrics>> GetGlobal(MetricsDbContext db, CancellationToken cancellationToken) =>
+        // SafeNotify-wide figures sum every tenant's rows: the one read of this API that crosses tenants.
+        db.AcrossTenantsAsync(() => GlobalAsync(db, cancellationToken), cancellationToken);
+
+    private static async Task<Ok<GlobalMetrics>> GlobalAsync(MetricsDbContext db, CancellationToken cancellationToken)
     {
         var tenants = await db.Tenants.CountAsync(cancellationToken);
         var withCrm = await db.Tenants.CountAsync(t => t.CrmEnabled, cancellationToken);

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Metrics.Data;
 using SafeNotify.Crm.Metrics.Model;
 
@@ -13,16 +14,17 @@ public sealed class RollupRebuilder(MetricsDbContext db)
     private const int RowsPerStatement = 1000;
 
     /// <summary>Every tenant Metrics holds anything for.</summary>
-    public async Task<IReadOnlyList<string>> TenantsAsync(CancellationToken cancellationToken) =>
-        await db.Facts.Select(f => f.TenantId)
+    public Task<IReadOnlyList<string>> TenantsAsync(CancellationToken cancellationToken) =>
+        db.AcrossTenantsAsync<IReadOnlyList<string>>(async () => await db.Facts.Select(f => f.TenantId)
             .Union(db.Conversations.Select(c => c.TenantId))
             .Union(db.Leads.Select(l => l.TenantId))
             .Union(db.Rollups.Select(r => r.TenantId))
-            .Distinct().OrderBy(t => t).ToListAsync(cancellationToken);
+            .Distinct().OrderBy(t => t).ToListAsync(cancellationToken), cancellationToken);
 
     /// <summary>Replaces the tenant's rollups with the sum of its stored contributions; returns the rows written.</summary>
     public async Task<int> RebuildAsync(string tenantId, CancellationToken cancellationToken)
     {
+        await db.ForTenant(tenantId, cancellationToken); // from here on this context sees that tenant's rows only
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Consumers add to the rollups only at the end of their transaction: with the table locked, one that committed
         // before is in what is read below, one that has not yet added waits and adds its delta on top of the rebuild.

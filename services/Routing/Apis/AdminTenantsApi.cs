@@ -58,7 +58,7 @@ public static class AdminTenantsApi
 {
     public static RouteGroupBuilder MapAdminTenantsApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireOperator();
+        var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireOperator().AcrossTenants<RoutingDbContext>();
 
         admin.MapPost("/tenants", CreateTenant).WithName("CreateTenant").WithSummary("Create a tenant; its API key is shown once");
         admin.MapGet("/tenants", ListTenants).WithName("ListTenants").WithSummary("List tenants");

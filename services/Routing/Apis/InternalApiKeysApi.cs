@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.Routing.Services;
 using SafeNotify.Crm.ServiceDefaults;
@@ -43,7 +44,7 @@ public static class InternalApiKeysApi
     public static RouteGroupBuilder MapInternalApiKeysApi(this IEndpointRouteBuilder app)
     {
         var internalApi = app.MapGroup("/internal").WithTags("Internal").ExcludeFromDescription();
-        internalApi.MapPost("/api-keys/resolve", Resolve).RequireGateway();
+        internalApi.MapPost("/api-keys/resolve", Resolve).RequireGateway().AcrossTenants<RoutingDbContext>(); // a key names its tenant
         return internalApi;
     }
 

@@ -322,7 +322,8 @@ public static class NumbersApi
             return null;
         }
 
-        var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.AgentId == number.DefaultAgentId, context.RequestAborted);
+        // Across tenants on purpose: an agent Routing does not know yet (409, retry) differs from another tenant's (400).
+        var agent = await db.AcrossTenantsAsync(() => db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.AgentId == number.DefaultAgentId, context.RequestAborted), context.RequestAborted);
         if (agent is null)
         {
             return Problems.NotYetKnown(context, "The default agent",

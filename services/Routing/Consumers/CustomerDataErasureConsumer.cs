@@ -23,9 +23,10 @@ public sealed class CustomerDataErasureConsumer(RoutingDbContext db)
         }
 
         var numbers = message.NumberPhones ?? [];
-        await Db.UnroutedMessages
+        // Messages to the tenant's numbers recorded before they were the tenant's carry no tenant: this crosses tenants.
+        await Db.AcrossTenantsAsync(() => Db.UnroutedMessages
             .Where(m => m.CustomerId == message.CustomerId && (m.TenantId == message.TenantId || numbers.Contains(m.To)))
-            .ExecuteUpdateAsync(set => set.SetProperty(m => m.CustomerId, Erased), cancellationToken);
+            .ExecuteUpdateAsync(set => set.SetProperty(m => m.CustomerId, Erased), cancellationToken), cancellationToken);
 
         // Published copies of the customer's routed messages (with their text) left in the outbox for its retention go too.
         var numberIds = await Db.Numbers.Where(n => n.TenantId == message.TenantId).Select(n => n.Id).ToListAsync(cancellationToken);

@@ -21,6 +21,11 @@ public sealed class WhatsAppMessageReceivedConsumer(RoutingDbContext db, Routing
     protected override async Task HandleAsync(WhatsAppMessageReceived message, ConsumeContext<WhatsAppMessageReceived> context, CancellationToken cancellationToken)
     {
         var (routing, number) = await directory.FindByPhoneAsync(message.To, Db, cancellationToken);
+        if (routing is not null)
+        {
+            await Db.ForTenant(routing.Tenant.Id, cancellationToken); // the rest is that tenant's work only
+        }
+
         if (number is not null)
         {
             await Db.Numbers.Where(n => n.Id == number.Id)
@@ -49,6 +54,12 @@ public sealed class WhatsAppMessageReceivedConsumer(RoutingDbContext db, Routing
             });
             Db.Publish(new InboundMessageUnrouted(message.InboundMessageId, message.MessageSid, message.AccountSid, message.To,
                 message.CustomerId, reason, routing?.Tenant.Id, message.ReceivedAt), OrderingKeys.InboundPair(message.To, message.CustomerId));
+            if (routing is null)
+            {
+                // A message to a number of no tenant is kept for operators only (no tenant_id): written across tenants.
+                await Db.AcrossTenantsAsync(() => Db.SaveChangesAsync(cancellationToken), cancellationToken);
+            }
+
             return;
         }
 

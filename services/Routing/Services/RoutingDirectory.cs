@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.Routing.Model;
 
@@ -71,13 +72,12 @@ public sealed class RoutingDirectory
             return (cached, cachedNumber);
         }
 
-        var tenantId = await db.Numbers.AsNoTracking().Where(n => n.PhoneNumber == phone).Select(n => n.TenantId).FirstOrDefaultAsync(cancellationToken);
-        if (tenantId is null)
+        // The number called is what names the tenant: this lookup crosses tenants on purpose.
+        var routing = await db.AcrossTenantsAsync(async () =>
         {
-            return (null, null);
-        }
-
-        var routing = await LoadAsync(tenantId, db, cancellationToken);
+            var tenantId = await db.Numbers.AsNoTracking().Where(n => n.PhoneNumber == phone).Select(n => n.TenantId).FirstOrDefaultAsync(cancellationToken);
+            return tenantId is null ? null : await LoadAsync(tenantId, db, cancellationToken);
+        }, cancellationToken);
         return routing is not null && routing.NumbersByPhone.TryGetValue(phone, out var number) ? (routing, number) : (null, null);
     }
 

@@ -98,7 +98,10 @@ public sealed class UserMigration(RoutingDbContext db, RoutingDirectory? directo
         return users;
     }
 
-    public async Task<MigrationReport> MigrateAsync(IReadOnlyList<LegacyUser> users, bool dryRun, CancellationToken cancellationToken)
+    public Task<MigrationReport> MigrateAsync(IReadOnlyList<LegacyUser> users, bool dryRun, CancellationToken cancellationToken) =>
+        db.AcrossTenantsAsync(() => MigrateAcrossTenantsAsync(users, dryRun, cancellationToken), cancellationToken); // creates tenants
+
+    private async Task<MigrationReport> MigrateAcrossTenantsAsync(IReadOnlyList<LegacyUser> users, bool dryRun, CancellationToken cancellationToken)
     {
         var runId = Ids.New("mig");
         var lines = new List<MigrationLine>();
@@ -182,7 +185,10 @@ public sealed class UserMigration(RoutingDbContext db, RoutingDirectory? directo
     }
 
     /// <summary>Rolls back every run, or only <paramref name="runId"/> when given.</summary>
-    public async Task<MigrationReport> RollbackAsync(bool dryRun, CancellationToken cancellationToken, string? runId = null)
+    public Task<MigrationReport> RollbackAsync(bool dryRun, CancellationToken cancellationToken, string? runId = null) =>
+        db.AcrossTenantsAsync(() => RollbackAcrossTenantsAsync(dryRun, cancellationToken, runId), cancellationToken); // removes tenants
+
+    private async Task<MigrationReport> RollbackAcrossTenantsAsync(bool dryRun, CancellationToken cancellationToken, string? runId)
     {
         var lines = new List<MigrationLine>();
         var migrated = await db.Tenants.AsNoTracking().Where(t => t.MigrationRunId != null && (runId == null || t.MigrationRunId == runId)).OrderBy(t => t.CreatedAt).ThenBy(t => t.Id)

@@ -1,0 +1,61 @@
+using System.Net.Http.Json;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Routing.Apis;
+using SafeNotify.Crm.TestSupport;
+
+namespace SafeNotify.Crm.Routing.Tests;
+
+/// <summary>
+/// Isolation in depth: besides the filters in code, Postgres row-level security keeps each tenant's routing data
+/// to itself, so a query that forgets its tenant filter still sees nothing of another tenant.
+/// </summary>
+[Collection(RoutingCollection.Name)]
+public sealed class TenantIsolationTests(RoutingService routing)
+{
+    [Fact]
+    public async Task A_query_without_a_tenant_filter_sees_none_of_another_tenants_rows_and_cannot_write_them()
+    {
+        var tenantA = await SeedTenantAsync();
+        var tenantB = await SeedTenantAsync();
+
+        var report = await TenantIsolationProbe.ProbeAsync(routing, tenantA, tenantB);
+
+        Assert.True(report.Problems.Count == 0, string.Join(Environment.NewLine, report.Problems));
+        Assert.Superset(new HashSet<string> { "api_keys", "known_agents", "unrouted_messages", "whatsapp_numbers" }, report.Checked.ToHashSet());
+    }
+
+    [Fact]
+    public async Task The_gateway_still_resolves_any_tenants_key_and_operators_still_list_every_tenants_unrouted_messages()
+    {
+        var (tenantId, apiKey) = await routing.CreateTenantAsync();
+        using var resolved = await routing.GatewayClient().PostAsJsonAsync("/internal/api-keys/resolve", new { apiKey });
+        resolved.EnsureSuccessStatusCode();
+        Assert.Equal(tenantId, (await resolved.Content.ReadFromJsonAsync<ResolvedApiKey>())!.TenantId);
+
+        // A message to a number of no tenant is kept for operators: written and read across tenants.
+        await using var unrouted = await routing.WatchAsync<InboundMessageUnrouted>();
+        var message = RoutingService.Received(RoutingService.NewPhone(), "hola");
+        await routing.Bus.Publish(message);
+        Assert.Equal("unknown_number", (await unrouted.FirstAsync(m => m.InboundMessageId == message.InboundMessageId)).Reason);
+        var listed = await routing.OperatorClient().GetStringAsync("/api/admin/unrouted-messages?reason=unknown_number&pageSize=100");
+        Assert.Contains(message.MessageSid, listed);
+    }
+
+    /// <summary>A tenant with a key, an agent, a number and a message it could not take (CRM off).</summary>
+    private async Task<string> SeedTenantAsync()
+    {
+        var (tenantId, _) = await routing.CreateTenantAsync();
+        await routing.AddAgentAsync(tenantId, "Recepción", [], isDefault: true);
+        var (_, phone) = await routing.CreateNumberAsync(tenantId);
+        using (var disable = await routing.OperatorClient().PatchAsJsonAsync($"/api/admin/tenants/{tenantId}", new { crmEnabled = false }))
+        {
+            disable.EnsureSuccessStatusCode();
+        }
+
+        await using var unrouted = await routing.WatchAsync<InboundMessageUnrouted>();
+        var message = RoutingService.Received(phone, "hola");
+        await routing.Bus.Publish(message);
+        Assert.Equal(tenantId, (await unrouted.FirstAsync(m => m.InboundMessageId == message.InboundMessageId)).TenantId);
+        return tenantId;
+    }
+}
