@@ -115,7 +115,7 @@ public sealed partial class AttackMatrixTests(SystemFixture system)
             Expect(operation, "with an oversized body", await SendAsync(operation.Method, ownPath, key, () => Json(oversized)), 413);
             Expect(operation, "with an oversized body streamed without a length", await SendAsync(operation.Method, ownPath, key, () => Json(oversized),
                 request => request.Headers.TransferEncodingChunked = true), 413);
-            foreach (var (name, text) in MalformedBodies(body!))
+            foreach (var (name, text) in MalformedBodies(body!, operation.BodyRequired))
             {
                 Expect(operation, $"with {name}", await SendAsync(operation.Method, ownPath, key, () => Json(text)), 400);
             }
@@ -175,14 +175,19 @@ public sealed partial class AttackMatrixTests(SystemFixture system)
         return padded.ToJsonString();
     }
 
-    private static IEnumerable<(string Name, string Text)> MalformedBodies(JsonObject body)
+    private static IEnumerable<(string Name, string Text)> MalformedBodies(JsonObject body, bool required)
     {
         yield return ("truncated JSON", body.ToJsonString()[..^1]);
         yield return ("a body that is not JSON at all", "{name: Intruso,,}");
-        yield return ("an empty body", "");
+        if (required)
+        {
+            // Where the document says the body is optional (issuing a key takes none), no body is a valid request.
+            yield return ("an empty body", "");
+            yield return ("a JSON null", "null");
+        }
+
         yield return ("a JSON array", "[]");
         yield return ("a JSON string", "\"Intruso\"");
-        yield return ("a JSON null", "null");
         foreach (var (name, value) in body)
         {
             JsonNode wrong = value switch
@@ -215,7 +220,8 @@ public sealed partial class AttackMatrixTests(SystemFixture system)
                     }
 
                     var template = path.Length > 1 ? path.TrimEnd('/') : path;
-                    operations.Add(new Operation(new HttpMethod(method.ToUpperInvariant()), template, operation!["requestBody"] is not null));
+                    operations.Add(new Operation(new HttpMethod(method.ToUpperInvariant()), template, operation!["requestBody"] is not null,
+                        operation["requestBody"]?["required"]?.GetValue<bool>() ?? false));
                 }
             }
         }
@@ -335,7 +341,7 @@ public sealed partial class AttackMatrixTests(SystemFixture system)
         }
     }
 
-    private sealed record Operation(HttpMethod Method, string Path, bool HasBody)
+    private sealed record Operation(HttpMethod Method, string Path, bool HasBody, bool BodyRequired)
     {
         public string Key => $"{Method} {Path}";
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.Routing.Model;
 using SafeNotify.Crm.ServiceDefaults;
@@ -24,7 +25,7 @@ public static class AdminAuditApi
 {
     public static RouteGroupBuilder MapAdminAuditApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/admin/audit").WithTags("Admin").RequireOperator();
+        var admin = app.MapGroup("/api/admin/audit").WithTags("Admin").RequireOperator().AcrossTenants<RoutingDbContext>();
         admin.MapGet("/", List).WithName("ListAuditEntries")
             .WithSummary("Critical changes, newest first; filter by tenantId, action (e.g. tenant.plan_changed, api_key.revoked) and from/to (ISO 8601)");
         return admin;

@@ -14,9 +14,17 @@ namespace SafeNotify.Crm.Routing.Consumers;
 /// </summary>
 public sealed class AuditRecordedConsumer(RoutingDbContext db, TimeProvider time) : TransactionalConsumer<AuditRecorded, RoutingDbContext>(db)
 {
-    protected override Task HandleAsync(AuditRecorded message, ConsumeContext<AuditRecorded> context, CancellationToken cancellationToken)
-    {
-        Db.AuditEntries.Add(new AuditEntry
+    // The trail is SafeNotify-wide (some records have no tenant, and operators read it across tenants): its
+    // rows are written as the cross-tenant role, saved inside that scope.
+    protected override Task HandleAsync(AuditRecorded message, ConsumeContext<AuditRecorded> context, CancellationToken cancellationToken) =>
+        Db.AcrossTenantsAsync(async () =>
+        {
+            Db.AuditEntries.Add(Entry(message));
+            await Db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
+
+    private AuditEntry Entry(AuditRecorded message) =>
+        new()
         {
             Id = Ids.New("aud"),
             TenantId = message.TenantId,
@@ -30,9 +38,7 @@ public sealed class AuditRecordedConsumer(RoutingDbContext db, TimeProvider time
             Service = Cut(message.Service, 20)!,
             OccurredAt = message.OccurredAt,
             RecordedAt = time.GetUtcNow(),
-        });
-        return Task.CompletedTask;
-    }
+        };
 
     private static string? Cut(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 }

@@ -21,6 +21,7 @@ namespace SafeNotify.Crm.Routing.Data.Migrations
         {
             migrationBuilder.GrantAllTenantsRole(Schema);
             migrationBuilder.EnableTenantIsolation(Schema, "api_keys");
+            migrationBuilder.EnableTenantIsolation(Schema, "audit_entries");
             migrationBuilder.EnableTenantIsolation(Schema, "known_agents");
             migrationBuilder.EnableTenantIsolation(Schema, "unrouted_messages");
             migrationBuilder.EnableTenantIsolation(Schema, "whatsapp_numbers");
@@ -30,6 +31,7 @@ namespace SafeNotify.Crm.Routing.Data.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DisableTenantIsolation(Schema, "api_keys");
+            migrationBuilder.DisableTenantIsolation(Schema, "audit_entries");
             migrationBuilder.DisableTenantIsolation(Schema, "known_agents");
             migrationBuilder.DisableTenantIsolation(Schema, "unrouted_messages");
             migrationBuilder.DisableTenantIsolation(Schema, "whatsapp_numbers");
