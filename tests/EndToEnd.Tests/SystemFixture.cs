@@ -12,11 +12,10 @@ namespace SafeNotify.Crm.EndToEnd.Tests;
 /// services, the gateway and the Twilio stand-in), but on throw-away state and random ports. One per
 /// test collection: it takes about 20 seconds to become healthy.
 /// </summary>
-public sealed class SystemFixture : IAsyncLifetime
+public class SystemFixture : IAsyncLifetime
 {
     public const string OperatorKey = "sn_op_end_to_end_tests_operator_key";
     public const int WebhooksPerNumberPerSecond = 50;
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
     private string _state = "";
 
     public DistributedApplication App { get; private set; } = null!;
@@ -25,6 +24,12 @@ public sealed class SystemFixture : IAsyncLifetime
 
     /// <summary>The stand-in's Twilio credentials, which the AppHost generated into the state folder.</summary>
     public (string AccountSid, string AuthToken) Twilio { get; private set; }
+
+    /// <summary>More AppHost arguments for a collection that boots the system differently (e.g. with replicas).</summary>
+    protected virtual IEnumerable<string> MoreArguments => [];
+
+    /// <summary>How long the system may take to become healthy.</summary>
+    protected virtual TimeSpan StartTimeout => TimeSpan.FromMinutes(4);
 
     public async Task InitializeAsync()
     {
@@ -40,6 +45,7 @@ public sealed class SystemFixture : IAsyncLifetime
             $"--Crm:OperatorApiKey={OperatorKey}",
             // Low enough for a test to cross quickly, far above what the other tests send to one number.
             $"--Gateway:RateLimits:WebhooksPerNumberPerSecond={WebhooksPerNumberPerSecond}",
+            .. MoreArguments,
         ]);
         App = await builder.BuildAsync();
         using var timeout = new CancellationTokenSource(StartTimeout);
