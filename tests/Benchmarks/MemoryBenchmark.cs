@@ -26,15 +26,16 @@ public static class MemoryBenchmark
         var atRest = Sample(resources);
 
         // Under load: sample every second while the end-to-end load runs, keep each process's peak.
-        var peak = new Dictionary<string, long>(atRest);
+        var peak = new Dictionary<string, (long TreePss, long Rss)>(atRest);
         var sampling = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
         {
             while (!sampling.IsCancellationRequested)
             {
-                foreach (var (name, kb) in Sample(resources))
+                foreach (var (name, now) in Sample(resources))
                 {
-                    peak[name] = Math.Max(peak.GetValueOrDefault(name), kb);
+                    var before = peak.GetValueOrDefault(name);
+                    peak[name] = (Math.Max(before.TreePss, now.TreePss), Math.Max(before.Rss, now.Rss));
                 }
 
                 await Task.Delay(1000).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -76,10 +77,12 @@ public static class MemoryBenchmark
         return pids;
     }
 
-    private const string Everything = "(all processes this benchmark started)";
-
-    /// <summary>RSS in KiB of each resource (its process and descendants) and of all this process's descendants.</summary>
-    private static Dictionary<string, long> Sample(Dictionary<string, int> resources)
+    /// <summary>
+    /// Per resource: the proportional set size (PSS, from /proc/&lt;pid&gt;/smaps_rollup) of its process and descendants,
+    /// in KiB, and the VmRSS of its own process. PSS splits shared pages among the processes that share them, so the
+    /// figures add up (Postgres's backends all map its shared buffers: their RSS summed would count them many times).
+    /// </summary>
+    private static Dictionary<string, (long TreePss, long Rss)> Sample(Dictionary<string, int> resources)
     {
         var parents = new Dictionary<int, int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -90,11 +93,13 @@ public static class MemoryBenchmark
             }
         }
 
-        long Tree(int root) => parents.Keys.Where(pid => pid == root || Descends(pid, root, parents)).Sum(Rss);
-        var sample = resources.ToDictionary(r => r.Key, r => Tree(r.Value));
-        sample[Everything] = parents.Keys.Where(pid => Descends(pid, Environment.ProcessId, parents)).Sum(Rss);
+        long Tree(int root) => parents.Keys.Where(pid => pid == root || Descends(pid, root, parents)).Sum(pid => Field(pid, "smaps_rollup", "Pss:"));
+        var sample = resources.ToDictionary(r => r.Key, r => (Tree(r.Value), Field(r.Value, "status", "VmRSS:")));
+        sample[ThisProcess] = (Field(Environment.ProcessId, "smaps_rollup", "Pss:"), Field(Environment.ProcessId, "status", "VmRSS:"));
         return sample;
     }
+
+    private const string ThisProcess = "(the benchmark itself: loader + AppHost in process)";
 
     private static bool Descends(int pid, int ancestor, Dictionary<int, int> parents)
     {
@@ -126,11 +131,11 @@ public static class MemoryBenchmark
         }
     }
 
-    private static long Rss(int pid)
+    private static long Field(int pid, string file, string field)
     {
         try
         {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            var line = File.ReadLines($"/proc/{pid}/{file}").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
             return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -139,28 +144,32 @@ public static class MemoryBenchmark
         }
     }
 
-    private static string Report(Options options, Dictionary<string, int> resources, Dictionary<string, long> atRest, Dictionary<string, long> peak,
-        Dictionary<string, long> afterLoad, EndToEndBenchmark.Outcome outcome)
+    private static string Report(Options options, Dictionary<string, int> resources, Dictionary<string, (long TreePss, long Rss)> atRest,
+        Dictionary<string, (long TreePss, long Rss)> peak, Dictionary<string, (long TreePss, long Rss)> afterLoad, EndToEndBenchmark.Outcome outcome)
     {
         static string Mb(long kb) => (kb / 1024.0).ToString("0", CultureInfo.InvariantCulture) + " MB";
+        static string Cell((long TreePss, long Rss) v) => $"{Mb(v.TreePss)} ({Mb(v.Rss)})";
         var rows = new StringBuilder();
         var perResource = resources.Keys.Order(StringComparer.Ordinal).ToList();
-        foreach (var name in perResource)
+        foreach (var name in perResource.Append(ThisProcess))
         {
-            rows.AppendLine(CultureInfo.InvariantCulture, $"| {name} (pid {resources[name]}) | {Mb(atRest[name])} | {Mb(peak[name])} | {Mb(afterLoad[name])} |");
+            var label = name == ThisProcess ? name : $"{name} (pid {resources[name]})";
+            rows.AppendLine(CultureInfo.InvariantCulture, $"| {label} | {Cell(atRest[name])} | {Cell(peak[name])} | {Cell(afterLoad[name])} |");
         }
 
-        rows.AppendLine(CultureInfo.InvariantCulture, $"| **sum of the resources** | **{Mb(perResource.Sum(n => atRest[n]))}** | **{Mb(perResource.Sum(n => peak[n]))}** | **{Mb(perResource.Sum(n => afterLoad[n]))}** |");
-        rows.AppendLine(CultureInfo.InvariantCulture, $"| {Everything} | {Mb(atRest[Everything])} | {Mb(peak[Everything])} | {Mb(afterLoad[Everything])} |");
+        (long, long) Sum(Dictionary<string, (long TreePss, long Rss)> sample) => (perResource.Sum(n => sample[n].TreePss), perResource.Sum(n => sample[n].Rss));
+        rows.AppendLine(CultureInfo.InvariantCulture, $"| **the system's resources together** | **{Cell(Sum(atRest))}** | **{Cell(Sum(peak))}** | **{Cell(Sum(afterLoad))}** |");
         return $"""
             # Memory of the whole system
 
             - When: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, on {Environment.ProcessorCount} cores, {options.Replicas} instance(s) per service.
-            - RSS (`VmRSS` from /proc) of each resource's process and its children (a project is `dotnet run` → the app), and of every
-              process this benchmark started (the orchestrator, DCP monitors and all resources; the loader itself not counted).
+            - Each cell: PSS of the resource's process and its children (a project runs as `dotnet run` → the app; Postgres as its
+              postmaster and backends), and in brackets the VmRSS of the resource's own process (the pid in Aspire's snapshot).
+              PSS shares out pages that processes share, so the figures add up; RSS would count Postgres's shared buffers once per backend.
             - At rest: {options.RestSeconds} s after start with {options.Tenants} tenants × {options.NumbersPerTenant} numbers set up. Under load: the peak of
               one-second samples during the end-to-end load at {options.Rate} messages/s for {options.Seconds} s (offline responder), and after it.
             - The load: {outcome.Answered} of {outcome.Sent} answered, p50 {EndToEndBenchmark.Percentile(outcome.Latencies, 0.5):0} ms, p99 {EndToEndBenchmark.Percentile(outcome.Latencies, 0.99):0} ms.
+            - Not counted: the orchestrator (DCP) processes, which Aspire starts detached.
 
             | resource | at rest | peak under load | after the load |
             | --- | --- | --- | --- |

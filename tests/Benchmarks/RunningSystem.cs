@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SafeNotify.Crm.AppHost;
 
 namespace SafeNotify.Crm.Benchmarks;
@@ -38,6 +40,8 @@ public sealed class RunningSystem : IAsyncDisposable
             $"--Crm:StateDirectory={state}", "--Crm:Throwaway=true", "--Crm:DemoData=false", "--Crm:Infrastructure=local",
             "--Gateway:Port=0", $"--Crm:OperatorApiKey={OperatorKey}", "--Crm:ExportTelemetry=false", .. moreArguments,
         ]);
+        // The services' own logs and the loader's HTTP logs would drown the results: warnings and errors only.
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         var app = await builder.BuildAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         await app.StartAsync(timeout.Token);

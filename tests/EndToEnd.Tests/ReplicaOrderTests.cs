@@ -17,7 +17,11 @@ public sealed class ReplicatedSystemFixture : SystemFixture
     protected override TimeSpan StartTimeout => TimeSpan.FromMinutes(8);
 }
 
-[CollectionDefinition(Name)]
+/// <summary>
+/// Runs alone, after the parallel collections: the services' direct endpoints use their launch profiles' fixed
+/// ports, so two systems cannot run side by side.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ReplicatedSystemCollection : ICollectionFixture<ReplicatedSystemFixture>
 {
     public const string Name = "the whole system with replicas";
