@@ -24,6 +24,16 @@ var operatorKey = builder.AddParameter("operator-api-key", config["Crm:OperatorA
 var identityKey = builder.AddParameter("identity-signing-key", state.Secret("identity-signing-key", bytes: 32), secret: true);
 var twilio = TwilioSettings.From(config, state);
 
+// Instances of each of the five services (Crm__Replicas, default 1). They compete on every queue, and the messages
+// of one conversation stay in order across them (services/Messaging/ConversationOrder.cs). Aspire cannot give
+// replicas proxy-less endpoints, so with replicas HTTP goes through the orchestrator's proxy, which spreads the
+// gateway's requests over the instances; a single instance keeps its direct endpoint (the proxy costs a hop).
+var replicas = config.GetValue("Crm:Replicas", 1);
+if (replicas is < 1 or > 3)
+{
+    throw new InvalidOperationException($"Crm:Replicas must be between 1 and 3 (the database allows each service instance 20 connections), not {replicas}.");
+}
+
 // Tests and benchmarks run without a dashboard: telemetry exporters would only retry into the void.
 var exportTelemetry = config.GetValue("Crm:ExportTelemetry", true);
 
@@ -31,13 +41,13 @@ IResourceBuilder<ProjectResource> Service<TProject>(string name) where TProject 
 {
     var password = builder.AddParameter($"{name}-db-password", servicePasswords[name], secret: true);
     var database = builder.AddServiceDatabase(postgres, name, password);
-    return builder.AddProject<TProject>(name)
+    var project = builder.AddProject<TProject>(name)
         .WithReference(database).WaitFor(database)
         .WithReference(messaging).WaitFor(messaging)
         .WithHttpHealthCheck("/health")
         .WithTelemetryExport(exportTelemetry)
-        .WithEnvironment("Crm__Identity__SigningKey", identityKey)
-        .WithDirectEndpoint();
+        .WithEnvironment("Crm__Identity__SigningKey", identityKey);
+    return replicas == 1 ? project.WithDirectEndpoint() : project.WithReplicas(replicas);
 }
 
 // The five services: each owns its schema and talks to the others only through the broker.

@@ -74,7 +74,18 @@ public static class ServiceHostingExtensions
                 rabbit.PrefetchCount = 32;
                 // Transient failures (a unique-key race, a lost connection) get a fresh scope and another go;
                 // what still fails lands in the endpoint's _error queue for operators.
-                rabbit.UseMessageRetry(retry => retry.Exponential(6, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
+                rabbit.UseMessageRetry(retry =>
+                {
+                    retry.Ignore<PredecessorPendingException>();
+                    retry.Exponential(6, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
+                });
+                // A message of a conversation that overtook its predecessor (another instance, or another
+                // concurrent delivery, still handles it) waits in short steps, then goes ahead: see ConversationOrder.
+                rabbit.UseMessageRetry(retry =>
+                {
+                    retry.Handle<PredecessorPendingException>();
+                    retry.Interval(ConversationOrder.MaxWaits, ConversationOrder.RetryInterval);
+                });
                 rabbit.ConfigureEndpoints(context);
             });
         });

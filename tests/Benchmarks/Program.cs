@@ -3,6 +3,8 @@ using SafeNotify.Crm.Benchmarks;
 
 // dotnet run -c Release --project tests/Benchmarks -- webhooks [--rate 500] [--seconds 30] [--warmup 5] [--target gateway|ingress]
 // dotnet run -c Release --project tests/Benchmarks -- agent-choice [--messages 200000]
+// dotnet run -c Release --project tests/Benchmarks -- end-to-end [--rate 100] [--seconds 60] [--warmup 5] [--tenants 6] [--numbers 5] [--model-latency-ms 300] [--replicas 1]
+// dotnet run -c Release --project tests/Benchmarks -- memory [--rate 100] [--seconds 30] [--rest 20] [--tenants 6] [--numbers 5] [--replicas 1]
 var command = args.FirstOrDefault() ?? "webhooks";
 string Option(string name, string fallback)
 {
@@ -32,7 +34,28 @@ switch (command)
         return await AgentChoiceBenchmark.RunAsync(new AgentChoiceBenchmark.Options(
             int.Parse(Option("messages", "200000"), CultureInfo.InvariantCulture),
             Path.GetFullPath(Path.Combine(resultsFolder, "agent-choice.md"))));
+    case "end-to-end":
+        // Without --model-latency-ms the Agent answers with its offline responder; with it, through the model stand-in.
+        int? modelLatency = Option("model-latency-ms", "") is { Length: > 0 } ms ? int.Parse(ms, CultureInfo.InvariantCulture) : null;
+        return await EndToEndBenchmark.RunAsync(new EndToEndBenchmark.Options(
+            int.Parse(Option("rate", "100"), CultureInfo.InvariantCulture),
+            int.Parse(Option("seconds", "60"), CultureInfo.InvariantCulture),
+            int.Parse(Option("warmup", "5"), CultureInfo.InvariantCulture),
+            int.Parse(Option("tenants", "6"), CultureInfo.InvariantCulture),
+            int.Parse(Option("numbers", "5"), CultureInfo.InvariantCulture),
+            modelLatency,
+            int.Parse(Option("replicas", "1"), CultureInfo.InvariantCulture),
+            Path.GetFullPath(Path.Combine(resultsFolder, modelLatency is null ? "end-to-end-offline.md" : "end-to-end-model.md"))));
+    case "memory":
+        return await MemoryBenchmark.RunAsync(new MemoryBenchmark.Options(
+            int.Parse(Option("rate", "100"), CultureInfo.InvariantCulture),
+            int.Parse(Option("seconds", "30"), CultureInfo.InvariantCulture),
+            int.Parse(Option("rest", "20"), CultureInfo.InvariantCulture),
+            int.Parse(Option("tenants", "6"), CultureInfo.InvariantCulture),
+            int.Parse(Option("numbers", "5"), CultureInfo.InvariantCulture),
+            int.Parse(Option("replicas", "1"), CultureInfo.InvariantCulture),
+            Path.GetFullPath(Path.Combine(resultsFolder, "memory.md"))));
     default:
-        Console.Error.WriteLine($"Unknown benchmark '{command}'. Known: webhooks, metrics-query, agent-choice.");
+        Console.Error.WriteLine($"Unknown benchmark '{command}'. Known: webhooks, metrics-query, agent-choice, end-to-end, memory.");
         return 2;
 }

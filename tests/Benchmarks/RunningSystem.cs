@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SafeNotify.Crm.AppHost;
 
 namespace SafeNotify.Crm.Benchmarks;
@@ -29,18 +31,22 @@ public sealed class RunningSystem : IAsyncDisposable
     public string AccountSid { get; }
     public string AuthToken { get; }
 
-    public static async Task<RunningSystem> StartAsync()
+    /// <summary>Boots the system; <paramref name="moreArguments"/> go to the AppHost (e.g. <c>--Crm:Replicas=2</c>, <c>--AI:Provider=OpenAI</c>).</summary>
+    public static async Task<RunningSystem> StartAsync(params string[] moreArguments)
     {
         var state = Directory.CreateTempSubdirectory("safenotify-bench-").FullName;
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
         [
             $"--Crm:StateDirectory={state}", "--Crm:Throwaway=true", "--Crm:DemoData=false", "--Crm:Infrastructure=local",
-            "--Gateway:Port=0", $"--Crm:OperatorApiKey={OperatorKey}", "--Crm:ExportTelemetry=false",
+            "--Gateway:Port=0", $"--Crm:OperatorApiKey={OperatorKey}", "--Crm:ExportTelemetry=false", .. moreArguments,
         ]);
+        // The services' own logs and the loader's HTTP logs would drown the results: warnings and errors only.
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         var app = await builder.BuildAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         await app.StartAsync(timeout.Token);
         await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Gateway, timeout.Token);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.TwilioStandIn, timeout.Token);
         var secrets = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(Path.Combine(state, "secrets.json")))!;
         return new RunningSystem(app, state, app.CreateHttpClient(ResourceNames.Gateway), secrets["twilio-standin-account-sid"], secrets["twilio-standin-auth-token"]);
     }

@@ -17,7 +17,6 @@ public class SystemFixture : IAsyncLifetime
 {
     public const string OperatorKey = "sn_op_end_to_end_tests_operator_key";
     public const int WebhooksPerNumberPerSecond = 50;
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
     private string _state = "";
 
     public DistributedApplication App { get; private set; } = null!;
@@ -33,8 +32,11 @@ public class SystemFixture : IAsyncLifetime
     /// <summary>The throw-away folder the AppHost keeps its state and generated secrets in.</summary>
     protected string StateDirectory => _state;
 
-    /// <summary>More AppHost arguments, after the defaults (a later one wins).</summary>
+    /// <summary>More AppHost arguments for a collection that boots the system differently, after the defaults (a later one wins).</summary>
     protected virtual IEnumerable<string> Arguments => [];
+
+    /// <summary>How long the system may take to become healthy.</summary>
+    protected virtual TimeSpan StartTimeout => TimeSpan.FromMinutes(4);
 
     /// <summary>Changes the application model before it is built.</summary>
     protected virtual void Configure(IDistributedApplicationTestingBuilder builder)

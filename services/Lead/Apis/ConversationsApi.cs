@@ -29,10 +29,10 @@ public sealed record ConversationSummary(
 
 public sealed record MessageResponse(
     string Id, MessageAuthor Author, string? AgentId, string? EmployeeId, string? Body, string? ContentSid, IReadOnlyList<WhatsAppMedia> Media,
-    long? Sequence, string? DeliveryStatus, string? ErrorCode, DateTimeOffset CreatedAt, DateTimeOffset? SentAt)
+    long? Sequence, string? DeliveryStatus, string? ErrorCode, DateTimeOffset CreatedAt, DateTimeOffset? SentAt, long? AnswersSequence = null)
 {
     public static MessageResponse From(ConversationMessage m) => new(m.Id, m.Author, m.AgentId, m.EmployeeId, m.Body, m.ContentSid, m.Media,
-        m.Sequence, m.DeliveryStatus, m.ErrorCode, m.CreatedAt, m.SentAt);
+        m.Sequence, m.DeliveryStatus, m.ErrorCode, m.CreatedAt, m.SentAt, m.AnswersSequence);
 }
 
 public sealed record ConversationDetail(ConversationSummary Conversation, IReadOnlyList<MessageResponse> Messages);

@@ -1,30 +1,71 @@
 using MassTransit;
+using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Lead.Data;
+using SafeNotify.Crm.Lead.Model;
 using SafeNotify.Crm.Lead.Services;
 using SafeNotify.Crm.Messaging;
 
 namespace SafeNotify.Crm.Lead.Consumers;
 
+/// <summary>
+/// A customer message, handled in Ingress's sequence order per (tenant, number, customer) whatever the number of
+/// Lead instances: the conversation's lock serialises them, and a message that overtook its predecessor waits for
+/// it (boundedly, see <see cref="ConversationOrder"/>). So messages are appended in order and the gate's rule
+/// (only a reply to the newest customer message goes out) keeps replies in order.
+/// </summary>
 public sealed class InboundMessageRoutedConsumer(LeadDbContext db, ConversationGate gate)
     : TransactionalConsumer<InboundMessageRouted, LeadDbContext>(db)
 {
-    protected override Task HandleAsync(InboundMessageRouted message, ConsumeContext<InboundMessageRouted> context, CancellationToken cancellationToken) =>
-        gate.OnCustomerMessageAsync(message, cancellationToken);
+    protected override async Task HandleAsync(InboundMessageRouted message, ConsumeContext<InboundMessageRouted> context, CancellationToken cancellationToken)
+    {
+        var key = OrderingKeys.Conversation(message.TenantId, message.NumberId, message.CustomerId);
+        await Db.LockAsync(key, cancellationToken);
+        if (!await Db.Messages.AnyAsync(m => m.InboundMessageId == message.InboundMessageId, cancellationToken))
+        {
+            var lastHandled = await Db.Messages
+                .Where(m => m.TenantId == message.TenantId && m.Author == MessageAuthor.Customer && m.Sequence != null
+                    && Db.Conversations.Any(c => c.Id == m.ConversationId && c.WhatsappNumberId == message.NumberId && c.CustomerId == message.CustomerId))
+                .MaxAsync(m => m.Sequence, cancellationToken);
+            ConversationOrder.WaitForPredecessor(context, key, message.Sequence, lastHandled);
+        }
+
+        await gate.OnCustomerMessageAsync(message, cancellationToken);
+    }
 }
 
 public sealed class AgentReplyGeneratedConsumer(LeadDbContext db, ConversationGate gate)
     : TransactionalConsumer<AgentReplyGenerated, LeadDbContext>(db)
 {
-    protected override Task HandleAsync(AgentReplyGenerated message, ConsumeContext<AgentReplyGenerated> context, CancellationToken cancellationToken) =>
-        gate.OnReplyWrittenAsync(message, cancellationToken);
+    protected override async Task HandleAsync(AgentReplyGenerated message, ConsumeContext<AgentReplyGenerated> context, CancellationToken cancellationToken)
+    {
+        await Db.LockConversationAsync(message.TenantId, message.ConversationId, cancellationToken);
+        await gate.OnReplyWrittenAsync(message, cancellationToken);
+    }
 }
 
 public sealed class AgentReplyFailedConsumer(LeadDbContext db, ConversationGate gate)
     : TransactionalConsumer<AgentReplyFailed, LeadDbContext>(db)
 {
-    protected override Task HandleAsync(AgentReplyFailed message, ConsumeContext<AgentReplyFailed> context, CancellationToken cancellationToken) =>
-        gate.OnReplyFailedAsync(message, cancellationToken);
+    protected override async Task HandleAsync(AgentReplyFailed message, ConsumeContext<AgentReplyFailed> context, CancellationToken cancellationToken)
+    {
+        await Db.LockConversationAsync(message.TenantId, message.ConversationId, cancellationToken);
+        await gate.OnReplyFailedAsync(message, cancellationToken);
+    }
+}
+
+internal static class ConversationLocks
+{
+    /// <summary>Takes the lock customer messages of the conversation take, so a reply and a new message never interleave.</summary>
+    public static async Task LockConversationAsync(this LeadDbContext db, string tenantId, string conversationId, CancellationToken cancellationToken)
+    {
+        var conversation = await db.Conversations.AsNoTracking().Where(c => c.Id == conversationId && c.TenantId == tenantId)
+            .Select(c => new { c.WhatsappNumberId, c.CustomerId }).FirstOrDefaultAsync(cancellationToken);
+        if (conversation is not null)
+        {
+            await db.LockAsync(OrderingKeys.Conversation(tenantId, conversation.WhatsappNumberId, conversation.CustomerId), cancellationToken);
+        }
+    }
 }
 
 public sealed class OutboundMessageSentConsumer(LeadDbContext db, ConversationGate gate)

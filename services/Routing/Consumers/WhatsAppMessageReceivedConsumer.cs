@@ -20,6 +20,9 @@ public sealed class WhatsAppMessageReceivedConsumer(RoutingDbContext db, Routing
 {
     protected override async Task HandleAsync(WhatsAppMessageReceived message, ConsumeContext<WhatsAppMessageReceived> context, CancellationToken cancellationToken)
     {
+        // Messages of one (number, customer) pair are routed one at a time across instances, so their
+        // InboundMessageRouted rows enter the outbox, and leave it, in the order they were handled.
+        await Db.LockAsync(OrderingKeys.InboundPair(message.To, message.CustomerId), cancellationToken);
         var (routing, number) = await directory.FindByPhoneAsync(message.To, Db, cancellationToken);
         if (routing is not null)
         {
