@@ -29,9 +29,6 @@ public class SystemFixture : IAsyncLifetime
     /// <summary>The stand-in's Twilio credentials, which the AppHost generated into the state folder.</summary>
     public (string AccountSid, string AuthToken) Twilio { get; private set; }
 
-    /// <summary>The throw-away folder the AppHost keeps its state and generated secrets in.</summary>
-    protected string StateDirectory => _state;
-
     /// <summary>More AppHost arguments for a collection that boots the system differently, after the defaults (a later one wins).</summary>
     protected virtual IEnumerable<string> Arguments => [];
 
