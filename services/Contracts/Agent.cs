@@ -39,6 +39,9 @@ public sealed record AgentReplyGenerated(
 {
     /// <summary>Why the model could not answer (timeout, HTTP status, open circuit, empty reply); null for a model-written reply.</summary>
     public string? FallbackReason { get; init; }
+
+    /// <summary>The <see cref="ReplyRequested.OwnershipVersion"/> of the request this reply answers.</summary>
+    public long? RequestOwnershipVersion { get; init; }
 }
 
 /// <summary>Agent could not write a reply (model down, agent gone, ...).</summary>
@@ -48,4 +51,8 @@ public sealed record AgentReplyFailed(
     string AgentId,
     long BasedOnSequence,
     string Reason,
-    DateTimeOffset FailedAt);
+    DateTimeOffset FailedAt)
+{
+    /// <summary>The <see cref="ReplyRequested.OwnershipVersion"/> of the request that failed.</summary>
+    public long? RequestOwnershipVersion { get; init; }
+}

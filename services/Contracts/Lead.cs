@@ -23,7 +23,14 @@ public sealed record ReplyRequested(
     long UpToSequence,
     IReadOnlyList<ConversationTurn> RecentTurns,
     CustomerContext Customer,
-    DateTimeOffset RequestedAt);
+    DateTimeOffset RequestedAt)
+{
+    /// <summary>
+    /// The conversation's ownership version when the reply was asked for; Agent echoes it back, so a reply to a
+    /// request made before a human took over (and later gave back) is told apart from the current request's.
+    /// </summary>
+    public long? OwnershipVersion { get; init; }
+}
 
 public sealed record LeadCreated(string TenantId, string LeadId, string NumberId, string? Source, DateTimeOffset OccurredAt);
 

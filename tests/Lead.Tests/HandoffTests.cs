@@ -106,6 +106,31 @@ public sealed class HandoffTests(LeadService lead)
     }
 
     [Fact]
+    public async Task A_reply_asked_for_before_a_takeover_and_release_is_dropped_even_for_the_same_message()
+    {
+        var chat = Chat.New();
+        var agent = Chat.NewAgent();
+        await lead.HandledAsync(chat.Says(1, "Hola, ¿tienen cita hoy?", agent));
+        var first = (await Requests(chat)).Single();
+        var conversationId = first.ConversationId;
+        using var client = lead.ClientFor(chat.TenantId);
+
+        // An employee takes over and gives back before the bot's first reply arrives: nobody answered message 1,
+        // so the bot is asked again for it, under the new owner.
+        (await client.PostAsJsonAsync($"/api/conversations/{conversationId}/handoff", new { assignedToUser = "ana@clinica.co" })).EnsureSuccessStatusCode();
+        (await client.PostAsync($"/api/conversations/{conversationId}/release", null)).EnsureSuccessStatusCode();
+        var second = (await Requests(chat)).Last();
+        Assert.Equal((1L, 1L), (first.UpToSequence, second.UpToSequence));
+        Assert.NotEqual(first.OwnershipVersion, second.OwnershipVersion);
+
+        // The reply written for the first request (before the takeover) never goes out; the current one does.
+        await lead.HandledAsync(chat.Reply(conversationId, agent, 1, "Respuesta vieja") with { RequestOwnershipVersion = first.OwnershipVersion });
+        Assert.Empty(await Sends(conversationId));
+        await lead.HandledAsync(chat.Reply(conversationId, agent, 1, "Sí, hoy a las 4:00.") with { RequestOwnershipVersion = second.OwnershipVersion });
+        Assert.Equal(["Sí, hoy a las 4:00."], (await Sends(conversationId)).Select(s => s.Body));
+    }
+
+    [Fact]
     public async Task An_employees_reply_takes_the_conversation_and_the_bots_reply_in_flight_is_dropped()
     {
         var chat = Chat.New();

@@ -47,7 +47,7 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
         {
             // Lead answers the customer with its own fallback and asks a person to take over.
             db.Publish(new AgentReplyFailed(request.TenantId, request.ConversationId, request.AgentId, request.UpToSequence,
-                "The agent is missing or inactive.", now), key);
+                "The agent is missing or inactive.", now) { RequestOwnershipVersion = request.OwnershipVersion }, key);
         }
         else
         {
@@ -56,6 +56,7 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
                 prompt!.Version, reply.Model, reply.PromptTokens, reply.CompletionTokens, reply.Cost, reply.LatencyMs, reply.NeedsHuman, now)
             {
                 FallbackReason = reply.FallbackReason,
+                RequestOwnershipVersion = request.OwnershipVersion,
             }, key);
         }
 

@@ -187,6 +187,11 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
             return;
         }
 
+        if (AnswersAnEarlierRequest(conversation, reply.RequestOwnershipVersion))
+        {
+            return; // written before a human took over and gave back: the request made since then gets its own reply
+        }
+
         var wroteMeanwhile = conversation.CustomerWroteDuringReply && conversation.ReplyInFlightUpTo == reply.BasedOnSequence;
         var askedUnderThisOwner = conversation.ReplyInFlightUpTo == reply.BasedOnSequence && conversation.ReplyInFlightVersion == conversation.OwnershipVersion;
         if (!ReleaseReplyInFlight(conversation, reply.BasedOnSequence))
@@ -225,10 +230,18 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
         }
     }
 
+    /// <summary>
+    /// The answer names the ownership version of its request, and the request in flight was made under another
+    /// one: it answers a request superseded by a change of owner (a human took over, then gave back).
+    /// </summary>
+    private static bool AnswersAnEarlierRequest(Conversation conversation, long? requestOwnershipVersion) =>
+        requestOwnershipVersion is { } asked && asked != conversation.ReplyInFlightVersion;
+
     public async Task OnReplyFailedAsync(AgentReplyFailed failure, CancellationToken cancellationToken)
     {
         var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.Id == failure.ConversationId && c.TenantId == failure.TenantId, cancellationToken);
-        if (conversation is null || !ReleaseReplyInFlight(conversation, failure.BasedOnSequence))
+        if (conversation is null || AnswersAnEarlierRequest(conversation, failure.RequestOwnershipVersion)
+            || !ReleaseReplyInFlight(conversation, failure.BasedOnSequence))
         {
             return;
         }
@@ -491,7 +504,8 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
         conversation.ReplyDue = false;
         var preferences = lead.Preferences?.ToDictionary(p => p.Key, p => p.Value?.ToString() ?? "");
         db.Publish(new ReplyRequested(conversation.TenantId, conversation.Id, conversation.CurrentAgentId!, conversation.WhatsappNumberId,
-            conversation.LastCustomerSequence, turns, new CustomerContext(lead.Id, lead.Name, lead.CustomerType, lead.Tags, preferences), now),
+            conversation.LastCustomerSequence, turns, new CustomerContext(lead.Id, lead.Name, lead.CustomerType, lead.Tags, preferences), now)
+            { OwnershipVersion = conversation.OwnershipVersion },
             Key(conversation));
     }
 
