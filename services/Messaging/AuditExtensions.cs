@@ -1,0 +1,21 @@
+using Microsoft.AspNetCore.Http;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.ServiceDefaults;
+
+namespace SafeNotify.Crm.Messaging;
+
+/// <summary>
+/// A critical change enters the audit trail (kept by Routing) the same way in every service: an
+/// <see cref="AuditRecorded"/> in the outbox, committed with the change by the caller's save, naming who made it
+/// from the signed identity. Details carry ids and field names, never secrets, prompt text or customer data.
+/// </summary>
+public static class AuditExtensions
+{
+    public static void Audit(this ServiceDbContext db, HttpContext http, string? tenantId, string action, string targetType, string targetId,
+        string? detail, DateTimeOffset occurredAt)
+    {
+        var caller = CallerIdentity.From(http);
+        db.Publish(new AuditRecorded(tenantId, action, targetType, targetId, detail, caller?.Role ?? "system", caller?.TenantId, caller?.KeyId,
+            db.SchemaName, occurredAt));
+    }
+}
