@@ -15,6 +15,7 @@ set -euo pipefail
 max_connections="${PG_MAX_CONNECTIONS:-400}"
 
 source "$(dirname "${BASH_SOURCE[0]}")/test-watchdog.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/predecessor.sh"
 
 bin_dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 if [ -z "$bin_dir" ] || [ ! -x "$bin_dir/postgres" ]; then
@@ -24,6 +25,7 @@ fi
 
 data_dir="$PG_STATE_DIR/data"
 mkdir -p "$PG_STATE_DIR"
+wait_for_predecessor "$data_dir/postmaster.pid" "$data_dir"
 
 # PostgreSQL refuses to run as root: run it as the 'postgres' system user, owning its folder.
 as_owner=()

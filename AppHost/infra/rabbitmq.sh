@@ -15,6 +15,7 @@ set -euo pipefail
 : "${RABBITMQ_PASSWORD:?RABBITMQ_PASSWORD is required}"
 
 source "$(dirname "${BASH_SOURCE[0]}")/test-watchdog.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/predecessor.sh"
 
 server=/usr/lib/rabbitmq/bin/rabbitmq-server
 if [ ! -x "$server" ]; then
@@ -54,4 +55,5 @@ log.console.level = warning
 CONF
 chmod 600 "$RABBITMQ_CONFIG_FILE"
 
+wait_for_predecessor "$RABBITMQ_PID_FILE" "$state/home"
 exec "$server"

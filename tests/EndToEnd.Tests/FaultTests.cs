@@ -41,6 +41,7 @@ public sealed class FaultTests(SystemFixture system)
         }
 
         // The fault strikes while the first messages are still on their way; more arrive during and after it.
+        var faultStarted = DateTime.UtcNow;
         var faulting = fault();
         foreach (var customer in customers.Skip(CustomersBefore))
         {
@@ -50,18 +51,17 @@ public sealed class FaultTests(SystemFixture system)
 
         await faulting;
 
-        await Eventually.TrueAsync(async () =>
+        try
         {
-            foreach (var customer in customers)
-            {
-                if ((await system.SentToAsync(customer)).Count == 0)
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }, "every customer to get a reply after the fault", RecoveryTimeout);
+            await Eventually.TrueAsync(async () => (await CustomersWithoutReplyAsync(customers)).Count == 0,
+                "every customer to get a reply after the fault", RecoveryTimeout);
+        }
+        catch (TimeoutException)
+        {
+            var missing = await CustomersWithoutReplyAsync(customers);
+            throw new TimeoutException($"{missing.Count} of {customers.Count} customers never got a reply after the fault " +
+                $"({string.Join(", ", missing)}). What the resources reported since the fault began:\n{system.ResourceLogs.Troubles(faultStarted)}");
+        }
 
         // Anything redelivered after the fault would arrive as a second reply: give it the time to show.
         await Task.Delay(TimeSpan.FromSeconds(5));
@@ -69,6 +69,20 @@ public sealed class FaultTests(SystemFixture system)
         {
             Assert.Single(await system.SentToAsync(customer));
         }
+    }
+
+    private async Task<List<string>> CustomersWithoutReplyAsync(IEnumerable<string> customers)
+    {
+        var missing = new List<string>();
+        foreach (var customer in customers)
+        {
+            if ((await system.SentToAsync(customer)).Count == 0)
+            {
+                missing.Add(customer);
+            }
+        }
+
+        return missing;
     }
 
     /// <summary>As Twilio does: a webhook not acknowledged with 2xx is sent again, with the same MessageSid.</summary>
@@ -92,15 +106,17 @@ public sealed class FaultTests(SystemFixture system)
 
     private async Task RestartAsync(string resource)
     {
+        var before = CurrentState(resource);
         var result = await system.App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.RestartCommand);
         Assert.True(result.Success, $"Restarting {resource} failed: {result.Message}");
-        await WaitHealthyAsync(resource);
+        await WaitHealthyAgainAsync(resource, before);
     }
 
     /// <summary>A crash, not a shutdown: the process gets no chance to finish what it was doing.</summary>
     private async Task KillAndStartAsync(string resource)
     {
-        var pid = ProcessId(resource) ?? throw new InvalidOperationException($"{resource} has no process id.");
+        var before = CurrentState(resource);
+        var pid = ProcessIdOf(before) ?? throw new InvalidOperationException($"{resource} has no process id.");
         using (var process = Process.GetProcessById(pid))
         {
             process.Kill(entireProcessTree: true);
@@ -111,16 +127,37 @@ public sealed class FaultTests(SystemFixture system)
             .WaitAsync(RecoveryTimeout);
         var result = await system.App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand);
         Assert.True(result.Success, $"Starting {resource} again failed: {result.Message}");
-        await WaitHealthyAsync(resource);
+        await WaitHealthyAgainAsync(resource, before);
     }
 
-    private async Task WaitHealthyAsync(string resource) =>
-        await system.App.ResourceNotifications.WaitForResourceAsync(resource,
-            e => e.Snapshot.State?.Text == "Running" && e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy)
-            .WaitAsync(RecoveryTimeout);
+    /// <summary>
+    /// Waits for a new process of the resource (not the one of <paramref name="before"/>) to be running and to have
+    /// passed its health checks since it started: until then the snapshot from before the fault says "Running, Healthy".
+    /// </summary>
+    private async Task WaitHealthyAgainAsync(string resource, ResourceEvent before)
+    {
+        var startedBefore = before.Snapshot.StartTimeStamp;
+        try
+        {
+            await system.App.ResourceNotifications.WaitForResourceAsync(resource, e =>
+                    e.Snapshot.StartTimeStamp > startedBefore && e.Snapshot.State?.Text == KnownResourceStates.Running &&
+                    e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy &&
+                    e.Snapshot.HealthReports.All(report => report.LastRunAt > e.Snapshot.StartTimeStamp))
+                .WaitAsync(RecoveryTimeout);
+        }
+        catch (TimeoutException)
+        {
+            var current = CurrentState(resource).Snapshot;
+            throw new TimeoutException($"{resource} was not running and healthy again within {RecoveryTimeout.TotalSeconds} s " +
+                $"(state {current.State?.Text}, health {current.HealthStatus}, exit code {current.ExitCode}, started {current.StartTimeStamp:O}). " +
+                $"What the resources reported:\n{system.ResourceLogs.Troubles(DateTime.UtcNow - RecoveryTimeout - TimeSpan.FromSeconds(30))}");
+        }
+    }
 
-    private int? ProcessId(string resource) =>
-        system.App.ResourceNotifications.TryGetCurrentState(resource, out var current) ? ProcessIdOf(current) : null;
+    private ResourceEvent CurrentState(string resource) =>
+        system.App.ResourceNotifications.TryGetCurrentState(resource, out var current)
+            ? current
+            : throw new InvalidOperationException($"{resource} is not a resource of the application.");
 
     private static int? ProcessIdOf(ResourceEvent resourceEvent) =>
         resourceEvent.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value switch

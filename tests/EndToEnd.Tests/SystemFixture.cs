@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspire.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SafeNotify.Crm.AppHost;
 
 namespace SafeNotify.Crm.EndToEnd.Tests;
@@ -20,6 +22,9 @@ public class SystemFixture : IAsyncLifetime
     private string _state = "";
 
     public DistributedApplication App { get; private set; } = null!;
+
+    /// <summary>The resources' recent console lines, for a failing test to show.</summary>
+    public ResourceLogRecorder ResourceLogs { get; } = new();
 
     /// <summary>The throw-away state folder (data and the generated secrets.json).</summary>
     public string StateDirectory => _state;
@@ -61,6 +66,7 @@ public class SystemFixture : IAsyncLifetime
         // The services' direct endpoints keep the fixed ports of their launch profiles: another system booted at the
         // same time (another test run on this machine) would take them.
         PrivatePorts.Apply(builder);
+        builder.Services.AddLogging(logging => logging.AddProvider(ResourceLogs));
         Configure(builder);
         App = await builder.BuildAsync();
         using var timeout = new CancellationTokenSource(StartTimeout);
