@@ -60,7 +60,8 @@ public sealed class FaultTests(SystemFixture system)
         {
             var missing = await CustomersWithoutReplyAsync(customers);
             throw new TimeoutException($"{missing.Count} of {customers.Count} customers never got a reply after the fault " +
-                $"({string.Join(", ", missing)}). What the resources reported since the fault began:\n{system.ResourceLogs.Troubles(faultStarted)}");
+                $"({string.Join(", ", missing)}).\n{await SystemSnapshot.DescribeAsync(system)}\n" +
+                $"What the resources reported since the fault began:\n{system.ResourceLogs.Troubles(faultStarted)}");
         }
 
         // Anything redelivered after the fault would arrive as a second reply: give it the time to show.
