@@ -56,6 +56,9 @@ public static class EndToEndBenchmark
             var agent = await system.CallAsync(HttpMethod.Post, "/api/agents", key, new
             {
                 name = "Recepción", personalityPrompt = "Amable.", businessPrompt = "Negocio de prueba.", objectivesPrompt = "Atender.",
+                // The bot books by itself: an agent that cannot would hand every customer to a person after the first
+                // message ("quiero una cita"), and the bot, rightly, would not answer that customer again.
+                businessRules = new { canScheduleAppointments = true },
             });
             for (var n = 0; n < numbersPerTenant; n++)
             {
