@@ -50,13 +50,26 @@ public sealed class RollupRebuilder(MetricsDbContext db)
         }
 
         // The tenant's unanswered messages count on its days (operators' figures): again in its zone as it is now.
-        await foreach (var unrouted in db.Unrouted.Where(u => u.TenantId == tenantId).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        // Only those whose day changed (the tenant's zone changed) are written.
+        var moves = new Dictionary<DateOnly, List<string>>();
+        await foreach (var unrouted in db.Unrouted.AsNoTracking().Where(u => u.TenantId == tenantId)
+                           .Select(u => new { u.InboundMessageId, u.ReceivedAt, u.Day }).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
-            unrouted.Day = contributions.DayOf(unrouted.ReceivedAt);
+            var day = contributions.DayOf(unrouted.ReceivedAt);
+            if (day != unrouted.Day)
+            {
+                (moves.TryGetValue(day, out var ids) ? ids : moves[day] = []).Add(unrouted.InboundMessageId);
+            }
         }
 
-        await db.SaveChangesAsync(cancellationToken);
-        db.ChangeTracker.Clear();
+        foreach (var (day, ids) in moves)
+        {
+            foreach (var chunk in ids.Chunk(RowsPerStatement))
+            {
+                await db.Unrouted.Where(u => u.TenantId == tenantId && chunk.Contains(u.InboundMessageId))
+                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.Day, day), cancellationToken);
+            }
+        }
 
         await db.Database.ExecuteSqlAsync($"DELETE FROM metrics.daily_rollups WHERE tenant_id = {tenantId}", cancellationToken);
         var rows = contributions.NonZero.ToList();
