@@ -93,6 +93,25 @@ public sealed class LeadsPerAgentTests(MetricsService metrics)
     }
 
     [Fact]
+    public async Task Leads_and_their_conversations_handled_at_the_same_time_are_all_counted_once_for_their_first_agent()
+    {
+        var tenant = TenantEvents.New();
+        var leads = Enumerable.Range(0, 15).Select(_ => TenantEvents.Id("lead")).ToList();
+        // Every lead's events at once, four kinds in parallel: its creation, its qualification, and two conversations
+        // (agt_1's at 9:00 first, agt_2's at 10:00).
+        await Task.WhenAll(
+            metrics.AllHandledAsync(leads.Select(l => tenant.Opened(At.AddHours(1), TenantEvents.Id("conv"), agentId: "agt_2", leadId: l))),
+            metrics.AllHandledAsync(leads.Select(l => tenant.LeadStatus(l, "New", "Qualified", At.AddMinutes(30)))),
+            metrics.AllHandledAsync(leads.Select(l => tenant.NewLead(At, l))),
+            metrics.AllHandledAsync(leads.Select(l => tenant.Opened(At, TenantEvents.Id("conv"), agentId: "agt_1", leadId: l))));
+
+        Expect.Figures(Assert.Single(await metrics.RowsAsync(tenant.TenantId, Day)), new { newLeads = 15, qualifiedLeads = 15, newConversations = 30 });
+        Expect.Figures(Assert.Single(await metrics.RowsAsync(tenant.TenantId, "agents/agt_1", Day)), new { newLeads = 15, qualifiedLeads = 15, newConversations = 15 });
+        Expect.Figures(Assert.Single(await metrics.RowsAsync(tenant.TenantId, "agents/agt_2", Day)), new { newLeads = 0, qualifiedLeads = 0, newConversations = 15 });
+        Expect.Figures(Assert.Single(await metrics.RowsAsync(tenant.TenantId, "numbers/num_1", Day)), new { newLeads = 15, qualifiedLeads = 15 });
+    }
+
+    [Fact]
     public async Task A_lead_counts_on_the_number_LeadCreated_names_even_when_its_conversation_on_another_number_came_first()
     {
         var tenant = TenantEvents.New();
