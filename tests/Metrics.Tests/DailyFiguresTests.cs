@@ -38,13 +38,14 @@ public sealed class DailyFiguresTests(MetricsService metrics)
         {
             newConversations = 2, completedConversations = 1, activeConversations = 1, aiMessages = 2, humanMessages = 0, customerMessages = 3,
             totalTokensUsed = 350, estimatedAiCost = 0.0037m, handoffs = 0, aiResolutionRate = 1.0, avgResponseTime = 7.0, totalRevenue = 150000m,
-            aiHandledRevenue = 150000m, satisfactionAvg = 5.0, newLeads = 0,
+            aiHandledRevenue = 150000m, satisfactionAvg = 5.0,
+            newLeads = 1, totalLeads = 1, qualifiedLeads = 1, convertedLeads = 1, aiCostPerConvertedLead = 0.0037m, // lead 1's first conversation was A
         });
         Expect.Figures(Assert.Single(await metrics.RowsAsync(tenant.TenantId, "agents/agt_2", "from=2026-03-10&to=2026-03-10")), new
         {
             newConversations = 1, completedConversations = 1, activeConversations = 0, aiMessages = 0, humanMessages = 1, customerMessages = 1,
             handoffs = 1, handoffRate = 1.0, aiResolutionRate = 0.0, avgResponseTime = 120.0, totalRevenue = 0m, satisfactionAvg = 3.0,
-            aiCostPerConversation = 0m,
+            aiCostPerConversation = 0m, newLeads = 1, totalLeads = 1, qualifiedLeads = 0, convertedLeads = 0, // lead 2's first conversation was B
         });
         Expect.Figures(Assert.Single(await metrics.RowsAsync(tenant.TenantId, "numbers/num_2", "from=2026-03-10&to=2026-03-10")), new
         {
@@ -97,7 +98,7 @@ public sealed class DailyFiguresTests(MetricsService metrics)
         await metrics.HandledAsync(tenant.Sent(MessageAuthor.Human, at.AddMinutes(11), conversation));
         await metrics.HandledAsync(tenant.Reply(at.AddSeconds(2), 10, 10, 0.001m, conversation, agentId: "agt_9"));
         await metrics.HandledAsync(tenant.Sent(MessageAuthor.AiAgent, at.AddSeconds(6), conversation));
-        await metrics.HandledAsync(tenant.Opened(at, conversation, numberId: "num_7", agentId: "agt_9"));
+        await metrics.HandledAsync(tenant.Opened(at, conversation, numberId: "num_7", agentId: "agt_9", leadId: lead));
         await metrics.HandledAsync(tenant.LeadStatus(lead, "Qualified", "Converted", at.AddMinutes(20)));
         await metrics.HandledAsync(tenant.LeadStatus(lead, "New", "Qualified", at.AddMinutes(5)));
         await metrics.HandledAsync(tenant.NewLead(at, lead, numberId: "num_7"));
@@ -112,7 +113,8 @@ public sealed class DailyFiguresTests(MetricsService metrics)
         Expect.Figures(Assert.Single(await metrics.RowsAsync(tenant.TenantId, "numbers/num_7", "from=2026-03-16&to=2026-03-16")), expected);
         Expect.Figures(Assert.Single(await metrics.RowsAsync(tenant.TenantId, "agents/agt_9", "from=2026-03-16&to=2026-03-16")), new
         {
-            newConversations = 1, aiMessages = 1, humanMessages = 1, totalTokensUsed = 20, estimatedAiCost = 0.001m, newLeads = 0,
+            newConversations = 1, aiMessages = 1, humanMessages = 1, totalTokensUsed = 20, estimatedAiCost = 0.001m,
+            newLeads = 1, qualifiedLeads = 1, convertedLeads = 1, // the lead's first (only) conversation was agt_9's
         });
     }
 

@@ -53,6 +53,15 @@ public sealed class MetricsService() : ServiceFactory<Program, SafeNotify.Crm.Me
     }
 
     public Task<JsonNode?> GlobalAsync() => OperatorClient().GetFromJsonAsync<JsonNode>("/api/admin/metrics");
+
+    /// <summary>The operators' figures for <paramref name="query"/> (e.g. "period=WEEKLY&amp;from=...").</summary>
+    public async Task<JsonNode> GlobalAsync(string query)
+    {
+        using var response = await OperatorClient().GetAsync($"/api/admin/metrics?{query}");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{query}: {(int)response.StatusCode} {body}");
+        return JsonNode.Parse(body)!;
+    }
 }
 
 [CollectionDefinition(Name)]
@@ -83,6 +92,18 @@ public sealed record TenantEvents(string TenantId)
 
     public OutboundMessageSent Sent(MessageAuthor author, DateTimeOffset at, string conversationId = "conv_1", string? outboundId = null) =>
         new(outboundId ?? Id("msg"), TenantId, conversationId, "SM" + Guid.NewGuid().ToString("N"), "queued", author, 1, at);
+
+    /// <summary>Routing created, changed or removed one of the tenant's numbers.</summary>
+    public NumberChanged Number(string numberId, DateTimeOffset at, bool deleted = false) =>
+        new(TenantId, numberId, "+57301" + Random.Shared.Next(1000000, 9999999), !deleted, deleted, at);
+
+    /// <summary>A message to one of the tenant's numbers that it did not answer (over its plan limit, CRM off...).</summary>
+    public InboundMessageUnrouted Unrouted(DateTimeOffset at, string reason = "over_plan_limit", string? inboundId = null) =>
+        new(inboundId ?? Id("in"), "SM" + Guid.NewGuid().ToString("N"), "AC" + new string('1', 32), "+573011111111", "+573001234567", reason, TenantId, at);
+
+    /// <summary>A message to a number that is nobody's.</summary>
+    public static InboundMessageUnrouted UnroutedToNobody(DateTimeOffset at, string? inboundId = null) =>
+        new(inboundId ?? Id("in"), "SM" + Guid.NewGuid().ToString("N"), "AC" + new string('2', 32), "+15550000000", "+573001234567", "unknown_number", null, at);
 
     public LeadCreated NewLead(DateTimeOffset at, string? leadId = null, string numberId = "num_1") => new(TenantId, leadId ?? Id("lead"), numberId, "whatsapp", at);
 

@@ -23,12 +23,14 @@ public sealed class TenantIsolationTests(MetricsService metrics)
             await metrics.HandledAsync(tenant.Opened(at, conversationId));
             await metrics.HandledAsync(tenant.CustomerMessage(at));
             await metrics.HandledAsync(tenant.NewLead(at));
+            await metrics.HandledAsync(tenant.Number("num_1", DateTimeOffset.UtcNow));
+            await metrics.HandledAsync(tenant.Unrouted(at));
         }
 
         var report = await TenantIsolationProbe.ProbeAsync(metrics, tenantA.TenantId, tenantB.TenantId);
 
         Assert.True(report.Problems.Count == 0, string.Join(Environment.NewLine, report.Problems));
         Assert.Equal(report.TenantTables, report.Checked);
-        Assert.Superset(new HashSet<string> { "conversation_facts", "daily_rollups", "lead_facts", "metric_facts", "tenant_agents", "tenant_clocks" }, report.Checked.ToHashSet());
+        Assert.Superset(new HashSet<string> { "conversation_facts", "daily_rollups", "lead_facts", "metric_facts", "tenant_agents", "tenant_clocks", "tenant_numbers", "unrouted_facts" }, report.Checked.ToHashSet());
     }
 }

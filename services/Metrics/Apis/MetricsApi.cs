@@ -54,6 +54,13 @@ public sealed record MetricsRow(
     int Conversions,
     int SatisfactionRatings);
 
+/// <summary>
+/// SafeNotify-wide figures. Tenants, CRM adoption and agents are as they are now; every other figure sums the days
+/// from-to (each tenant's own days; no bounds: all time). <see cref="MessagesProcessed"/> is every message SafeNotify
+/// handled: customers' messages routed to a tenant, the AI's and employees' replies, and the
+/// <see cref="UnroutedMessages"/> no tenant answered (unknown number, number over its plan or inactive, CRM off).
+/// With a period, <see cref="Periods"/> holds the same sums per day, ISO week or month that has any.
+/// </summary>
 public sealed record GlobalMetrics(
     int Tenants,
     int TenantsWithCrm,
@@ -70,12 +77,45 @@ public sealed record GlobalMetrics(
     decimal TotalRevenue,
     decimal AiHandledRevenue,
     double? SatisfactionAvg,
+    long SatisfactionRatings)
+{
+    public long UnroutedMessages { get; init; }
+    public long MessagesProcessed { get; init; }
+
+    /// <summary>The first and last day counted (null: unbounded), and the grouping asked for (null: none).</summary>
+    public DateOnly? From { get; init; }
+
+    public DateOnly? To { get; init; }
+    public MetricsPeriod? Period { get; init; }
+    public IReadOnlyList<GlobalPeriodRow> Periods { get; init; } = [];
+}
+
+/// <summary>SafeNotify-wide sums of one day, ISO week or month (<see cref="PeriodEnd"/> is the next period's first day).</summary>
+public sealed record GlobalPeriodRow(
+    MetricsPeriod Period,
+    DateOnly PeriodStart,
+    DateOnly PeriodEnd,
+    long MessagesProcessed,
+    long TotalMessages,
+    long CustomerMessages,
+    long AiMessages,
+    long HumanMessages,
+    long UnroutedMessages,
+    long Conversations,
+    long TotalTokensUsed,
+    decimal EstimatedAiCost,
+    decimal TotalRevenue,
+    decimal AiHandledRevenue,
+    double? SatisfactionAvg,
     long SatisfactionRatings);
 
 public sealed record RebuildResult(int Tenants, int Rows);
 
-/// <summary>Sums over every tenant's days.</summary>
-public sealed record GlobalTotals(long Customer, long Ai, long Human, long Conversations, long Tokens, decimal Cost, decimal Revenue, decimal AiRevenue, long Ratings, long Satisfaction);
+/// <summary>Sums over every tenant's rollups of one day.</summary>
+public sealed record GlobalDay(DateOnly Day, long Customer, long Ai, long Human, long Conversations, long Tokens, decimal Cost, decimal Revenue, decimal AiRevenue, long Ratings, long Satisfaction);
+
+/// <summary>Messages no tenant answered, on one day.</summary>
+public sealed record UnroutedDay(DateOnly Day, long Messages);
 
 /// <summary>The stock figures' totals before the first day asked for.</summary>
 public sealed record StockBefore(int Opened, int Completed, int Leads);
@@ -98,7 +138,7 @@ public static class MetricsApi
             .WithTags("Metrics").RequireTenant()
             .WithName("GetAgentMetrics").WithSummary("The same figures for one of the tenant's AI agents (the conversations it opened with)");
         app.MapGet("/api/admin/metrics", GetGlobal).WithTags("Admin").RequireOperator()
-            .WithName("GetGlobalMetrics").WithSummary("SafeNotify-wide figures");
+            .WithName("GetGlobalMetrics").WithSummary("SafeNotify-wide figures over from-to (default: all time), per period when one is asked for");
         app.MapPost("/api/admin/metrics/rebuild", Rebuild).WithTags("Admin").RequireOperator()
             .WithName("RebuildMetrics").WithSummary("Rebuilds one tenant's (tenantId=...) or every tenant's rollups from the stored facts");
         return app;
@@ -173,11 +213,12 @@ public static class MetricsApi
     }
 
     /// <summary>
-    /// Whether Metrics knows the number or agent as one of the tenant's: an agent from Agent's events, either from the
-    /// figures recorded for it. A number is known from its first conversation or lead on (Metrics is not told of numbers).
+    /// Whether Metrics knows the number or agent as one of the tenant's: an agent from Agent's events, a number from
+    /// Routing's (until it is deleted), either from the figures recorded for it (a deleted one keeps its history).
     /// </summary>
     private static async Task<bool> IsTenantsAsync(MetricsDbContext db, string tenantId, DimensionKind kind, string dimensionId, CancellationToken cancellationToken) =>
         (kind == DimensionKind.Agent && await db.Agents.AnyAsync(a => a.TenantId == tenantId && a.AgentId == dimensionId, cancellationToken))
+        || (kind == DimensionKind.Number && await db.Numbers.AnyAsync(n => n.TenantId == tenantId && n.NumberId == dimensionId && !n.Deleted, cancellationToken))
         || await db.Rollups.AnyAsync(r => r.TenantId == tenantId && r.DimensionKind == kind && r.DimensionId == dimensionId, cancellationToken);
 
     private static MetricsRow Row(MetricsPeriod period, DateTimeOffset start, DateTimeOffset end, Tally t, int openAtStart, int openAtEnd, int leads) => new(
@@ -202,34 +243,94 @@ public static class MetricsApi
         AiCostPerConvertedLead: t.ConvertedLeads == 0 ? null : Math.Round(t.EstimatedAiCost / t.ConvertedLeads, 6),
         t.AiHandledRevenue, t.Conversions, t.SatisfactionRatings);
 
-    private static Task<Ok<GlobalMetrics>> GetGlobal(MetricsDbContext db, CancellationToken cancellationToken) =>
-        // SafeNotify-wide figures sum every tenant's rows: the one read of this API that crosses tenants.
-        db.AcrossTenantsAsync(() => GlobalAsync(db, cancellationToken), cancellationToken);
+    private static async Task<Results<Ok<GlobalMetrics>, ValidationProblem>> GetGlobal(
+        MetricsDbContext db, string? period, string? from, string? to, CancellationToken cancellationToken)
+    {
+        // The same checks as the tenant's figures; no bound given means all time, as before periods existed.
+        var errors = new ValidationErrors();
+        var grouping = MetricsPeriod.Daily;
+        errors.Check(period is null || TryParsePeriod(period, out grouping), "period", "DAILY, WEEKLY or MONTHLY.");
+        var first = from is null ? null : ParseDate(from, default, "from", errors);
+        var last = to is null ? null : ParseDate(to, default, "to", errors);
+        if (first is not null && last is not null)
+        {
+            errors.Check(first <= last && last.Value.DayNumber - first.Value.DayNumber <= 3660, "to", "On or after 'from', at most ten years later.");
+        }
 
-    private static async Task<Ok<GlobalMetrics>> GlobalAsync(MetricsDbContext db, CancellationToken cancellationToken)
+        if (errors.Any || (from is not null && first is null) || (to is not null && last is null))
+        {
+            return errors.ToProblem();
+        }
+
+        MetricsPeriod? grouped = period is null ? null : grouping;
+        if (grouped is { } whole) // every row a whole week or month, as for tenants
+        {
+            first = first is { } f ? PeriodStart(f, whole) : null;
+            last = last is { } l ? PeriodEnd(PeriodStart(l, whole), whole).AddDays(-1) : null;
+        }
+
+        // SafeNotify-wide figures sum every tenant's rows: the one read of this API that crosses tenants.
+        return TypedResults.Ok(await db.AcrossTenantsAsync(() => GlobalAsync(db, first, last, grouped, cancellationToken), cancellationToken));
+    }
+
+    private static async Task<GlobalMetrics> GlobalAsync(MetricsDbContext db, DateOnly? first, DateOnly? last, MetricsPeriod? grouping, CancellationToken cancellationToken)
     {
         var tenants = await db.Tenants.CountAsync(cancellationToken);
         var withCrm = await db.Tenants.CountAsync(t => t.CrmEnabled, cancellationToken);
         var agents = await db.Agents.CountAsync(a => !a.Deleted, cancellationToken);
-        var totals = await db.Database.SqlQuery<GlobalTotals>($"""
-            SELECT coalesce(sum(customer_messages), 0)::bigint AS customer, coalesce(sum(ai_messages), 0)::bigint AS ai,
+        var low = first ?? new DateOnly(1900, 1, 1);
+        var high = last ?? new DateOnly(9999, 1, 1);
+        var days = await db.Database.SqlQuery<GlobalDay>($"""
+            SELECT day, coalesce(sum(customer_messages), 0)::bigint AS customer, coalesce(sum(ai_messages), 0)::bigint AS ai,
                 coalesce(sum(human_messages), 0)::bigint AS human, coalesce(sum(new_conversations), 0)::bigint AS conversations,
                 coalesce(sum(total_tokens_used), 0)::bigint AS tokens, coalesce(sum(estimated_ai_cost), 0) AS cost,
                 coalesce(sum(revenue), 0) AS revenue, coalesce(sum(ai_handled_revenue), 0) AS ai_revenue,
                 coalesce(sum(satisfaction_ratings), 0)::bigint AS ratings, coalesce(sum(satisfaction_sum), 0)::bigint AS satisfaction
             FROM metrics.daily_rollups
-            WHERE dimension_kind = {DimensionKind.Tenant.ToString()}
-            """).SingleAsync(cancellationToken);
-        var ratings = totals.Ratings;
-        return TypedResults.Ok(new GlobalMetrics(
+            WHERE dimension_kind = {DimensionKind.Tenant.ToString()} AND day >= {low} AND day <= {high}
+            GROUP BY day
+            """).ToListAsync(cancellationToken);
+        var unrouted = await db.Database.SqlQuery<UnroutedDay>($"""
+            SELECT day, count(*)::bigint AS messages FROM metrics.unrouted_facts WHERE day >= {low} AND day <= {high} GROUP BY day
+            """).ToListAsync(cancellationToken);
+
+        var byDay = days.ToDictionary(d => d.Day);
+        var unroutedByDay = unrouted.ToDictionary(u => u.Day, u => u.Messages);
+        GlobalPeriodRow Sum(MetricsPeriod period, DateOnly start, DateOnly end, IEnumerable<DateOnly> keys)
+        {
+            var list = keys.ToList();
+            var d = list.Select(k => byDay.GetValueOrDefault(k)).OfType<GlobalDay>().ToList();
+            var (customer, ai, human) = (d.Sum(x => x.Customer), d.Sum(x => x.Ai), d.Sum(x => x.Human));
+            var unanswered = list.Sum(k => unroutedByDay.GetValueOrDefault(k));
+            var ratings = d.Sum(x => x.Ratings);
+            return new GlobalPeriodRow(period, start, end,
+                MessagesProcessed: customer + ai + human + unanswered,
+                TotalMessages: customer + ai + human, customer, ai, human, unanswered,
+                d.Sum(x => x.Conversations), d.Sum(x => x.Tokens), d.Sum(x => x.Cost), d.Sum(x => x.Revenue), d.Sum(x => x.AiRevenue),
+                SatisfactionAvg: ratings == 0 ? null : Math.Round((double)d.Sum(x => x.Satisfaction) / ratings, 3),
+                ratings);
+        }
+
+        var allDays = byDay.Keys.Union(unroutedByDay.Keys).ToList();
+        var total = Sum(MetricsPeriod.Daily, default, default, allDays);
+        var periods = grouping is { } g
+            ? allDays.GroupBy(day => PeriodStart(day, g)).OrderBy(p => p.Key).Select(p => Sum(g, p.Key, PeriodEnd(p.Key, g), p)).ToList()
+            : [];
+        return new GlobalMetrics(
             tenants, withCrm,
             CrmAdoption: tenants == 0 ? null : Math.Round((double)withCrm / tenants, 4),
             agents,
             AgentsPerTenant: tenants == 0 ? null : Math.Round((double)agents / tenants, 3),
-            TotalMessages: totals.Customer + totals.Ai + totals.Human,
-            totals.Customer, totals.Ai, totals.Human, totals.Conversations, totals.Tokens, totals.Cost, totals.Revenue, totals.AiRevenue,
-            SatisfactionAvg: ratings == 0 ? null : Math.Round((double)totals.Satisfaction / ratings, 3),
-            ratings));
+            total.TotalMessages, total.CustomerMessages, total.AiMessages, total.HumanMessages, total.Conversations, total.TotalTokensUsed,
+            total.EstimatedAiCost, total.TotalRevenue, total.AiHandledRevenue, total.SatisfactionAvg, total.SatisfactionRatings)
+        {
+            UnroutedMessages = total.UnroutedMessages,
+            MessagesProcessed = total.MessagesProcessed,
+            From = first,
+            To = last,
+            Period = grouping,
+            Periods = periods,
+        };
     }
 
     private static async Task<Results<Ok<RebuildResult>, ProblemHttpResult>> Rebuild(

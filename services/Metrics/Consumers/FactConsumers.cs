@@ -56,17 +56,19 @@ public sealed class AgentReplyGeneratedConsumer(MetricsDbContext db, FactRecorde
         }, cancellationToken);
 }
 
+/// <summary>A message no tenant answered still counts as processed by SafeNotify (operators' figures only).</summary>
+public sealed class InboundMessageUnroutedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<InboundMessageUnrouted, MetricsDbContext>(db)
+{
+    protected override Task HandleAsync(InboundMessageUnrouted message, ConsumeContext<InboundMessageUnrouted> context, CancellationToken cancellationToken) =>
+        facts.RecordUnroutedAsync(message, cancellationToken);
+}
+
 // Conversations and leads: each event merges into the conversation's or lead's facts, commutatively.
 
 public sealed class ConversationOpenedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationOpened, MetricsDbContext>(db)
 {
     protected override Task HandleAsync(ConversationOpened message, ConsumeContext<ConversationOpened> context, CancellationToken cancellationToken) =>
-        facts.MergeConversationAsync(message.TenantId, message.ConversationId, conversation =>
-        {
-            conversation.NumberId = message.NumberId;
-            conversation.AgentId = message.AgentId;
-            conversation.OpenedAt = FactRecorder.Earliest(conversation.OpenedAt, message.OccurredAt);
-        }, cancellationToken);
+        facts.OpenConversationAsync(message, cancellationToken);
 }
 
 public sealed class ConversationClosedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationClosed, MetricsDbContext>(db)
@@ -151,6 +153,23 @@ public sealed class AgentChangedConsumer(MetricsDbContext db) : TransactionalCon
             VALUES ({message.TenantId}, {message.AgentId}, {message.IsActive}, {message.Deleted}, {message.Revision})
             ON CONFLICT (tenant_id, agent_id) DO UPDATE SET is_active = excluded.is_active, deleted = excluded.deleted, revision = excluded.revision
             WHERE tenant_agents.revision < excluded.revision
+            """, cancellationToken);
+    }
+}
+
+/// <summary>
+/// Routing created, changed or removed a WhatsApp number: its figures exist (zero) from now on, not from its first
+/// conversation. The latest description wins whatever order the events arrive in.
+/// </summary>
+public sealed class NumberChangedConsumer(MetricsDbContext db) : TransactionalConsumer<NumberChanged, MetricsDbContext>(db)
+{
+    protected override async Task HandleAsync(NumberChanged message, ConsumeContext<NumberChanged> context, CancellationToken cancellationToken)
+    {
+        await Db.Database.ExecuteSqlAsync($"""
+            INSERT INTO metrics.tenant_numbers (tenant_id, number_id, is_active, deleted, updated_at)
+            VALUES ({message.TenantId}, {message.NumberId}, {message.IsActive}, {message.Deleted}, {message.OccurredAt.ToUniversalTime()})
+            ON CONFLICT (tenant_id, number_id) DO UPDATE SET is_active = excluded.is_active, deleted = excluded.deleted, updated_at = excluded.updated_at
+            WHERE tenant_numbers.updated_at <= excluded.updated_at
             """, cancellationToken);
     }
 }

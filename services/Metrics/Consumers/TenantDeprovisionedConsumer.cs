@@ -6,7 +6,7 @@ using SafeNotify.Crm.Metrics.Data;
 
 namespace SafeNotify.Crm.Metrics.Consumers;
 
-/// <summary>A tenant is gone (a rolled-back migration): its facts, conversations, leads, rollups, agents and clock go too.</summary>
+/// <summary>A tenant is gone (a rolled-back migration): its facts (unanswered messages included), conversations, leads, rollups, numbers, agents and clock go too.</summary>
 public sealed class TenantDeprovisionedConsumer(MetricsDbContext db) : TransactionalConsumer<TenantDeprovisioned, MetricsDbContext>(db)
 {
     protected override async Task HandleAsync(TenantDeprovisioned message, ConsumeContext<TenantDeprovisioned> context, CancellationToken cancellationToken)
@@ -15,6 +15,8 @@ public sealed class TenantDeprovisionedConsumer(MetricsDbContext db) : Transacti
         await Db.Conversations.Where(c => c.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
         await Db.Leads.Where(l => l.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
         await Db.Rollups.Where(r => r.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
+        await Db.Unrouted.Where(u => u.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
+        await Db.Numbers.Where(n => n.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
         await Db.Agents.Where(a => a.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
         await Db.Tenants.Where(t => t.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
     }

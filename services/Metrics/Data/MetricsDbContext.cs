@@ -14,6 +14,8 @@ public sealed class MetricsDbContext(DbContextOptions<MetricsDbContext> options)
     public DbSet<ConversationFacts> Conversations => Set<ConversationFacts>();
     public DbSet<LeadFacts> Leads => Set<LeadFacts>();
     public DbSet<DailyRollup> Rollups => Set<DailyRollup>();
+    public DbSet<UnroutedFact> Unrouted => Set<UnroutedFact>();
+    public DbSet<TenantNumber> Numbers => Set<TenantNumber>();
 
     protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
@@ -51,6 +53,21 @@ public sealed class MetricsDbContext(DbContextOptions<MetricsDbContext> options)
         {
             lead.ToTable("lead_facts");
             lead.HasKey(l => new { l.TenantId, l.LeadId });
+            lead.Ignore(l => l.CreatedSeen);
+        });
+
+        modelBuilder.Entity<UnroutedFact>(unrouted =>
+        {
+            unrouted.ToTable("unrouted_facts");
+            unrouted.HasKey(u => u.InboundMessageId);
+            unrouted.HasIndex(u => u.Day);
+            unrouted.HasIndex(u => u.TenantId);
+        });
+
+        modelBuilder.Entity<TenantNumber>(number =>
+        {
+            number.ToTable("tenant_numbers");
+            number.HasKey(n => new { n.TenantId, n.NumberId });
         });
 
         modelBuilder.Entity<DailyRollup>(rollup =>

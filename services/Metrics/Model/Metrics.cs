@@ -81,17 +81,80 @@ public sealed class ConversationFacts
     public ConversationFacts Copy() => (ConversationFacts)MemberwiseClone();
 }
 
-/// <summary>A lead as Metrics knows it from Lead's events (same merge rules as conversations).</summary>
+/// <summary>
+/// A lead as Metrics knows it from Lead's events (same merge rules as conversations). Its agent is the agent of its
+/// first conversation: the earliest ConversationOpened naming the lead (ties broken by conversation id),
+/// so conversations opened in any order, any number of times, settle on the same agent.
+/// </summary>
 public sealed class LeadFacts
 {
     public required string TenantId { get; init; }
     public required string LeadId { get; init; }
+
+    /// <summary>The number the lead came in on (from LeadCreated; its first conversation's until then).</summary>
     public string? NumberId { get; set; }
+
+    /// <summary>The agent of the lead's first conversation (null: none known yet, or that conversation had no agent).</summary>
+    public string? AgentId { get; set; }
+
+    /// <summary>When the lead's first conversation opened, and which one it was.</summary>
+    public DateTimeOffset? FirstConversationAt { get; set; }
+
+    public string? FirstConversationId { get; set; }
+
     public DateTimeOffset? CreatedAt { get; set; }
     public DateTimeOffset? QualifiedAt { get; set; }
     public DateTimeOffset? ConvertedAt { get; set; }
 
     public LeadFacts Copy() => (LeadFacts)MemberwiseClone();
+
+    /// <summary>
+    /// Takes a conversation of the lead into account: the earliest one (by opening instant, then id) gives the lead
+    /// its agent, and its number until LeadCreated says which it is. Commutative and idempotent.
+    /// </summary>
+    public void MergeConversation(string conversationId, string numberId, string? agentId, DateTimeOffset openedAt)
+    {
+        if (FirstConversationAt is null || openedAt < FirstConversationAt
+            || (openedAt == FirstConversationAt && string.CompareOrdinal(conversationId, FirstConversationId) < 0))
+        {
+            FirstConversationAt = openedAt;
+            FirstConversationId = conversationId;
+            AgentId = string.IsNullOrEmpty(agentId) ? null : agentId;
+            if (!CreatedSeen)
+            {
+                NumberId = numberId;
+            }
+        }
+    }
+
+    /// <summary>Whether LeadCreated was merged (its number is then the lead's, whatever conversation came first).</summary>
+    public bool CreatedSeen => CreatedAt is not null;
+}
+
+/// <summary>
+/// A message that reached SafeNotify but no tenant answered (unknown number, number over its plan or inactive, CRM off):
+/// processed by SafeNotify all the same. Keyed by Ingress's inbound message id, so it is counted once. The tenant is
+/// known unless the number is nobody's; only operators' figures count it.
+/// </summary>
+public sealed class UnroutedFact
+{
+    public required string InboundMessageId { get; init; }
+    public string? TenantId { get; init; }
+    public required string Reason { get; init; }
+    public DateTimeOffset ReceivedAt { get; init; }
+
+    /// <summary>The day it counts on: the tenant's local day, or SafeNotify's default zone's without a tenant (set again by a rebuild).</summary>
+    public DateOnly Day { get; set; }
+}
+
+/// <summary>One of a tenant's WhatsApp numbers as Routing last described it, so its figures exist before its first conversation.</summary>
+public sealed class TenantNumber
+{
+    public required string TenantId { get; init; }
+    public required string NumberId { get; init; }
+    public bool IsActive { get; set; }
+    public bool Deleted { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
 }
 
 public enum DimensionKind

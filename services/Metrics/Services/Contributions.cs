@@ -94,22 +94,22 @@ public sealed class Contributions(TimeZoneInfo zone)
         }
     }
 
-    /// <summary>A lead's figures: the tenant and the number it came in on (an event names no agent for a lead).</summary>
+    /// <summary>A lead's figures: the tenant, the number it came in on and the agent of its first conversation.</summary>
     public void AddLead(LeadFacts lead, int sign = 1)
     {
         if (lead.CreatedAt is { } created)
         {
-            Spread(DayOf(created), lead.NumberId, null, new Tally { NewLeads = 1 }, sign);
+            Spread(DayOf(created), lead.NumberId, lead.AgentId, new Tally { NewLeads = 1 }, sign);
         }
 
         if (lead.QualifiedAt is { } qualified)
         {
-            Spread(DayOf(qualified), lead.NumberId, null, new Tally { QualifiedLeads = 1 }, sign);
+            Spread(DayOf(qualified), lead.NumberId, lead.AgentId, new Tally { QualifiedLeads = 1 }, sign);
         }
 
         if (lead.ConvertedAt is { } converted)
         {
-            Spread(DayOf(converted), lead.NumberId, null, new Tally { ConvertedLeads = 1 }, sign);
+            Spread(DayOf(converted), lead.NumberId, lead.AgentId, new Tally { ConvertedLeads = 1 }, sign);
         }
     }
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Metrics.Data;
 using SafeNotify.Crm.Metrics.Model;
 
@@ -61,6 +63,55 @@ public sealed class FactRecorder(MetricsDbContext db)
     public async Task MergeConversationAsync(string tenantId, string conversationId, Action<ConversationFacts> merge, CancellationToken cancellationToken)
     {
         var contributions = new Contributions(await ZoneOfAsync(tenantId, cancellationToken));
+        await MergeConversationAsync(tenantId, conversationId, merge, contributions, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await RollupWriter.AddAsync(db, tenantId, contributions, cancellationToken);
+    }
+
+    /// <summary>
+    /// A conversation opened: merges it, and merges it into its lead, whose figures then count for the agent of the
+    /// lead's first conversation. One transaction, one rollup write at the end; the conversation is locked before the
+    /// lead (no other path locks a lead and then a conversation, so the two cannot deadlock).
+    /// </summary>
+    public async Task OpenConversationAsync(ConversationOpened opened, CancellationToken cancellationToken)
+    {
+        var contributions = new Contributions(await ZoneOfAsync(opened.TenantId, cancellationToken));
+        await MergeConversationAsync(opened.TenantId, opened.ConversationId, conversation =>
+        {
+            conversation.NumberId = opened.NumberId;
+            conversation.AgentId = opened.AgentId;
+            conversation.OpenedAt = FactRecorder.Earliest(conversation.OpenedAt, opened.OccurredAt);
+        }, contributions, cancellationToken);
+        if (!string.IsNullOrEmpty(opened.LeadId))
+        {
+            await MergeLeadAsync(opened.TenantId, opened.LeadId,
+                lead => lead.MergeConversation(opened.ConversationId, opened.NumberId, opened.AgentId, opened.OccurredAt), contributions, cancellationToken);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await RollupWriter.AddAsync(db, opened.TenantId, contributions, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores a message nobody answered once (by its inbound message id), on the tenant's day when the number is a
+    /// tenant's, else on SafeNotify's default zone's day. Only operators' figures count it.
+    /// </summary>
+    public async Task RecordUnroutedAsync(InboundMessageUnrouted message, CancellationToken cancellationToken)
+    {
+        var tenantId = string.IsNullOrEmpty(message.TenantId) ? null : message.TenantId;
+        var zone = tenantId is null ? Zone(null) : await ZoneOfAsync(tenantId, cancellationToken);
+        var day = new Contributions(zone).DayOf(message.ReceivedAt);
+        var insert = () => db.Database.ExecuteSqlAsync($"""
+            INSERT INTO metrics.unrouted_facts (inbound_message_id, tenant_id, reason, received_at, day)
+            VALUES ({message.InboundMessageId}, {tenantId}, {message.Reason}, {message.ReceivedAt.ToUniversalTime()}, {day})
+            ON CONFLICT (inbound_message_id) DO NOTHING
+            """, cancellationToken);
+        // A message to a number of no tenant belongs to no tenant: written across tenants, as Routing keeps it.
+        _ = tenantId is null ? await db.AcrossTenantsAsync(insert, cancellationToken) : await insert();
+    }
+
+    private async Task MergeConversationAsync(string tenantId, string conversationId, Action<ConversationFacts> merge, Contributions contributions, CancellationToken cancellationToken)
+    {
         var conversation = await LockConversationAsync(tenantId, conversationId, cancellationToken);
         var before = conversation.Copy();
         merge(conversation);
@@ -77,15 +128,19 @@ public sealed class FactRecorder(MetricsDbContext db)
                 contributions.AddFact(fact, conversation);
             }
         }
-
-        await db.SaveChangesAsync(cancellationToken);
-        await RollupWriter.AddAsync(db, tenantId, contributions, cancellationToken);
     }
 
     /// <summary>Merges what an event says about a lead and adds the difference it makes.</summary>
     public async Task MergeLeadAsync(string tenantId, string leadId, Action<LeadFacts> merge, CancellationToken cancellationToken)
     {
         var contributions = new Contributions(await ZoneOfAsync(tenantId, cancellationToken));
+        await MergeLeadAsync(tenantId, leadId, merge, contributions, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await RollupWriter.AddAsync(db, tenantId, contributions, cancellationToken);
+    }
+
+    private async Task MergeLeadAsync(string tenantId, string leadId, Action<LeadFacts> merge, Contributions contributions, CancellationToken cancellationToken)
+    {
         await db.Database.ExecuteSqlAsync(
             $"INSERT INTO metrics.lead_facts (tenant_id, lead_id) VALUES ({tenantId}, {leadId}) ON CONFLICT DO NOTHING", cancellationToken);
         var lead = await db.Leads.FromSql($"SELECT * FROM metrics.lead_facts WHERE tenant_id = {tenantId} AND lead_id = {leadId} FOR UPDATE")
@@ -94,8 +149,6 @@ public sealed class FactRecorder(MetricsDbContext db)
         merge(lead);
         contributions.AddLead(before, -1);
         contributions.AddLead(lead);
-        await db.SaveChangesAsync(cancellationToken);
-        await RollupWriter.AddAsync(db, tenantId, contributions, cancellationToken);
     }
 
     private async Task<ConversationFacts> LockConversationAsync(string tenantId, string conversationId, CancellationToken cancellationToken)

@@ -19,6 +19,7 @@ public sealed class RollupRebuilder(MetricsDbContext db)
             .Union(db.Conversations.Select(c => c.TenantId))
             .Union(db.Leads.Select(l => l.TenantId))
             .Union(db.Rollups.Select(r => r.TenantId))
+            .Union(db.Unrouted.Where(u => u.TenantId != null).Select(u => u.TenantId!))
             .Distinct().OrderBy(t => t).ToListAsync(cancellationToken), cancellationToken);
 
     /// <summary>Replaces the tenant's rollups with the sum of its stored contributions; returns the rows written.</summary>
@@ -46,6 +47,28 @@ public sealed class RollupRebuilder(MetricsDbContext db)
         await foreach (var fact in db.Facts.AsNoTracking().Where(f => f.TenantId == tenantId).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             contributions.AddFact(fact, fact.ConversationId is null ? null : conversations.GetValueOrDefault(fact.ConversationId));
+        }
+
+        // The tenant's unanswered messages count on its days (operators' figures): again in its zone as it is now.
+        // Only those whose day changed (the tenant's zone changed) are written.
+        var moves = new Dictionary<DateOnly, List<string>>();
+        await foreach (var unrouted in db.Unrouted.AsNoTracking().Where(u => u.TenantId == tenantId)
+                           .Select(u => new { u.InboundMessageId, u.ReceivedAt, u.Day }).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            var day = contributions.DayOf(unrouted.ReceivedAt);
+            if (day != unrouted.Day)
+            {
+                (moves.TryGetValue(day, out var ids) ? ids : moves[day] = []).Add(unrouted.InboundMessageId);
+            }
+        }
+
+        foreach (var (day, ids) in moves)
+        {
+            foreach (var chunk in ids.Chunk(RowsPerStatement))
+            {
+                await db.Unrouted.Where(u => u.TenantId == tenantId && chunk.Contains(u.InboundMessageId))
+                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.Day, day), cancellationToken);
+            }
         }
 
         await db.Database.ExecuteSqlAsync($"DELETE FROM metrics.daily_rollups WHERE tenant_id = {tenantId}", cancellationToken);

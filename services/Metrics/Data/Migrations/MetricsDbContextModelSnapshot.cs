@@ -313,6 +313,10 @@ namespace SafeNotify.Crm.Metrics.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("lead_id");
 
+                    b.Property<string>("AgentId")
+                        .HasColumnType("text")
+                        .HasColumnName("agent_id");
+
                     b.Property<DateTimeOffset?>("ConvertedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("converted_at");
@@ -320,6 +324,14 @@ namespace SafeNotify.Crm.Metrics.Data.Migrations
                     b.Property<DateTimeOffset?>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("FirstConversationAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_conversation_at");
+
+                    b.Property<string>("FirstConversationId")
+                        .HasColumnType("text")
+                        .HasColumnName("first_conversation_id");
 
                     b.Property<string>("NumberId")
                         .HasColumnType("text")
@@ -449,6 +461,69 @@ namespace SafeNotify.Crm.Metrics.Data.Migrations
                         .HasName("pk_tenant_clocks");
 
                     b.ToTable("tenant_clocks", "metrics");
+                });
+
+            modelBuilder.Entity("SafeNotify.Crm.Metrics.Model.TenantNumber", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("NumberId")
+                        .HasColumnType("text")
+                        .HasColumnName("number_id");
+
+                    b.Property<bool>("Deleted")
+                        .HasColumnType("boolean")
+                        .HasColumnName("deleted");
+
+                    b.Property<bool>("IsActive")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_active");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("TenantId", "NumberId")
+                        .HasName("pk_tenant_numbers");
+
+                    b.ToTable("tenant_numbers", "metrics");
+                });
+
+            modelBuilder.Entity("SafeNotify.Crm.Metrics.Model.UnroutedFact", b =>
+                {
+                    b.Property<string>("InboundMessageId")
+                        .HasColumnType("text")
+                        .HasColumnName("inbound_message_id");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date")
+                        .HasColumnName("day");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("InboundMessageId")
+                        .HasName("pk_unrouted_facts");
+
+                    b.HasIndex("Day")
+                        .HasDatabaseName("ix_unrouted_facts_day");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_unrouted_facts_tenant_id");
+
+                    b.ToTable("unrouted_facts", "metrics");
                 });
 #pragma warning restore 612, 618
         }
