@@ -67,6 +67,7 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
         builder.UseSetting("Twilio:RetryBaseDelay", "00:00:00.100");
         builder.UseSetting("Twilio:SendsPerSecondPerNumber", PerNumberPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting($"Twilio:SendsPerSecondByNumber:{SlowNumber}", "1");
+        builder.UseSetting("Twilio:OutboundStalledAfter", "00:00:02");
     }
 
     public async Task<HttpResponseMessage> PostWebhookAsync(string path, IReadOnlyDictionary<string, string> form, string? authToken = AuthToken)

@@ -133,6 +133,36 @@ public sealed class OutboundOrderTests(IngressService ingress)
         Assert.Equal<string?>([next.Body], ReceivedBy(customer));
     }
 
+    [Fact]
+    public async Task A_message_whose_earlier_one_was_recorded_but_never_handled_sets_that_one_going_and_follows_it()
+    {
+        var customer = await CustomerWhoWroteAsync(Number);
+        var lost = Send(customer, "Le confirmamos su cita del martes.", Number) with { RequestedAt = DateTimeOffset.UtcNow.AddMinutes(-1) };
+        // Recorded, then its handling lost (the command dead-lettered after a crash): nothing will send it by itself.
+        await ingress.WithDbAsync(db =>
+        {
+            db.OutboundMessages.Add(new OutboundMessage
+            {
+                OutboundId = lost.OutboundId, TenantId = lost.TenantId, ConversationId = lost.ConversationId,
+                AccountSid = lost.AccountSid, From = lost.From, To = lost.To, Body = lost.Body, Author = lost.Author,
+                State = OutboundState.Pending, ReportedStatus = DeliveryStatuses.Sending,
+                RequestedAt = lost.RequestedAt, PublishedAt = lost.RequestedAt, CreatedAt = lost.RequestedAt, UpdatedAt = lost.RequestedAt,
+                Parts = [new OutboundPart { OutboundId = lost.OutboundId, Index = 0, Body = lost.Body }],
+            });
+            return db.SaveChangesAsync();
+        });
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+
+        var next = Send(customer, "¿Necesita algo más?", Number);
+        await ingress.Bus.Publish(next);
+
+        // The later message waits, then its watchdog (Twilio:OutboundStalledAfter, 2 s here) sets the earlier one
+        // going; that one's end wakes the later one: both reach the customer, in Lead's order.
+        await sent.FirstAsync(m => m.OutboundId == lost.OutboundId, Patience);
+        await sent.FirstAsync(m => m.OutboundId == next.OutboundId, Patience);
+        Assert.Equal<string?>([lost.Body, next.Body], ReceivedBy(customer));
+    }
+
     /// <summary>What the stand-in received for <paramref name="customer"/>, in the order it received it.</summary>
     private List<string?> ReceivedBy(string customer) =>
         ingress.Twilio.SentMessages.Where(m => m.To == $"whatsapp:{customer}").Select(m => m.Body).ToList();

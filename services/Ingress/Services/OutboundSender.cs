@@ -209,11 +209,20 @@ public sealed partial class OutboundSender(
                 || m.RequestedAt < message.RequestedAt
                 || (m.RequestedAt == message.RequestedAt && m.PublishedAt < message.PublishedAt)
                 || (m.RequestedAt == message.RequestedAt && m.PublishedAt == message.PublishedAt && m.Sequence < message.Sequence))
-            .Select(m => m.OutboundId)
+            .OrderByDescending(m => m.StartedAt != null)
+            .Select(m => new { m.OutboundId, Started = m.StartedAt != null })
             .FirstOrDefaultAsync(cancellationToken);
         if (ahead is not null)
         {
-            LogWaiting(logger, message.OutboundId, ahead);
+            LogWaiting(logger, message.OutboundId, ahead.OutboundId);
+            if (!ahead.Started)
+            {
+                // A started message always has a timer of its own; one that has not started relies on its command
+                // being handled. Should that handling be lost, this watchdog sets it going (harmless otherwise).
+                db.Publish(new OutboundSendDue(ahead.OutboundId), orderingKey: Ids.New("due"), notBefore: time.GetUtcNow() + Options.OutboundStalledAfter);
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
             return false;
         }

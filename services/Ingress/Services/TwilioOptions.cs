@@ -42,6 +42,13 @@ public sealed class TwilioOptions
     /// </summary>
     public TimeSpan OutboundSettleTime { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// A message waiting behind an earlier one that has not started either looks again this much later, and sets
+    /// the earlier one going if nothing has (its command was recorded, then its handling lost): a customer's
+    /// queue never stalls for good.
+    /// </summary>
+    public TimeSpan OutboundStalledAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Attempts of one send that Twilio refuses for a moment (429, 5xx) before it fails for good.</summary>
     public int MaxSendAttempts { get; set; } = 8;
 
