@@ -26,14 +26,15 @@ public sealed record OutboundSendDue(string OutboundId);
 /// The messages from one of our numbers to one customer are a queue, kept in the database: a message starts (its
 /// first part is sent) only when no earlier message of the queue is still pending, in the order Lead issued them
 /// (<see cref="OutboundMessage.RequestedAt"/>, then the order Lead's outbox published them, then the order they
-/// were recorded); a message that started first
-/// stays first. Whoever starts or ends a message of a queue holds the queue's advisory lock, so every instance
+/// were recorded); a message that started first stays first. Whoever starts or ends a message of a queue holds the queue's advisory lock, so every instance
 /// agrees, and the message that ends wakes the next one with a timer committed with its end. A message ends when
 /// every part was sent, a part failed for good, or a part's delivery is unknown (left to operators, not resent):
 /// none of those holds the customer's later messages back. Other queues, and the pacing of the number, are
 /// untouched. Lead issues no sequence, and two commands it published one after another may be taken by two
 /// consumers at once: a message therefore starts no sooner than <see cref="TwilioOptions.OutboundSettleTime"/>
-/// after it was published, by which time the one published before it has been recorded and keeps its place.
+/// after it was published, by which time the one published before it has been recorded and keeps its place. A
+/// message waiting behind one that never started sets a watchdog timer on it
+/// (<see cref="TwilioOptions.OutboundStalledAfter"/>), so a command recorded and then lost stalls no queue for good.
 /// </para>
 /// </summary>
 public sealed partial class OutboundSender(
