@@ -21,6 +21,9 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
     public const string PublicBaseUrl = "https://crm.safenotify.test";
     public const int PerNumberPerSecond = 10;
 
+    /// <summary>A number paced at one send a second (its own setting), for tests where a pacing slot must be slow.</summary>
+    public const string SlowNumber = "+57605550100";
+
     private WebApplication? _twilio;
     private string _twilioUrl = "";
 
@@ -63,6 +66,8 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
         // Quick retries and a brisk pace, so tests of both take a moment rather than Twilio's real seconds.
         builder.UseSetting("Twilio:RetryBaseDelay", "00:00:00.100");
         builder.UseSetting("Twilio:SendsPerSecondPerNumber", PerNumberPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting($"Twilio:SendsPerSecondByNumber:{SlowNumber}", "1");
+        builder.UseSetting("Twilio:OutboundStalledAfter", "00:00:02");
     }
 
     public async Task<HttpResponseMessage> PostWebhookAsync(string path, IReadOnlyDictionary<string, string> form, string? authToken = AuthToken)

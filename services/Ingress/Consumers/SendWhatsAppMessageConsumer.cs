@@ -7,7 +7,8 @@ namespace SafeNotify.Crm.Ingress.Consumers;
 /// <summary>One command from Lead becomes one or more Twilio sends (see <see cref="OutboundSender"/>).</summary>
 public sealed class SendWhatsAppMessageConsumer(OutboundSender sender) : IConsumer<SendWhatsAppMessage>
 {
-    public Task Consume(ConsumeContext<SendWhatsAppMessage> context) => sender.AcceptAsync(context.Message, context.CancellationToken);
+    public Task Consume(ConsumeContext<SendWhatsAppMessage> context) => 
+        sender.AcceptAsync(context.Message, context.SentTime is { } sent ? new DateTimeOffset(DateTime.SpecifyKind(sent, DateTimeKind.Utc)) : null, context.CancellationToken);
 }
 
 /// <summary>A part's retry or pacing slot is due.</summary>

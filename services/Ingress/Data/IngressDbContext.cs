@@ -37,6 +37,9 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
         {
             message.HasKey(m => m.OutboundId);
             message.HasIndex(m => new { m.State, m.UpdatedAt });
+            // The (number, customer) queue of messages still being sent or waiting their turn.
+            message.HasIndex(m => new { m.From, m.To, m.RequestedAt, m.PublishedAt, m.Sequence }).HasFilter("state = 'Pending'");
+            message.Property(m => m.Sequence).UseIdentityAlwaysColumn();
             message.Property(m => m.State).HasConversion<string>().HasMaxLength(20);
             message.Property(m => m.Author).HasConversion<string>().HasMaxLength(20);
             message.HasMany(m => m.Parts).WithOne().HasForeignKey(p => p.OutboundId);

@@ -1,4 +1,5 @@
 using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Ingress.Services;
 
 namespace SafeNotify.Crm.Ingress.Model;
 
@@ -36,7 +37,8 @@ public enum PartState
 /// <summary>
 /// A message we send (one <see cref="SendWhatsAppMessage"/> command), recorded before Twilio is called: a
 /// redelivered command finds it and never sends the customer the same text twice. A reply over Twilio's 1600
-/// characters becomes several parts, sent in order.
+/// characters becomes several parts, sent in order. The messages from one of our numbers to one customer form a
+/// queue: one starts only when every earlier one has ended (see <see cref="OutboundSender"/>).
 /// </summary>
 public sealed class OutboundMessage
 {
@@ -51,6 +53,24 @@ public sealed class OutboundMessage
     public string? ContentVariables { get; init; }
     public MessageAuthor Author { get; init; }
     public OutboundState State { get; set; }
+
+    /// <summary>When Lead issued the command: the order of the (number, customer) queue.</summary>
+    public DateTimeOffset RequestedAt { get; init; }
+
+    /// <summary>
+    /// When the command was published (its envelope's sent time). Lead's outbox publishes one conversation's
+    /// commands one after another, so this orders the commands Lead issued in the same instant (one transaction).
+    /// </summary>
+    public DateTimeOffset PublishedAt { get; init; }
+
+    /// <summary>The order in which Ingress recorded its messages: the last tie-break of the queue's order.</summary>
+    public long Sequence { get; init; }
+
+    /// <summary>
+    /// When the message became the one its (number, customer) queue is sending; null while it waits for an earlier
+    /// message to that customer from that number to end. At most one message per queue is started and pending.
+    /// </summary>
+    public DateTimeOffset? StartedAt { get; set; }
 
     /// <summary>The status reported to Lead: the least advanced of the parts' Twilio statuses (or failed).</summary>
     public string? ReportedStatus { get; set; }

@@ -22,6 +22,20 @@ public sealed record OutboundSendDue(string OutboundId);
 /// among the messages to the customer), or else marked <em>delivery unknown</em> for operators, never resent
 /// blindly. Sends are paced per sending number; Twilio's refusals for a moment (429, 5xx) are retried with
 /// backoff through timers kept as data (outbox rows with a due time), so a restart loses none.
+/// <para>
+/// The messages from one of our numbers to one customer are a queue, kept in the database: a message starts (its
+/// first part is sent) only when no earlier message of the queue is still pending, in the order Lead issued them
+/// (<see cref="OutboundMessage.RequestedAt"/>, then the order Lead's outbox published them, then the order they
+/// were recorded); a message that started first stays first. Whoever starts or ends a message of a queue holds the queue's advisory lock, so every instance
+/// agrees, and the message that ends wakes the next one with a timer committed with its end. A message ends when
+/// every part was sent, a part failed for good, or a part's delivery is unknown (left to operators, not resent):
+/// none of those holds the customer's later messages back. Other queues, and the pacing of the number, are
+/// untouched. Lead issues no sequence, and two commands it published one after another may be taken by two
+/// consumers at once: a message therefore starts no sooner than <see cref="TwilioOptions.OutboundSettleTime"/>
+/// after it was published, by which time the one published before it has been recorded and keeps its place. A
+/// message waiting behind one that never started sets a watchdog timer on it
+/// (<see cref="TwilioOptions.OutboundStalledAfter"/>), so a command recorded and then lost stalls no queue for good.
+/// </para>
 /// </summary>
 public sealed partial class OutboundSender(
     IngressDbContext db,
@@ -38,13 +52,17 @@ public sealed partial class OutboundSender(
 
     private TwilioOptions Options => options.Value;
 
-    /// <summary>Records the command (once, whatever the redeliveries) and starts sending it.</summary>
-    public async Task AcceptAsync(SendWhatsAppMessage command, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the command (once, whatever the redeliveries) and starts sending it, or leaves it waiting for the
+    /// messages Lead issued before it to the same customer from the same number. <paramref name="publishedAt"/> is
+    /// when Lead's outbox published it.
+    /// </summary>
+    public async Task AcceptAsync(SendWhatsAppMessage command, DateTimeOffset? publishedAt, CancellationToken cancellationToken)
     {
         await db.ForTenant(command.TenantId, cancellationToken); // row-level security: this tenant's messages only
         if (!await db.OutboundMessages.AnyAsync(m => m.OutboundId == command.OutboundId, cancellationToken))
         {
-            if (!await RecordAsync(command, cancellationToken))
+            if (!await RecordAsync(command, publishedAt, cancellationToken))
             {
                 return;
             }
@@ -68,6 +86,35 @@ public sealed partial class OutboundSender(
             if (message is not { State: OutboundState.Pending })
             {
                 return;
+            }
+
+            if (message.StartedAt is null)
+            {
+                // A command published a moment ago: let one Lead published just before it arrive first.
+                var settled = message.PublishedAt + Options.OutboundSettleTime;
+                var settle = settled - time.GetUtcNow();
+                if (settle > Options.OutboundSettleTime)
+                {
+                    settle = Options.OutboundSettleTime; // Lead's clock ahead of ours: wait no longer than the setting
+                }
+
+                if (settle > MaxInlineWait)
+                {
+                    await ScheduleAsync(message, time.GetUtcNow() + settle, cancellationToken);
+                    return;
+                }
+
+                if (settle > TimeSpan.Zero)
+                {
+                    await Task.Delay(settle, time, cancellationToken);
+                }
+
+                if (!await TryStartAsync(message, cancellationToken))
+                {
+                    return; // an earlier message to the customer is still going out: it wakes this one when it ends
+                }
+
+                continue;
             }
 
             var part = message.Parts.OrderBy(p => p.Index).FirstOrDefault(p => p.State != PartState.Sent);
@@ -107,7 +154,7 @@ public sealed partial class OutboundSender(
         return true;
     }
 
-    private async Task<bool> RecordAsync(SendWhatsAppMessage command, CancellationToken cancellationToken)
+    private async Task<bool> RecordAsync(SendWhatsAppMessage command, DateTimeOffset? publishedAt, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var bodies = command.ContentSid is not null ? [command.Body] : MessageSplitter.Split(command.Body ?? "").Select(b => (string?)b);
@@ -124,6 +171,8 @@ public sealed partial class OutboundSender(
             ContentVariables = command.ContentVariables,
             Author = command.Author,
             State = OutboundState.Pending,
+            RequestedAt = command.RequestedAt,
+            PublishedAt = publishedAt ?? now,
             ReportedStatus = DeliveryStatuses.Sending,
             CreatedAt = now,
             UpdatedAt = now,
@@ -146,6 +195,80 @@ public sealed partial class OutboundSender(
             return false; // a concurrent delivery of the same command recorded it first and sends it
         }
     }
+
+    /// <summary>
+    /// Makes <paramref name="message"/> the one its queue is sending, unless an earlier message of the queue (or
+    /// one that started already) is still pending: then it waits, and that message wakes it when it ends.
+    /// </summary>
+    private async Task<bool> TryStartAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockAsync(QueueKey(message), cancellationToken);
+        var ahead = await db.OutboundMessages.AsNoTracking()
+            .Where(m => m.From == message.From && m.To == message.To && m.State == OutboundState.Pending && m.OutboundId != message.OutboundId)
+            .Where(m => m.StartedAt != null
+                || m.RequestedAt < message.RequestedAt
+                || (m.RequestedAt == message.RequestedAt && m.PublishedAt < message.PublishedAt)
+                || (m.RequestedAt == message.RequestedAt && m.PublishedAt == message.PublishedAt && m.Sequence < message.Sequence))
+            .OrderByDescending(m => m.StartedAt != null)
+            .Select(m => new { m.OutboundId, Started = m.StartedAt != null })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (ahead is not null)
+        {
+            LogWaiting(logger, message.OutboundId, ahead.OutboundId);
+            if (!ahead.Started)
+            {
+                // A started message always has a timer of its own; one that has not started relies on its command
+                // being handled. Should that handling be lost, this watchdog sets it going (harmless otherwise).
+                db.Publish(new OutboundSendDue(ahead.OutboundId), orderingKey: Ids.New("due"), notBefore: time.GetUtcNow() + Options.OutboundStalledAfter);
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return false;
+        }
+
+        var now = time.GetUtcNow();
+        await db.OutboundMessages.Where(m => m.OutboundId == message.OutboundId && m.StartedAt == null)
+            .ExecuteUpdateAsync(m => m.SetProperty(x => x.StartedAt, now), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Commits the end of <paramref name="message"/> (sent, failed or delivery unknown: its changes are tracked)
+    /// with a timer that wakes the next message of its queue. Under the queue's lock, so a message deciding to
+    /// wait for this one either sees it ended or is seen here. False when another delivery ended it first.
+    /// </summary>
+    private async Task<bool> EndAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockAsync(QueueKey(message), cancellationToken);
+        var stillPending = await db.OutboundMessages.AsNoTracking()
+            .AnyAsync(m => m.OutboundId == message.OutboundId && m.State == OutboundState.Pending, cancellationToken);
+        if (!stillPending)
+        {
+            db.ChangeTracker.Clear(); // ended by a concurrent delivery, which announced it and woke the next one
+            return false;
+        }
+
+        var next = await db.OutboundMessages.AsNoTracking()
+            .Where(m => m.From == message.From && m.To == message.To && m.State == OutboundState.Pending && m.StartedAt == null && m.OutboundId != message.OutboundId)
+            .OrderBy(m => m.RequestedAt).ThenBy(m => m.PublishedAt).ThenBy(m => m.Sequence)
+            .Select(m => m.OutboundId)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (next is not null)
+        {
+            db.Publish(new OutboundSendDue(next), orderingKey: Ids.New("due"));
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>The advisory lock of the queue of messages from one of our numbers to one customer.</summary>
+    private static string QueueKey(OutboundMessage message) => $"ingress-out:{message.From}:{message.To}";
 
     /// <summary>Sends one part; true when it went out and the next part may follow at once.</summary>
     private async Task<bool> SendPartAsync(OutboundMessage message, OutboundPart part, CancellationToken cancellationToken)
@@ -271,7 +394,7 @@ public sealed partial class OutboundSender(
         message.FailureReason = "A send was interrupted and Twilio has no such message: not resent, for an operator to decide.";
         message.UpdatedAt = now;
         Report(message, DeliveryStatuses.DeliveryUnknown, null, now);
-        await db.SaveChangesAsync(cancellationToken);
+        await EndAsync(message, cancellationToken);
         return false;
     }
 
@@ -335,7 +458,7 @@ public sealed partial class OutboundSender(
         message.ReportedStatus = AggregateStatus(parts);
         db.Publish(new OutboundMessageSent(message.OutboundId, message.TenantId, message.ConversationId, parts[0].TwilioSid!,
             message.ReportedStatus, message.Author, parts.Count, now), Key(message));
-        await db.SaveChangesAsync(cancellationToken);
+        await EndAsync(message, cancellationToken);
     }
 
     private async Task FailPartAsync(OutboundMessage message, OutboundPart part, string reason, string? errorCode, CancellationToken cancellationToken)
@@ -343,7 +466,7 @@ public sealed partial class OutboundSender(
         part.State = PartState.Failed;
         part.ErrorCode = errorCode;
         Fail(message, reason, errorCode);
-        await db.SaveChangesAsync(cancellationToken);
+        await EndAsync(message, cancellationToken);
     }
 
     private void Fail(OutboundMessage message, string reason, string? errorCode)
@@ -410,6 +533,9 @@ public sealed partial class OutboundSender(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The send of {OutboundId} part {Part} was interrupted; reconciling with Twilio")]
     private static partial void LogInterrupted(ILogger logger, Exception exception, string outboundId, int part);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{OutboundId} waits for {Ahead}, an earlier message to the same customer from the same number")]
+    private static partial void LogWaiting(ILogger logger, string outboundId, string ahead);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not reconcile {OutboundId} with Twilio; trying again later")]
     private static partial void LogReconcileFailed(ILogger logger, Exception exception, string outboundId);

@@ -5,7 +5,8 @@ using SafeNotify.Crm.Ingress.Data;
 namespace SafeNotify.Crm.Ingress.Services;
 
 /// <summary>
-/// Spaces the sends of each of our numbers (<c>Twilio:SendsPerSecondPerNumber</c>). The next free slot is a
+/// Spaces the sends of each of our numbers (<c>Twilio:SendsPerSecondPerNumber</c>, or the number's own
+/// <c>Twilio:SendsPerSecondByNumber:{number}</c>). The next free slot is a
 /// row in Postgres, so every instance shares it and a restart keeps it (timers are data).
 /// </summary>
 public sealed class SenderPacer(IngressDbContext db, IOptions<TwilioOptions> options)
@@ -13,7 +14,7 @@ public sealed class SenderPacer(IngressDbContext db, IOptions<TwilioOptions> opt
     /// <summary>Reserves the next slot of <paramref name="number"/>: the time at which this send may go.</summary>
     public async Task<DateTimeOffset> ReserveAsync(string number, CancellationToken cancellationToken)
     {
-        var interval = TimeSpan.FromSeconds(1 / Math.Max(options.Value.SendsPerSecondPerNumber, 0.001));
+        var interval = options.Value.SendIntervalOf(number);
         var slots = await db.Database.SqlQuery<DateTimeOffset>($"""
             INSERT INTO ingress.sender_pacing (number, next_slot_at) VALUES ({number}, now() + {interval})
             ON CONFLICT (number) DO UPDATE SET next_slot_at = GREATEST(sender_pacing.next_slot_at, now()) + {interval}

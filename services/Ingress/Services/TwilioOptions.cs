@@ -25,6 +25,30 @@ public sealed class TwilioOptions
     /// <summary>Pace of sends from one of our numbers (Twilio's default for a WhatsApp sender is about 10/s).</summary>
     public double SendsPerSecondPerNumber { get; set; } = 10;
 
+    /// <summary>A pace for particular numbers (a sender Twilio allows more, or less, than the default), by E.164 number.</summary>
+    public Dictionary<string, double> SendsPerSecondByNumber { get; set; } = [];
+
+    /// <summary>The time between two sends from <paramref name="number"/>.</summary>
+    public TimeSpan SendIntervalOf(string number)
+    {
+        var perSecond = SendsPerSecondByNumber.TryGetValue(number, out var own) ? own : SendsPerSecondPerNumber;
+        return TimeSpan.FromSeconds(1 / Math.Max(perSecond, 0.001));
+    }
+
+    /// <summary>
+    /// How long after Lead published a command its message waits before it may start: a command Lead published
+    /// just before it to the same customer, still on its way through another consumer or instance, is recorded
+    /// meanwhile and goes first. The wait counts from the publish, so a command taken from a backlog does not wait.
+    /// </summary>
+    public TimeSpan OutboundSettleTime { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// A message waiting behind an earlier one that has not started either looks again this much later, and sets
+    /// the earlier one going if nothing has (its command was recorded, then its handling lost): a customer's
+    /// queue never stalls for good.
+    /// </summary>
+    public TimeSpan OutboundStalledAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Attempts of one send that Twilio refuses for a moment (429, 5xx) before it fails for good.</summary>
     public int MaxSendAttempts { get; set; } = 8;
 

@@ -176,9 +176,28 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("from");
 
+                    b.Property<DateTimeOffset>("PublishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("published_at");
+
                     b.Property<string>("ReportedStatus")
                         .HasColumnType("text")
                         .HasColumnName("reported_status");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<long>("Sequence")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("sequence");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Sequence"));
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
 
                     b.Property<string>("State")
                         .IsRequired()
@@ -205,6 +224,10 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
 
                     b.HasIndex("State", "UpdatedAt")
                         .HasDatabaseName("ix_outbound_messages_state_updated_at");
+
+                    b.HasIndex("From", "To", "RequestedAt", "PublishedAt", "Sequence")
+                        .HasDatabaseName("ix_outbound_messages_from_to_requested_at_published_at_sequence")
+                        .HasFilter("state = 'Pending'");
 
                     b.ToTable("outbound_messages", "ingress");
                 });
