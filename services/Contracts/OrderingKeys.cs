@@ -9,4 +9,10 @@ public static class OrderingKeys
     public static string Conversation(string tenantId, string numberId, string customerId) => $"conv:{tenantId}:{numberId}:{customerId}";
 
     public static string InboundPair(string to, string customerId) => $"pair:{to}:{customerId}";
+
+    /// <summary>
+    /// One lead's events (created, scored, status changed) go out in order; different leads' go out side by side.
+    /// Keyed by tenant instead, a busy tenant's outbox would publish one lead event per pass, behind all the others.
+    /// </summary>
+    public static string Lead(string tenantId, string leadId) => $"lead:{tenantId}:{leadId}";
 }

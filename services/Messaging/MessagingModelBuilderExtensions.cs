@@ -32,9 +32,11 @@ public static class MessagingModelBuilderExtensions
             outbox.Property(m => m.Attempts).HasColumnName("attempts");
             outbox.Property(m => m.LastError).HasColumnName("last_error").HasMaxLength(2000);
             outbox.HasIndex(m => m.MessageId).IsUnique();
-            // The dispatcher walks the pending rows oldest first, and asks whether a key has an older pending row:
-            // both through partial indexes that hold only pending rows, however many dispatched rows are kept.
-            outbox.HasIndex(m => m.Sequence)
+            // The dispatcher walks the rows that are due, earliest first, and asks whether a key has an older pending
+            // row: both through partial indexes that hold only pending rows, however many dispatched rows are kept.
+            // Due time leads the first index: timers (a conversation's idle check, hours ahead) wait as pending rows,
+            // and a walk in sequence order would read past every one of them on each pass.
+            outbox.HasIndex(m => new { m.NextAttemptAt, m.Sequence })
                 .HasDatabaseName("ix_outbox_messages_due")
                 .HasFilter("dispatched_at IS NULL AND failed_at IS NULL");
             outbox.HasIndex(m => new { m.OrderingKey, m.Sequence })

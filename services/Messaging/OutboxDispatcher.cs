@@ -78,10 +78,11 @@ public sealed partial class OutboxDispatcher<TDbContext>(
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The table name comes from the EF model and the batch size from options, never from input.
-        // Walks the pending rows oldest first through their own partial index (dispatched rows stay for days and
-        // must never be scanned: a pass runs after every commit), and takes a row only when no older row of its
-        // key is still pending, so one key's messages go out one after another. Locked rows are skipped, and the
-        // lock re-checks a row is still pending: another instance may have dispatched it meanwhile.
+        // Walks the due rows, earliest due first, through their own partial index: neither dispatched rows (kept
+        // for days) nor timers not yet due (kept pending for hours) are read, and a pass runs after every commit.
+        // A row is taken only when no older row of its key is still pending, so one key's messages go out one
+        // after another. Locked rows are skipped, and the lock re-checks a row is still pending: another instance
+        // may have dispatched it meanwhile.
         var claim = $"""
                 SELECT * FROM {table} AS o
                 WHERE o.dispatched_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= now()
@@ -89,7 +90,7 @@ public sealed partial class OutboxDispatcher<TDbContext>(
                     SELECT 1 FROM {table} AS e
                     WHERE e.ordering_key = o.ordering_key AND e.sequence < o.sequence
                       AND e.dispatched_at IS NULL AND e.failed_at IS NULL)
-                ORDER BY o.sequence
+                ORDER BY o.next_attempt_at, o.sequence
                 LIMIT {_options.BatchSize}
                 FOR UPDATE SKIP LOCKED
                 """;

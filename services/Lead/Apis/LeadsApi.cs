@@ -155,7 +155,7 @@ public static class LeadsApi
             UpdatedAt = now,
         };
         db.Leads.Add(lead);
-        db.Publish(new LeadCreated(tenantId, lead.Id, "", lead.Source, now), tenantId);
+        db.Publish(new LeadCreated(tenantId, lead.Id, "", lead.Source, now), OrderingKeys.Lead(tenantId, lead.Id));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Created($"/api/leads/{lead.Id}", LeadResponse.From(lead));

@@ -64,9 +64,11 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
         var now = time.GetUtcNow();
         var settings = await db.SettingsForAsync(message.TenantId, cancellationToken);
         var lead = await FindOrCreateLeadAsync(message, settings, now, cancellationToken);
+        // The open statuses written as the one-open-conversation index's own filter (status IN (...)), so that index
+        // answers: with an OR the planner cannot use it and reads every conversation of the tenant instead.
         var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.TenantId == message.TenantId
             && c.WhatsappNumberId == message.NumberId && c.CustomerId == message.CustomerId
-            && (c.Status == ConversationStatus.Active || c.Status == ConversationStatus.WaitingHuman), cancellationToken);
+            && new[] { ConversationStatus.Active, ConversationStatus.WaitingHuman }.Contains(c.Status), cancellationToken);
         if (conversation is null)
         {
             conversation = new Conversation
@@ -480,7 +482,7 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
             UpdatedAt = now,
         };
         db.Leads.Add(lead);
-        db.Publish(new LeadCreated(message.TenantId, lead.Id, message.NumberId, lead.Source, now), message.TenantId);
+        db.Publish(new LeadCreated(message.TenantId, lead.Id, message.NumberId, lead.Source, now), OrderingKeys.Lead(message.TenantId, lead.Id));
         return lead;
     }
 

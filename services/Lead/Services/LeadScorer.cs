@@ -87,7 +87,7 @@ public sealed partial class LeadScorer(LeadDbContext db)
         };
         db.ScoreEvents.Add(change);
         db.Publish(new LeadScored(lead.TenantId, lead.Id, lead.QualificationScore, lead.LeadGrade, change.Reason, now)
-            { Delta = points, Signal = signal, ConversationId = conversationId }, lead.TenantId);
+            { Delta = points, Signal = signal, ConversationId = conversationId }, OrderingKeys.Lead(lead.TenantId, lead.Id));
 
         // A good enough grade qualifies a lead that is still new or contacted.
         if (lead.LeadStatus is LeadStatus.New or LeadStatus.Contacted && lead.LeadGrade is "A" or "B")
@@ -109,7 +109,7 @@ public sealed partial class LeadScorer(LeadDbContext db)
         var from = lead.LeadStatus;
         lead.LeadStatus = status;
         lead.UpdatedAt = now;
-        db.Publish(new LeadStatusChanged(lead.TenantId, lead.Id, Apis.ApiEnum.Name(from), Apis.ApiEnum.Name(status), now), lead.TenantId);
+        db.Publish(new LeadStatusChanged(lead.TenantId, lead.Id, Apis.ApiEnum.Name(from), Apis.ApiEnum.Name(status), now), OrderingKeys.Lead(lead.TenantId, lead.Id));
     }
 
     [GeneratedRegex(@"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")]

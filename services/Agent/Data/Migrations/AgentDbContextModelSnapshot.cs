@@ -465,7 +465,7 @@ namespace SafeNotify.Crm.Agent.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_outbox_messages_message_id");
 
-                    b.HasIndex("Sequence")
+                    b.HasIndex("NextAttemptAt", "Sequence")
                         .HasDatabaseName("ix_outbox_messages_due")
                         .HasFilter("dispatched_at IS NULL AND failed_at IS NULL");
 
