@@ -80,16 +80,17 @@ public sealed partial class OutboxDispatcher<TDbContext>(
         // The table name comes from the EF model and the batch size from options, never from input.
         // Walks the due rows, earliest due first, through their own partial index: neither dispatched rows (kept
         // for days) nor timers not yet due (kept pending for hours) are read, and a pass runs after every commit.
-        // A row is taken only when no older row of its key is still pending, so one key's messages go out one
-        // after another. Locked rows are skipped, and the lock re-checks a row is still pending: another instance
-        // may have dispatched it meanwhile.
+        // A row is taken only when it is the oldest pending row of its key, so one key's messages go out one
+        // after another. (Asked as a scalar subquery, which Postgres runs per row through the key's index: as a
+        // NOT EXISTS it became an anti-join that read every pending row, timers included, for each due row.)
+        // Locked rows are skipped, and the lock re-checks a row is still pending: another instance may have
+        // dispatched it meanwhile.
         var claim = $"""
                 SELECT * FROM {table} AS o
                 WHERE o.dispatched_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= now()
-                  AND NOT EXISTS (
-                    SELECT 1 FROM {table} AS e
-                    WHERE e.ordering_key = o.ordering_key AND e.sequence < o.sequence
-                      AND e.dispatched_at IS NULL AND e.failed_at IS NULL)
+                  AND o.sequence = (
+                    SELECT min(e.sequence) FROM {table} AS e
+                    WHERE e.ordering_key = o.ordering_key AND e.dispatched_at IS NULL AND e.failed_at IS NULL)
                 ORDER BY o.next_attempt_at, o.sequence
                 LIMIT {_options.BatchSize}
                 FOR UPDATE SKIP LOCKED
