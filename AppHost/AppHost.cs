@@ -51,12 +51,16 @@ IResourceBuilder<ProjectResource> Service<TProject>(string name) where TProject 
 }
 
 // The five services: each owns its schema and talks to the others only through the broker.
+// Ingress acknowledges Twilio's webhooks; the others only consume events, and yield the CPU to it when it runs out
+// (Crm:ProcessPriority, see ServiceDefaults): Twilio gets its 200 at once, and the backlog waits in the queues.
+const string consumerPriority = "BelowNormal";
 var routing = Service<Projects.Routing>(ResourceNames.Routing)
-    .WithEnvironment("Crm__OperatorApiKey", operatorKey);
+    .WithEnvironment("Crm__OperatorApiKey", operatorKey)
+    .WithEnvironment("Crm__ProcessPriority", consumerPriority);
 var ingress = Service<Projects.Ingress>(ResourceNames.Ingress);
-var agent = Service<Projects.Agent>(ResourceNames.Agent);
-var lead = Service<Projects.Lead>(ResourceNames.Lead);
-var metrics = Service<Projects.Metrics>(ResourceNames.Metrics);
+var agent = Service<Projects.Agent>(ResourceNames.Agent).WithEnvironment("Crm__ProcessPriority", consumerPriority);
+var lead = Service<Projects.Lead>(ResourceNames.Lead).WithEnvironment("Crm__ProcessPriority", consumerPriority);
+var metrics = Service<Projects.Metrics>(ResourceNames.Metrics).WithEnvironment("Crm__ProcessPriority", consumerPriority);
 AiSettings.PassTo(agent, builder);
 
 // The gateway: the only public door, on a fixed port in run mode (Gateway__Port, default 8080; 0 picks one).

@@ -30,6 +30,7 @@ public static class ServiceDefaultsExtensions
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.ApplyProcessPriority();
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
@@ -45,6 +46,30 @@ public static class ServiceDefaultsExtensions
         // The API's JSON: camelCase fields, enums as the seed's UPPERCASE names (NEW, ACTIVE, AI_AGENT).
         builder.Services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper)));
+        return builder;
+    }
+
+    /// <summary>
+    /// <c>Crm:ProcessPriority</c> (e.g. <c>BelowNormal</c>): the AppHost gives it to the services that only consume
+    /// events. When every process shares a small machine and the CPU runs out, the edge that acknowledges Twilio's
+    /// webhooks (gateway, Ingress) and the database keep their share; the consumers take what is left, and their
+    /// backlog waits, durable, in the broker's queues. Unset, the process keeps the priority it was started with.
+    /// </summary>
+    public static TBuilder ApplyProcessPriority<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        var priority = builder.Configuration["Crm:ProcessPriority"];
+        if (string.IsNullOrEmpty(priority))
+        {
+            return builder;
+        }
+
+        if (!Enum.TryParse<System.Diagnostics.ProcessPriorityClass>(priority, ignoreCase: true, out var value) || !Enum.IsDefined(value))
+        {
+            throw new InvalidOperationException($"Crm:ProcessPriority '{priority}' is not a process priority (Idle, BelowNormal, Normal).");
+        }
+
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        process.PriorityClass = value;
         return builder;
     }
 
