@@ -2,7 +2,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Ingress.Data;
+using SafeNotify.Crm.Ingress.Model;
+using SafeNotify.Crm.Ingress.Services;
 using SafeNotify.Crm.TestSupport;
 using SafeNotify.Crm.TwilioStandIn;
 
@@ -80,6 +83,22 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
     }
 
     public Task<int> StoredAsync(string messageSid) => WithDbAsync(db => db.InboundMessages.CountAsync(m => m.MessageSid == messageSid));
+
+    /// <summary>What a crash inside the Twilio call leaves behind: the message started, its send in progress, no outcome.</summary>
+    public Task RecordInterruptedSendAsync(SendWhatsAppMessage command, int startedMinutesAgo) =>
+        WithDbAsync(async db =>
+        {
+            var started = DateTimeOffset.UtcNow.AddMinutes(-startedMinutesAgo);
+            db.OutboundMessages.Add(new OutboundMessage
+            {
+                OutboundId = command.OutboundId, TenantId = command.TenantId, ConversationId = command.ConversationId,
+                AccountSid = command.AccountSid, From = command.From, To = command.To, Body = command.Body,
+                Author = command.Author, State = OutboundState.Pending, ReportedStatus = DeliveryStatuses.Sending,
+                RequestedAt = command.RequestedAt, StartedAt = started, CreatedAt = started, UpdatedAt = started,
+                Parts = [new OutboundPart { OutboundId = command.OutboundId, Index = 0, Body = command.Body, State = PartState.Sending, Attempts = 1, AttemptStartedAt = started }],
+            });
+            return await db.SaveChangesAsync();
+        });
 }
 
 [CollectionDefinition(Name)]

@@ -111,7 +111,7 @@ public sealed class OutboundOrderTests(IngressService ingress)
     {
         var customer = await CustomerWhoWroteAsync(Number);
         var interrupted = Send(customer, "Recordatorio de su cita", Number) with { RequestedAt = DateTimeOffset.UtcNow.AddMinutes(-10) };
-        await RecordInterruptedSendAsync(interrupted, startedMinutesAgo: 10);
+        await ingress.RecordInterruptedSendAsync(interrupted, startedMinutesAgo: 10);
         await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
         await using var updates = await ingress.WatchAsync<MessageDeliveryUpdated>();
 
@@ -166,22 +166,6 @@ public sealed class OutboundOrderTests(IngressService ingress)
     /// <summary>What the stand-in received for <paramref name="customer"/>, in the order it received it.</summary>
     private List<string?> ReceivedBy(string customer) =>
         ingress.Twilio.SentMessages.Where(m => m.To == $"whatsapp:{customer}").Select(m => m.Body).ToList();
-
-    /// <summary>What a crash inside the Twilio call leaves behind: the message started, its send in progress, no outcome.</summary>
-    private Task RecordInterruptedSendAsync(SendWhatsAppMessage command, int startedMinutesAgo) =>
-        ingress.WithDbAsync(async db =>
-        {
-            var started = DateTimeOffset.UtcNow.AddMinutes(-startedMinutesAgo);
-            db.OutboundMessages.Add(new OutboundMessage
-            {
-                OutboundId = command.OutboundId, TenantId = command.TenantId, ConversationId = command.ConversationId,
-                AccountSid = command.AccountSid, From = command.From, To = command.To, Body = command.Body,
-                Author = command.Author, State = OutboundState.Pending, ReportedStatus = DeliveryStatuses.Sending,
-                RequestedAt = command.RequestedAt, StartedAt = started, CreatedAt = started, UpdatedAt = started,
-                Parts = [new OutboundPart { OutboundId = command.OutboundId, Index = 0, Body = command.Body, State = PartState.Sending, Attempts = 1, AttemptStartedAt = started }],
-            });
-            return await db.SaveChangesAsync();
-        });
 
     /// <summary>A customer who wrote to <paramref name="number"/> a moment ago: the 24-hour window is open.</summary>
     private async Task<string> CustomerWhoWroteAsync(string number)

@@ -72,7 +72,7 @@ public sealed class OutboundTests(IngressService ingress)
     {
         var customer = await CustomerWhoWroteAsync();
         var command = Send(customer, "Recordatorio de su cita");
-        await RecordInterruptedSendAsync(command, startedMinutesAgo: 10);
+        await ingress.RecordInterruptedSendAsync(command, startedMinutesAgo: 10);
         await using var updates = await ingress.WatchAsync<MessageDeliveryUpdated>();
 
         await ingress.Bus.Publish(command); // the broker redelivers the unacknowledged command
@@ -93,7 +93,7 @@ public sealed class OutboundTests(IngressService ingress)
     {
         var customer = await CustomerWhoWroteAsync();
         var command = Send(customer, "Su cita es el martes a las 10:00.");
-        await RecordInterruptedSendAsync(command, startedMinutesAgo: 10);
+        await ingress.RecordInterruptedSendAsync(command, startedMinutesAgo: 10);
         // Twilio took the message before the crash: it is there, under our number and the customer's.
         var atTwilio = await SendDirectlyAsync(customer, command.Body!);
         await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
@@ -109,7 +109,7 @@ public sealed class OutboundTests(IngressService ingress)
     {
         var customer = await CustomerWhoWroteAsync();
         var command = Send(customer, "Gracias");
-        await RecordInterruptedSendAsync(command, startedMinutesAgo: 0);
+        await ingress.RecordInterruptedSendAsync(command, startedMinutesAgo: 0);
         var again = NewId.NextGuid();
 
         await ingress.Bus.Publish(command, context => context.MessageId = again);
@@ -301,22 +301,6 @@ public sealed class OutboundTests(IngressService ingress)
         {
             ["MessageSid"] = sid, ["MessageStatus"] = status, ["AccountSid"] = IngressService.AccountSid,
             ["From"] = $"whatsapp:{Number}", ["To"] = $"whatsapp:{customer}", ["ApiVersion"] = "2010-04-01",
-        });
-
-    /// <summary>What a crash inside the Twilio call leaves behind: the send recorded as in progress, no outcome.</summary>
-    private Task RecordInterruptedSendAsync(SendWhatsAppMessage command, int startedMinutesAgo) =>
-        ingress.WithDbAsync(async db =>
-        {
-            var started = DateTimeOffset.UtcNow.AddMinutes(-startedMinutesAgo);
-            db.OutboundMessages.Add(new OutboundMessage
-            {
-                OutboundId = command.OutboundId, TenantId = command.TenantId, ConversationId = command.ConversationId,
-                AccountSid = command.AccountSid, From = command.From, To = command.To, Body = command.Body,
-                Author = command.Author, State = OutboundState.Pending, ReportedStatus = DeliveryStatuses.Sending,
-                CreatedAt = started, UpdatedAt = started,
-                Parts = [new OutboundPart { OutboundId = command.OutboundId, Index = 0, Body = command.Body, State = PartState.Sending, Attempts = 1, AttemptStartedAt = started }],
-            });
-            return await db.SaveChangesAsync();
         });
 
     /// <summary>Sends through the stand-in's Messages API directly, as Ingress's interrupted call would have.</summary>
