@@ -109,7 +109,7 @@ public static class EndToEndBenchmark
             for (var i = 0; i < total; i++)
             {
                 var due = startTicks + (long)(i * ticksPerRequest);
-                WaitUntil(due);
+                OpenLoop.WaitUntil(due);
                 sentAt[i] = startWall + TimeSpan.FromSeconds((double)(due - startTicks) / Stopwatch.Frequency);
                 if (i % rate == 0)
                 {
@@ -197,27 +197,6 @@ public static class EndToEndBenchmark
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
             statuses[i] = -1;
-        }
-    }
-
-    private static void WaitUntil(long due)
-    {
-        while (true)
-        {
-            var remaining = (due - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency;
-            if (remaining <= 0)
-            {
-                return;
-            }
-
-            if (remaining > 2)
-            {
-                Thread.Sleep(1);
-            }
-            else
-            {
-                Thread.SpinWait(50);
-            }
         }
     }
 

@@ -50,7 +50,7 @@ public static class WebhookBenchmark
             for (var i = 0; i < total; i++)
             {
                 var due = start + (long)(i * ticksPerRequest);
-                WaitUntil(due);
+                OpenLoop.WaitUntil(due);
                 sends[i] = SendAsync(http, requests[i], due, i, latencies, statuses);
             }
         }) { IsBackground = true, Name = "load schedule" };
@@ -121,28 +121,6 @@ public static class WebhookBenchmark
         }
 
         latencies[i] = (Stopwatch.GetTimestamp() - due) * 1000.0 / Stopwatch.Frequency;
-    }
-
-    /// <summary>Sleeps until close to <paramref name="due"/>, then spins: the schedule must not drift under load.</summary>
-    private static void WaitUntil(long due)
-    {
-        while (true)
-        {
-            var remaining = (due - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency;
-            if (remaining <= 0)
-            {
-                return;
-            }
-
-            if (remaining > 2)
-            {
-                Thread.Sleep(1);
-            }
-            else
-            {
-                Thread.SpinWait(50);
-            }
-        }
     }
 
     private static async Task<int> WaitForRoutedAsync(RunningSystem system, string key, int expected, TimeSpan timeout)
