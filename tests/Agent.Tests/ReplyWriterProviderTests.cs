@@ -62,8 +62,15 @@ public sealed class ReplyWriterProviderTests : IAsyncLifetime
     {
         var agent = DrBotModel();
         var writer = Writer(timeout: TimeSpan.FromSeconds(1));
-        // A first call that answers: the client's cold start (JIT, connection) is not what the timeout measures.
-        Assert.Null((await writer.WriteAsync(agent, Prompt(agent), ReplyRequest(agent.TenantId, agent.Id, Customer("Hola")), CancellationToken.None)).FallbackReason);
+        // A first call that answers: the client's cold start (JIT, connection) is not what the timeout measures. On a
+        // busy machine the cold start alone can outlast the 1 s budget, so warm up until one call makes it in time.
+        var warm = false;
+        for (var attempt = 0; attempt < 5 && !warm; attempt++)
+        {
+            warm = (await writer.WriteAsync(agent, Prompt(agent), ReplyRequest(agent.TenantId, agent.Id, Customer("Hola")), CancellationToken.None)).FallbackReason is null;
+        }
+
+        Assert.True(warm, "the model stand-in never answered within 1 s");
         ModelState.ClearRequests();
         ModelState.SetBehaviour(new ModelBehaviour(ModelMode.Hang));
 

@@ -306,11 +306,7 @@ public sealed partial class OutboundSender(
         await db.Entry(part).ReloadAsync(cancellationToken); // the tracked part now is what the claim wrote
 
         // Claimed first, then the wait for the slot: the call itself then starts on time.
-        var wait = notBefore - time.GetUtcNow();
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, time, CancellationToken.None);
-        }
+        await pacer.WaitForSlotAsync(message.From, notBefore, CancellationToken.None);
 
         var client = twilio.For(message.AccountSid);
         if (client is null)

@@ -9,7 +9,7 @@ namespace SafeNotify.Crm.Ingress.Services;
 /// <c>Twilio:SendsPerSecondByNumber:{number}</c>). The next free slot is a
 /// row in Postgres, so every instance shares it and a restart keeps it (timers are data).
 /// </summary>
-public sealed class SenderPacer(IngressDbContext db, IOptions<TwilioOptions> options)
+public sealed class SenderPacer(IngressDbContext db, IOptions<TwilioOptions> options, TimeProvider time)
 {
     /// <summary>Reserves the next slot of <paramref name="number"/>: the time at which this send may go.</summary>
     public async Task<DateTimeOffset> ReserveAsync(string number, CancellationToken cancellationToken)
@@ -21,5 +21,31 @@ public sealed class SenderPacer(IngressDbContext db, IOptions<TwilioOptions> opt
             RETURNING next_slot_at - {interval} AS "Value"
             """).ToListAsync(cancellationToken);
         return slots.Single();
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="notBefore"/>, then makes sure the send still keeps its place in the pace. A slot
+    /// reached more than half an interval late (a stalled process, a timer that fired late) is given up for a fresh
+    /// one: sends that fell behind together would otherwise all go at once, a burst at the very moment Twilio's
+    /// limit matters. Not cancellable: the caller has claimed the part and must go on to the call.
+    /// </summary>
+    public async Task WaitForSlotAsync(string number, DateTimeOffset notBefore, CancellationToken cancellationToken)
+    {
+        var tolerance = options.Value.SendIntervalOf(number) / 2;
+        while (true)
+        {
+            var wait = notBefore - time.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, time, CancellationToken.None);
+            }
+
+            if (time.GetUtcNow() - notBefore <= tolerance)
+            {
+                return;
+            }
+
+            notBefore = await ReserveAsync(number, cancellationToken);
+        }
     }
 }
