@@ -47,20 +47,23 @@ IResourceBuilder<ProjectResource> Service<TProject>(string name) where TProject 
         .WithHttpHealthCheck("/health")
         .WithTelemetryExport(exportTelemetry)
         .WithEnvironment("Crm__Identity__SigningKey", identityKey);
+    if (ResourceNames.Consumers.Contains(name))
+    {
+        // Only consumes events: yields the CPU to the webhook edge when it runs out (see ServiceDefaults), as its
+        // database sessions do (infra/postgres.sh): Twilio gets its 200 at once, and the backlog waits in the queues.
+        project.WithEnvironment("Crm__ProcessPriority", "BelowNormal");
+    }
+
     return replicas == 1 ? project.WithDirectEndpoint() : project.WithReplicas(replicas);
 }
 
 // The five services: each owns its schema and talks to the others only through the broker.
-// Ingress acknowledges Twilio's webhooks; the others only consume events, and yield the CPU to it when it runs out
-// (Crm:ProcessPriority, see ServiceDefaults): Twilio gets its 200 at once, and the backlog waits in the queues.
-const string consumerPriority = "BelowNormal";
-var routing = Service<Projects.Routing>(ResourceNames.Routing)
-    .WithEnvironment("Crm__OperatorApiKey", operatorKey)
-    .WithEnvironment("Crm__ProcessPriority", consumerPriority);
+// Ingress acknowledges Twilio's webhooks; the others only consume events (ResourceNames.Consumers).
+var routing = Service<Projects.Routing>(ResourceNames.Routing).WithEnvironment("Crm__OperatorApiKey", operatorKey);
 var ingress = Service<Projects.Ingress>(ResourceNames.Ingress);
-var agent = Service<Projects.Agent>(ResourceNames.Agent).WithEnvironment("Crm__ProcessPriority", consumerPriority);
-var lead = Service<Projects.Lead>(ResourceNames.Lead).WithEnvironment("Crm__ProcessPriority", consumerPriority);
-var metrics = Service<Projects.Metrics>(ResourceNames.Metrics).WithEnvironment("Crm__ProcessPriority", consumerPriority);
+var agent = Service<Projects.Agent>(ResourceNames.Agent);
+var lead = Service<Projects.Lead>(ResourceNames.Lead);
+var metrics = Service<Projects.Metrics>(ResourceNames.Metrics);
 AiSettings.PassTo(agent, builder);
 
 // The gateway: the only public door, on a fixed port in run mode (Gateway__Port, default 8080; 0 picks one).

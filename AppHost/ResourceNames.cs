@@ -17,5 +17,11 @@ public static class ResourceNames
     /// <summary>The services that own a schema; each connects as a role of the same name.</summary>
     public static readonly string[] Services = [Ingress, Routing, Agent, Lead, Metrics];
 
+    /// <summary>
+    /// The services that only consume events (everything but the webhook edge, Ingress): they and their database
+    /// sessions run below normal priority, so the edge keeps its share of a busy machine and the backlog waits in the queues.
+    /// </summary>
+    public static readonly string[] Consumers = [Routing, Agent, Lead, Metrics];
+
     public static string Database(string service) => $"{service}-db";
 }

@@ -45,7 +45,8 @@ internal static class InfrastructureExtensions
         var executable = builder.AddExecutable(ResourceNames.Postgres, "bash", InfraDirectory(builder), "postgres.sh")
             .WithEnvironment("PG_STATE_DIR", state.Folder("postgres"))
             .WithEnvironment("PG_SUPERUSER_PASSWORD", superuserPassword)
-            .WithEnvironment("PG_FAST", IsThrowaway(builder) ? "1" : "0")
+            .WithEnvironment("PG_FAST", FastDatabase(builder) ? "1" : "0")
+            .WithEnvironment("PG_BELOW_NORMAL_ROLES", string.Join(' ', ResourceNames.Consumers))
             .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", env: "PGPORT", isProxied: false)
             .WithHealthCheck(checkName);
         builder.Services.AddHealthChecks().Add(new(checkName, _ => new PostgresReadyCheck(
@@ -100,6 +101,13 @@ internal static class InfrastructureExtensions
 
     /// <summary>Tests run against throw-away state: no volumes, no durability.</summary>
     public static bool IsThrowaway(IDistributedApplicationBuilder builder) => builder.Configuration.GetValue<bool>("Crm:Throwaway");
+
+    /// <summary>
+    /// Postgres without fsync (<c>Crm:FastDatabase</c>, by default for throw-away state: the tests). Benchmarks turn it
+    /// off: an acknowledged webhook must be on disk, and that is part of what they measure.
+    /// </summary>
+    private static bool FastDatabase(IDistributedApplicationBuilder builder) =>
+        builder.Configuration.GetValue("Crm:FastDatabase", IsThrowaway(builder));
 
     private static string InfraDirectory(IDistributedApplicationBuilder builder) => Path.Combine(builder.AppHostDirectory, "infra");
 

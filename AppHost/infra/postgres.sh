@@ -7,6 +7,7 @@
 #   PG_SUPERUSER_PASSWORD  password of the 'postgres' superuser (set again at every start)
 #   PG_MAX_CONNECTIONS     default 400: room for every service's bounded pool, replicas included
 #   PG_FAST=1              trade durability for speed (throw-away test databases only)
+#   PG_BELOW_NORMAL_ROLES  login roles whose sessions run below normal priority (space-separated)
 set -euo pipefail
 
 : "${PG_STATE_DIR:?PG_STATE_DIR is required}"
@@ -58,6 +59,23 @@ fi
 
 "${as_owner[@]}" "$bin_dir/postgres" "${options[@]}" &
 server=$!
+
+# The services that only consume events run below normal priority (the AppHost's Crm__ProcessPriority), so that on a
+# machine out of CPU the edge acknowledging Twilio keeps its share. Most of their cost is in their database sessions,
+# which are processes of this server: give those sessions the same priority, or the backlog's queries still compete
+# with the webhook's on equal terms. Sessions are found by their process title ("postgres: <role> <database> ...")
+# among the server's children, once a second; pooled connections live long, so a new one waits at most that long.
+if [ -n "${PG_BELOW_NORMAL_ROLES:-}" ]; then
+  roles_pattern="^postgres: ($(tr ' ' '|' <<< "$PG_BELOW_NORMAL_ROLES")) "
+  (
+    while kill -0 "$server" 2>/dev/null; do
+      ps --ppid "$server" -o pid=,ni=,args= \
+        | awk -v pattern="$roles_pattern" '$2 == 0 { pid = $1; $1 = ""; $2 = ""; sub(/^ +/, ""); if ($0 ~ pattern) print pid }' \
+        | xargs -r renice -n 10 -p >/dev/null 2>&1 || true
+      sleep 1
+    done
+  ) &
+fi
 # SIGTERM is PostgreSQL's slow "smart" shutdown (it waits for every client); stop fast instead.
 trap 'kill -INT "$server" 2>/dev/null' TERM INT
 wait "$server" || true

@@ -38,6 +38,8 @@ public sealed class RunningSystem : IAsyncDisposable
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
         [
             $"--Crm:StateDirectory={state}", "--Crm:Throwaway=true", "--Crm:DemoData=false", "--Crm:Infrastructure=local",
+            // Durable as in production: a webhook acknowledged is a message on disk, and the flush is part of the cost.
+            "--Crm:FastDatabase=false",
             "--Gateway:Port=0", $"--Crm:OperatorApiKey={OperatorKey}", "--Crm:ExportTelemetry=false", .. moreArguments,
         ]);
         // The services' own logs and the loader's HTTP logs would drown the results: warnings and errors only.

@@ -23,18 +23,68 @@ public sealed class ProcessPriorityTests(SystemFixture system)
         }
     }
 
+    [Fact]
+    public async Task The_consumer_services_database_sessions_yield_the_cpu_too_and_the_edges_do_not()
+    {
+        // Every service holds pooled connections by now (each has consumed, or at least polled its outbox); the
+        // server lowers a new session's priority within a second.
+        var sessions = new Dictionary<string, List<int>>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        do
+        {
+            await Task.Delay(500);
+            sessions = DatabaseSessions().GroupBy(s => s.Role).ToDictionary(g => g.Key, g => g.Select(s => s.Nice).ToList());
+        }
+        while (DateTime.UtcNow < deadline && !ResourceNames.Consumers.All(c => sessions.TryGetValue(c, out var n) && n.All(v => v > 0)));
+
+        Assert.True(sessions.TryGetValue(ResourceNames.Ingress, out var ingress), "Ingress has no database session");
+        Assert.All(ingress, value => Assert.Equal(0, value));
+        foreach (var consumer in ResourceNames.Consumers)
+        {
+            Assert.True(sessions.TryGetValue(consumer, out var values), $"{consumer} has no database session");
+            Assert.All(values, value => Assert.True(value > 0, $"a session of {consumer} runs at nice {value}"));
+        }
+    }
+
+    /// <summary>The sessions of the system's Postgres server: its children titled "postgres: &lt;role&gt; &lt;database&gt; ...".</summary>
+    private IEnumerable<(string Role, int Nice)> DatabaseSessions()
+    {
+        var server = Descendants(PidOf(ResourceNames.Postgres)).First(pid => Command(pid) == "postgres" && ParentCommand(pid) != "postgres");
+        foreach (var session in Descendants(server))
+        {
+            var title = File.ReadAllText($"/proc/{session}/cmdline").Split('\0')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (title is ["postgres:", var role, _, ..] && ResourceNames.Services.Contains(role))
+            {
+                yield return (role, NiceOfPid(session));
+            }
+        }
+    }
+
     /// <summary>The nice value of the service's own process (the resource's process may be a launcher whose child it is).</summary>
     private int NiceOf(string resource)
     {
-        Assert.True(system.App.ResourceNotifications.TryGetCurrentState(resource, out var state), $"{resource} is not running");
-        var pid = Convert.ToInt32(state.Snapshot.Properties.First(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
+        var pid = PidOf(resource);
         var service = Descendants(pid).Prepend(pid).Cast<int?>().FirstOrDefault(p => string.Equals(Command(p!.Value), resource, StringComparison.OrdinalIgnoreCase))
             ?? throw new InvalidOperationException($"No process of {resource} under pid {pid}.");
-        // /proc/<pid>/stat: the 19th field is the nice value; the command name (2nd) is in parentheses and may hold spaces.
-        var stat = File.ReadAllText($"/proc/{service}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
+        return NiceOfPid(service);
     }
+
+    private int PidOf(string resource)
+    {
+        Assert.True(system.App.ResourceNotifications.TryGetCurrentState(resource, out var state), $"{resource} is not running");
+        return Convert.ToInt32(state.Snapshot.Properties.First(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    // /proc/<pid>/stat: the 19th field is the nice value, the 4th the parent; the command name (2nd) is in parentheses and may hold spaces.
+    private static string[] StatFields(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    }
+
+    private static int NiceOfPid(int pid) => int.Parse(StatFields(pid)[16], System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string ParentCommand(int pid) => Command(int.Parse(StatFields(pid)[1], System.Globalization.CultureInfo.InvariantCulture));
 
     private static string Command(int pid) => File.ReadAllText($"/proc/{pid}/comm").Trim();
 
