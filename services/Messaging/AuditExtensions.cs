@@ -7,15 +7,26 @@ namespace SafeNotify.Crm.Messaging;
 /// <summary>
 /// A critical change enters the audit trail (kept by Routing) the same way in every service: an
 /// <see cref="AuditRecorded"/> in the outbox, committed with the change by the caller's save, naming who made it
-/// from the signed identity. Details carry ids and field names, never secrets, prompt text or customer data.
+/// from the signed identity, or the system when no caller made it (a consumer, a timer). Details carry ids and
+/// field names, never secrets, prompt text or customer data.
 /// </summary>
 public static class AuditExtensions
 {
+    /// <summary>The actor role of a change the service made by itself (<see cref="AuditRecorded.ActorRole"/>).</summary>
+    public const string SystemActor = "system";
+
+    /// <summary>A change made by the caller of <paramref name="http"/>.</summary>
     public static void Audit(this ServiceDbContext db, HttpContext http, string? tenantId, string action, string targetType, string targetId,
-        string? detail, DateTimeOffset occurredAt)
-    {
-        var caller = CallerIdentity.From(http);
-        db.Publish(new AuditRecorded(tenantId, action, targetType, targetId, detail, caller?.Role ?? "system", caller?.TenantId, caller?.KeyId,
+        string? detail, DateTimeOffset occurredAt) =>
+        db.Audit(CallerIdentity.From(http), tenantId, action, targetType, targetId, detail, occurredAt);
+
+    /// <summary>A change the service made by itself, on a message or a timer: the actor is the system.</summary>
+    public static void Audit(this ServiceDbContext db, string? tenantId, string action, string targetType, string targetId,
+        string? detail, DateTimeOffset occurredAt) =>
+        db.Audit(caller: null, tenantId, action, targetType, targetId, detail, occurredAt);
+
+    private static void Audit(this ServiceDbContext db, CallerIdentity? caller, string? tenantId, string action, string targetType, string targetId,
+        string? detail, DateTimeOffset occurredAt) =>
+        db.Publish(new AuditRecorded(tenantId, action, targetType, targetId, detail, caller?.Role ?? SystemActor, caller?.TenantId, caller?.KeyId,
             db.SchemaName, occurredAt));
-    }
 }

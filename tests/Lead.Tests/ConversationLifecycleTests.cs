@@ -118,9 +118,10 @@ public sealed class ConversationLifecycleTests(LeadService lead)
         });
         Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
         var summary = (await patched.Content.ReadFromJsonAsync<JsonNode>())!;
-        Assert.Equal(("appointment_booked", 5, 80000m, "HIGH", "dental"),
+        Assert.Equal(("appointment_booked", 5, 80000m, "HIGH", "dental", "booking"),
             (summary["outcome"]!.GetValue<string>(), summary["satisfactionRating"]!.GetValue<int>(), summary["conversionValue"]!.GetValue<decimal>(),
-                summary["priority"]!.GetValue<string>(), summary["category"]!.GetValue<string>()));
+                summary["priority"]!.GetValue<string>(), summary["category"]!.GetValue<string>(), summary["intent"]!.GetValue<string>()));
+        Assert.Equal(["limpieza", "nuevo"], summary["tags"]!.AsArray().Select(t => t!.GetValue<string>()));
 
         var leadNow = (await client.GetFromJsonAsync<JsonNode>($"/api/leads/{opened.LeadId}"))!;
         Assert.Equal((80000m, "CONVERTED"), (leadNow["totalSpent"]!.GetValue<decimal>(), leadNow["leadStatus"]!.GetValue<string>()));

@@ -73,6 +73,30 @@ public sealed class FirstContactTests(LeadService lead)
     }
 
     [Fact]
+    public async Task Concurrent_first_messages_from_one_customer_to_three_numbers_of_a_tenant_make_one_lead_and_one_open_conversation_per_number()
+    {
+        // The same customer writes to the clinic's three numbers at once (Ingress numbers each pair from 1).
+        var chat = Chat.New();
+        var agent = Chat.NewAgent();
+        var numbers = new[] { chat, chat with { NumberId = "num_" + Guid.NewGuid().ToString("N")[..12], NumberPhone = "+57602" + Random.Shared.Next(1_000_000, 9_999_999) },
+            chat with { NumberId = "num_" + Guid.NewGuid().ToString("N")[..12], NumberPhone = "+57604" + Random.Shared.Next(1_000_000, 9_999_999) } };
+        const int perNumber = 4;
+        var messages = numbers.SelectMany(n => Enumerable.Range(1, perNumber).Select(i => n.Says(i, $"mensaje {i} a {n.NumberPhone}", agent))).ToList();
+        var ids = messages.Select(_ => NewId.NextGuid()).ToList();
+
+        await Task.WhenAll(messages.Select((message, i) => lead.Bus.Publish(message, context => context.MessageId = ids[i])));
+        await Task.WhenAll(ids.Select(id => lead.Consumed.WaitAsync(id, "one of the concurrent first messages")));
+
+        var leadId = Assert.Single(await lead.WithDbAsync(db => db.Leads.Where(l => l.TenantId == chat.TenantId).Select(l => l.Id).ToListAsync()));
+        Assert.Equal(leadId, Assert.Single(await lead.PublishedAsync<LeadCreated>(e => e.TenantId == chat.TenantId)).LeadId);
+        var conversations = await lead.WithDbAsync(db => db.Conversations.Where(c => c.TenantId == chat.TenantId).ToListAsync());
+        Assert.Equal(numbers.Select(n => n.NumberId).Order(), conversations.Select(c => c.WhatsappNumberId).Order());
+        Assert.All(conversations, c => Assert.Equal((true, leadId, perNumber), (c.IsOpen, c.CustomerLeadId, c.MessageCount)));
+        Assert.Equal(numbers.Select(n => n.NumberId).Order(),
+            (await lead.PublishedAsync<ConversationOpened>(e => e.TenantId == chat.TenantId)).Select(o => o.NumberId).Order());
+    }
+
+    [Fact]
     public async Task A_redelivered_customer_message_is_appended_once()
     {
         var chat = Chat.New();

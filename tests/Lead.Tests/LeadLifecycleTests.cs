@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.TestSupport;
@@ -109,11 +110,83 @@ public sealed class LeadLifecycleTests(LeadService lead)
         var change = Assert.Single(await lead.PublishedAsync<LeadStatusChanged>(s => s.LeadId == id));
         Assert.Equal(("NEW", "LOST"), (change.FromStatus, change.ToStatus));
 
-        using var invalid = await client.PatchAsJsonAsync($"/api/leads/{id}", new { phone = "300", leadStatus = "HOT", name = "Nuevo", scoreChange = 5 });
+        // The seed's other fields, read back as stored; a purchase made at the front desk is recorded by hand.
+        var followUp = new DateTimeOffset(2026, 12, 1, 15, 0, 0, TimeSpan.Zero);
+        var purchase = new DateTimeOffset(2026, 11, 20, 10, 30, 0, TimeSpan.Zero);
+        var preferences = new JsonObject { ["horario"] = "mañanas", ["canal"] = "whatsapp", ["recordatorios"] = true };
+        using (var more = await client.PatchAsJsonAsync($"/api/leads/{id}", new
+        {
+            customerType = "patient", businessCategory = "ortodoncia", preferences, assignedTo = "carlos@clinica.co", nextFollowUp = followUp,
+            source = "referral", lastPurchase = purchase, totalSpent = 150000.50m,
+        }))
+        {
+            Assert.Equal(HttpStatusCode.OK, more.StatusCode);
+        }
+
+        var stored = (await client.GetFromJsonAsync<JsonNode>($"/api/leads/{id}"))!;
+        Assert.Equal(("patient", "ortodoncia", "carlos@clinica.co", "referral", 150000.50m),
+            (stored["customerType"]!.GetValue<string>(), stored["businessCategory"]!.GetValue<string>(), stored["assignedTo"]!.GetValue<string>(),
+                stored["source"]!.GetValue<string>(), stored["totalSpent"]!.GetValue<decimal>()));
+        Assert.Equal((followUp, purchase), (stored["nextFollowUp"]!.GetValue<DateTimeOffset>(), stored["lastPurchase"]!.GetValue<DateTimeOffset>()));
+        Assert.True(JsonNode.DeepEquals(preferences, stored["preferences"]), stored["preferences"]?.ToJsonString());
+        Assert.Equal("diego@example.com", stored["email"]!.GetValue<string>()); // what the PATCH did not name stays
+
+        using (var cleared = await client.PatchAsJsonAsync($"/api/leads/{id}", new { clearNextFollowUp = true }))
+        {
+            Assert.Equal(HttpStatusCode.OK, cleared.StatusCode);
+        }
+
+        stored = (await client.GetFromJsonAsync<JsonNode>($"/api/leads/{id}"))!;
+        Assert.Null(stored["nextFollowUp"]);
+        Assert.Equal("carlos@clinica.co", stored["assignedTo"]!.GetValue<string>());
+
+        using var invalid = await client.PatchAsJsonAsync($"/api/leads/{id}", new { phone = "300", leadStatus = "HOT", name = "Nuevo", scoreChange = 5, totalSpent = -1m });
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
-        Assert.Equal(["leadStatus", "phone", "scoreReason"], (await invalid.Content.ReadFromJsonAsync<JsonNode>())!["errors"]!.AsObject().Select(e => e.Key).Order());
-        Assert.Equal("Diego", (await client.GetFromJsonAsync<JsonNode>($"/api/leads/{id}"))!["name"]!.GetValue<string>());
+        Assert.Equal(["leadStatus", "phone", "scoreReason", "totalSpent"], (await invalid.Content.ReadFromJsonAsync<JsonNode>())!["errors"]!.AsObject().Select(e => e.Key).Order());
+        stored = (await client.GetFromJsonAsync<JsonNode>($"/api/leads/{id}"))!;
+        Assert.Equal(("Diego", 150000.50m), (stored["name"]!.GetValue<string>(), stored["totalSpent"]!.GetValue<decimal>()));
         Assert.Equal(HttpStatusCode.NotFound, (await lead.ClientFor(Chat.NewTenant()).PatchAsJsonAsync($"/api/leads/{id}", new { name = "x" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task By_hand_a_lead_may_be_reopened_but_never_go_back_to_NEW_and_automatic_changes_only_move_it_forward()
+    {
+        var chat = Chat.New();
+        var agent = Chat.NewAgent();
+        using var client = lead.ClientFor(chat.TenantId);
+        await lead.HandledAsync(chat.Says(1, "Hola", agent));
+        var opened = (await lead.PublishedAsync<ConversationOpened>(o => o.TenantId == chat.TenantId)).Single();
+        var leadId = opened.LeadId;
+        await lead.HandledAsync(chat.Reply(opened.ConversationId, agent, 1, "¡Hola! ¿En qué te ayudo?"));
+        Assert.Equal("CONTACTED", await StatusAsync(client, leadId)); // the first reply contacted the lead
+
+        // The employee marks the lead lost; the customer then shows strong signals: no automatic change reopens it.
+        (await client.PatchAsJsonAsync($"/api/leads/{leadId}", new { leadStatus = "LOST" })).EnsureSuccessStatusCode();
+        await lead.HandledAsync(chat.Says(2, "quiero comprar, es urgente, quiero una cita", agent));
+        var scored = (await client.GetFromJsonAsync<JsonNode>($"/api/leads/{leadId}"))!;
+        Assert.Equal(("B", "LOST"), (scored["leadGrade"]!.GetValue<string>(), scored["leadStatus"]!.GetValue<string>()));
+
+        // By hand it may be reopened ...
+        using (var reopened = await client.PatchAsJsonAsync($"/api/leads/{leadId}", new { leadStatus = "CONTACTED" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, reopened.StatusCode);
+        }
+
+        // ... but NEW means never contacted: going back to it is a 400 naming leadStatus, and nothing else in the call changes.
+        using var back = await client.PatchAsJsonAsync($"/api/leads/{leadId}", new { leadStatus = "NEW", name = "Otro nombre" });
+        Assert.Equal(HttpStatusCode.BadRequest, back.StatusCode);
+        var problem = (await back.Content.ReadFromJsonAsync<JsonNode>())!;
+        Assert.Equal(["leadStatus"], problem["errors"]!.AsObject().Select(e => e.Key));
+        Assert.Contains("NEW", problem["errors"]!["leadStatus"]![0]!.GetValue<string>());
+        var stored = (await client.GetFromJsonAsync<JsonNode>($"/api/leads/{leadId}"))!;
+        Assert.Equal(("CONTACTED", chat.ProfileName), (stored["leadStatus"]!.GetValue<string>(), stored["name"]!.GetValue<string>()));
+        Assert.Equal([("NEW", "CONTACTED"), ("CONTACTED", "LOST"), ("LOST", "CONTACTED")],
+            (await lead.PublishedAsync<LeadStatusChanged>(s => s.LeadId == leadId)).Select(s => (s.FromStatus, s.ToStatus)));
+
+        // A lead that never left NEW may be set to NEW (no change).
+        var fresh = await CreateAsync(client, new { phone = "+573004000001", name = "Inés" });
+        using var same = await client.PatchAsJsonAsync($"/api/leads/{fresh}", new { leadStatus = "NEW" });
+        Assert.Equal(HttpStatusCode.OK, same.StatusCode);
     }
 
     [Fact]
@@ -189,6 +262,49 @@ public sealed class LeadLifecycleTests(LeadService lead)
         Assert.Equal((0, "NEW"), (stored["qualificationScore"]!.GetValue<int>(), stored["leadStatus"]!.GetValue<string>()));
         Assert.Null(stored["email"]);
     }
+
+    [Fact]
+    public async Task An_erasure_racing_a_customer_message_leaves_none_of_the_customers_messages_behind()
+    {
+        var chat = Chat.New(profileName: "Hilda");
+        await lead.HandledAsync(chat.Says(1, "Hola", null, ReplyPolicy.None));
+        var opened = (await lead.PublishedAsync<ConversationOpened>(o => o.TenantId == chat.TenantId)).Single();
+        using var client = lead.ClientFor(chat.TenantId);
+
+        // The moment that matters: the customer's next message is written but not committed when the erasure starts.
+        // To hold it there, this test locks the lead's row: the message's transaction stops at its last step (updating
+        // the lead's last activity), its message and conversation already written, holding the conversation's lock.
+        var raced = chat.Says(2, "mi cédula es 52.123.456", null, ReplyPolicy.None);
+        var racedId = NewId.NextGuid();
+        var erasure = await lead.WithTenantDbAsync(chat.TenantId, async db =>
+        {
+            await using var brake = await db.Database.BeginTransactionAsync();
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM lead.customer_leads WHERE id = {opened.LeadId} FOR UPDATE");
+            await lead.Bus.Publish(raced, context => context.MessageId = racedId);
+            await Eventually.TrueAsync(async () => await BlockedAsync() == 1, "the customer's message to wait for the lead's row");
+
+            var erasing = client.DeleteAsync($"/api/leads/{opened.LeadId}");
+            await Eventually.TrueAsync(async () => await BlockedAsync() == 2 || erasing.IsCompleted, "the erasure to wait for the message");
+            await brake.RollbackAsync();
+            using var response = await erasing;
+            return response.StatusCode;
+        });
+        await lead.Consumed.WaitAsync(racedId, "the raced message");
+
+        Assert.Equal(HttpStatusCode.NoContent, erasure);
+        Assert.Equal((0, 0, 0), await lead.WithDbAsync(async db => (
+            await db.Messages.CountAsync(m => m.TenantId == chat.TenantId),
+            await db.Conversations.CountAsync(c => c.TenantId == chat.TenantId),
+            await db.Leads.CountAsync(l => l.TenantId == chat.TenantId))));
+    }
+
+    /// <summary>How many of the service's connections wait for a lock another one holds.</summary>
+    private Task<int> BlockedAsync() => lead.WithDbAsync(db => db.Database
+        .SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE datname = current_database() AND cardinality(pg_blocking_pids(pid)) > 0")
+        .SingleAsync());
+
+    private static async Task<string> StatusAsync(HttpClient client, string leadId) =>
+        (await client.GetFromJsonAsync<JsonNode>($"/api/leads/{leadId}"))!["leadStatus"]!.GetValue<string>();
 
     /// <summary>Outbox rows (published or not) whose body holds <paramref name="text"/>.</summary>
     private Task<int> OutboxMentionsAsync(string text, bool dispatched) => lead.WithDbAsync(db => db.Database

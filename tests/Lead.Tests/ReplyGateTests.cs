@@ -50,6 +50,7 @@ public sealed class ReplyGateTests(LeadService lead)
 
         var messages = (await lead.ClientFor(chat.TenantId).GetFromJsonAsync<JsonNode>($"/api/conversations/{conversationId}"))!["messages"]!.AsArray();
         Assert.Equal(["CUSTOMER", "CUSTOMER", "CUSTOMER", "AI_AGENT"], messages.Select(m => m!["author"]!.GetValue<string>()));
+        Assert.Equal(agent, messages[^1]!["agentId"]!.GetValue<string>());
         Assert.DoesNotContain(messages, m => m!["body"]!.GetValue<string>().StartsWith("¡Hola!"));
     }
 
@@ -163,6 +164,86 @@ public sealed class ReplyGateTests(LeadService lead)
         var waiting = (await client.GetFromJsonAsync<JsonNode>("/api/conversations?status=WAITING_HUMAN&requiresAttention=true&pageSize=200"))!;
         var listed = Assert.Single(waiting["items"]!.AsArray(), c => c!["id"]!.GetValue<string>() == conversationId)!;
         Assert.Equal(("WAITING_HUMAN", "HUMAN"), (listed["status"]!.GetValue<string>(), listed["owner"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task When_the_model_fails_the_agents_fallback_goes_out_and_the_handoff_says_the_agent_failed_not_that_it_asked_for_a_human()
+    {
+        var chat = Chat.New();
+        var agent = Chat.NewAgent();
+        await using var handedOff = await lead.WatchAsync<ConversationHandedOff>();
+        await lead.HandledAsync(chat.Says(1, "¿Cuánto cuesta una limpieza?", agent));
+        var conversationId = (await Requests(chat)).Single().ConversationId;
+
+        // Agent could not reach the model: it sends its own fallback text, asks for a person and says why.
+        const string fallback = "Gracias por tu mensaje. Ahora no puedo responder; una persona de nuestro equipo te escribirá en breve.";
+        await lead.HandledAsync(chat.Reply(conversationId, agent, 1, fallback, needsHuman: true) with { FallbackReason = "The model did not answer in time." });
+
+        Assert.Equal(fallback, Assert.Single(await Sends(conversationId)).Body);
+        var handoff = await handedOff.FirstAsync(h => h.ConversationId == conversationId);
+        const string reason = "the agent could not answer: The model did not answer in time.";
+        Assert.Equal((ConversationGate.Triggers.AgentFailed, reason), (handoff.Trigger, handoff.Reason));
+        var summary = await Summary(chat, conversationId);
+        Assert.Equal(("HUMAN", "WAITING_HUMAN", reason),
+            (summary["owner"]!.GetValue<string>(), summary["status"]!.GetValue<string>(), summary["handoffReason"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task When_Routing_proposes_no_agent_the_conversation_records_why_nobody_answers_and_keeps_its_agent_for_later()
+    {
+        // autoReply off outside business hours: the first message of a conversation nobody answers says why.
+        var quiet = Chat.New();
+        const string autoReplyOff = "outside business hours and autoReply is off: stored, nobody answers";
+        await lead.HandledAsync(quiet.Says(1, "Hola", null, ReplyPolicy.None, reason: autoReplyOff));
+        var quietConversation = (await lead.PublishedAsync<ConversationOpened>(o => o.TenantId == quiet.TenantId)).Single().ConversationId;
+        var quietSummary = await Summary(quiet, quietConversation);
+        Assert.Equal(autoReplyOff, quietSummary["agentReason"]!.GetValue<string>());
+        Assert.Null(quietSummary["currentAgentId"]);
+
+        // DrBot answered during the day; at night nobody is on duty and the out-of-hours text goes out instead.
+        var chat = Chat.New();
+        var drBot = Chat.NewAgent();
+        await lead.HandledAsync(chat.Says(1, "Hola", drBot, reason: "the number's default agent (inside business hours)"));
+        var conversationId = (await Requests(chat)).Single().ConversationId;
+        await lead.HandledAsync(chat.Reply(conversationId, drBot, 1, "Hola, soy DrBot."));
+        const string outOfHours = "outside business hours and no agent is on duty: out-of-hours text";
+        await lead.HandledAsync(chat.Says(2, "¿Siguen abiertos?", null, ReplyPolicy.OutOfHoursText, reason: outOfHours) with { OutOfHoursText = "Estamos cerrados." });
+
+        var summary = await Summary(chat, conversationId);
+        Assert.Equal((outOfHours, drBot), (summary["agentReason"]!.GetValue<string>(), summary["currentAgentId"]!.GetValue<string>()));
+
+        // In the morning DrBot is proposed again: it answers, and the reason is Routing's own.
+        await lead.HandledAsync(chat.Says(3, "Buenos días", drBot, reason: "the number's default agent (inside business hours)"));
+        Assert.Equal((3L, drBot), Last(await Requests(chat)));
+        Assert.Equal("the number's default agent (inside business hours)", (await Summary(chat, conversationId))["agentReason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task The_out_of_hours_text_goes_out_again_in_the_next_closed_period_of_the_same_conversation()
+    {
+        const string closed = "Estamos cerrados. Te respondemos mañana desde las 8:00.";
+        var chat = Chat.New();
+        var agent = Chat.NewAgent();
+        InboundMessageRouted AtNight(long sequence, string text) =>
+            chat.Says(sequence, text, null, ReplyPolicy.OutOfHoursText, reason: "outside business hours and no agent is on duty: out-of-hours text")
+                with { OutOfHoursText = closed };
+
+        // One night: the notice once.
+        await lead.HandledAsync(AtNight(1, "Hola, ¿están abiertos?"));
+        await lead.HandledAsync(AtNight(2, "¿Hola?"));
+        var conversationId = (await lead.PublishedAsync<ConversationOpened>(o => o.TenantId == chat.TenantId)).Single().ConversationId;
+
+        // The morning: the business is open and the agent answers in the same conversation.
+        await lead.HandledAsync(chat.Says(3, "Buenos días, quiero una cita", agent));
+        Assert.Equal(conversationId, Assert.Single(await Requests(chat)).ConversationId);
+        await lead.HandledAsync(chat.Reply(conversationId, agent, 3, "Claro, ¿qué día te sirve?"));
+
+        // The next night is a new closed period: the notice once more, and again only once.
+        await lead.HandledAsync(AtNight(4, "¿Mañana a las 7?"));
+        await lead.HandledAsync(AtNight(5, "¿Siguen ahí?"));
+
+        Assert.Equal([closed, "Claro, ¿qué día te sirve?", closed], (await Sends(conversationId)).Select(s => s.Body));
+        Assert.Equal([MessageAuthor.System, MessageAuthor.AiAgent, MessageAuthor.System], (await Sends(conversationId)).Select(s => s.Author));
     }
 
     [Fact]

@@ -167,8 +167,14 @@ public static partial class ConversationsApi
                 }
             }
 
-            var sent = await gate.SendHumanReplyAsync(conversation, employee, request.Body?.Trim() is { Length: > 0 } body ? body : null,
+            var (sent, tookOver) = await gate.SendHumanReplyAsync(conversation, employee, request.Body?.Trim() is { Length: > 0 } body ? body : null,
                 request.ContentSid, variables?.GetRawText(), ct);
+            if (tookOver)
+            {
+                // Replying takes the conversation as a handoff does; the trail keeps who, never what they wrote.
+                db.Audit(context, tenantId, AuditActions.ConversationHandedOff, "conversation", conversation.Id, $"taken over by {employee} (replied)", time.GetUtcNow());
+            }
+
             return TypedResults.Accepted($"/api/conversations/{id}", new EmployeeReplyAccepted(sent.Id, sent.DeliveryStatus!));
         }, cancellationToken);
     }

@@ -174,7 +174,9 @@ public static class LeadsApi
             .Check(request.ScoreChange is null || !string.IsNullOrWhiteSpace(request.ScoreReason), "scoreReason", "Why the score changes (kept in the score history).")
             .Check(request.ScoreReason is null || request.ScoreReason.Length <= 300, "scoreReason", "At most 300 characters.")
             .Check(request.InternalNotes is null || request.InternalNotes.Length <= 10_000, "internalNotes", "At most 10,000 characters.")
-            .Check(request.AssignedTo is null || request.AssignedTo.Length <= 100, "assignedTo", "At most 100 characters.");
+            .Check(request.AssignedTo is null || request.AssignedTo.Length <= 100, "assignedTo", "At most 100 characters.")
+            .Check(request.Source is null || request.Source.Length <= 100, "source", "At most 100 characters.")
+            .Check(request.TotalSpent is null or (>= 0 and <= 1_000_000_000_000m), "totalSpent", "Zero or more.");
         if (errors.Any)
         {
             return errors.ToProblem();
@@ -187,6 +189,13 @@ public static class LeadsApi
             if (lead is null)
             {
                 return Problems.NotFound("Lead");
+            }
+
+            // By hand a lead may move anywhere (a lost lead reopened is contacted again), but NEW means never contacted:
+            // once it left NEW it cannot go back. Checked before anything changes: a refused call writes nothing.
+            if (status == LeadStatus.New && lead.LeadStatus != LeadStatus.New)
+            {
+                return new ValidationErrors().Add("leadStatus", $"The lead is {ApiEnum.Name(lead.LeadStatus)}; NEW means never contacted, so it cannot go back to NEW.").ToProblem();
             }
 
             if (request.Phone is not null && request.Phone != lead.Phone
@@ -208,6 +217,10 @@ public static class LeadsApi
             if (request.NextFollowUp is not null) lead.NextFollowUp = request.NextFollowUp;
             if (request.ClearNextFollowUp == true) lead.NextFollowUp = null;
             if (request.InternalNotes is not null) lead.InternalNotes = request.InternalNotes;
+            if (request.Source is not null) lead.Source = request.Source.Trim() is { Length: > 0 } source ? source : null;
+            // A purchase recorded by hand (made outside WhatsApp, say at the front desk).
+            if (request.LastPurchase is not null) lead.LastPurchase = request.LastPurchase;
+            if (request.TotalSpent is { } spent) lead.TotalSpent = spent;
             if (request.ScoreChange is { } points)
             {
                 var settings = await db.SettingsForAsync(tenantId, ct);
@@ -272,16 +285,36 @@ public static class LeadsApi
         var tenantId = context.TenantId();
         return await Transactions.RunAsync<Results<NoContent, ProblemHttpResult>>(db, async ct =>
         {
-            var lead = await db.Leads.FirstOrDefaultAsync(l => l.Id == id && l.TenantId == tenantId, ct);
+            var lead = await db.Leads.AsNoTracking().FirstOrDefaultAsync(l => l.Id == id && l.TenantId == tenantId, ct);
             if (lead is null)
             {
                 return Problems.NotFound("Lead");
             }
 
             var conversations = db.Conversations.Where(c => c.CustomerLeadId == id && c.TenantId == tenantId);
+            async Task<List<string>> KeysAsync() => (await conversations.Select(c => new { c.WhatsappNumberId, c.CustomerId }).Distinct().ToListAsync(ct))
+                .Select(k => OrderingKeys.Conversation(tenantId, k.WhatsappNumberId, k.CustomerId)).Order(StringComparer.Ordinal).ToList();
+
+            var keys = await KeysAsync();
+            // The locks every customer message and reply of these conversations takes: one in flight commits before the
+            // erasure reads on (and is erased with the rest), one after it finds no lead and starts a fresh one. Without
+            // them a message committed between the deletes below stays, with the customer's words, in no conversation.
+            // Always taken in the same order, so two erasures of one lead never deadlock.
+            foreach (var key in keys)
+            {
+                await db.LockAsync(key, ct);
+            }
+
+            // The lead goes first: a first message at another number (a conversation not locked above) updates the lead,
+            // so it waits for this erasure and then finds no lead; one that updated it already has committed when this
+            // returns, and its conversation is among those erased below.
+            if (await db.Leads.Where(l => l.Id == id && l.TenantId == tenantId).ExecuteDeleteAsync(ct) == 0)
+            {
+                return Problems.NotFound("Lead"); // erased by another call while this one waited for the locks
+            }
+
             var numbers = await conversations.Select(c => c.NumberPhone).Distinct().ToListAsync(ct);
-            var keys = await conversations.Select(c => new { c.WhatsappNumberId, c.CustomerId }).Distinct().ToListAsync(ct);
-            var orderingKeys = keys.Select(k => OrderingKeys.Conversation(tenantId, k.WhatsappNumberId, k.CustomerId)).ToList();
+            var orderingKeys = await KeysAsync();
             // Copies in the outbox of what was already published (turns, replies, the customer's words in score reasons)
             // would otherwise stay until the outbox's retention ends; those not yet published still go out.
             var outbox = db.Model.FindEntityType(typeof(OutboxMessage))!.GetSchemaQualifiedTableName();
@@ -292,7 +325,6 @@ public static class LeadsApi
             await db.Messages.Where(m => m.TenantId == tenantId && conversations.Select(c => c.Id).Contains(m.ConversationId)).ExecuteDeleteAsync(ct);
             await conversations.ExecuteDeleteAsync(ct);
             await db.ScoreEvents.Where(e => e.LeadId == id && e.TenantId == tenantId).ExecuteDeleteAsync(ct);
-            db.Leads.Remove(lead);
             if (lead.CustomerId is not null || lead.Phone is not null)
             {
                 db.Publish(new CustomerDataErasureRequested(tenantId, lead.CustomerId ?? lead.Phone!, id, time.GetUtcNow())
@@ -371,7 +403,7 @@ public static class LeadsApi
 public sealed record UpdateLeadRequest(
     string? Phone, string? Name, string? Email, string? Company, string? CustomerType, string? BusinessCategory, List<string>? Tags,
     JsonObject? Preferences, string? LeadStatus, string? AssignedTo, DateTimeOffset? NextFollowUp, bool? ClearNextFollowUp,
-    string? InternalNotes, int? ScoreChange, string? ScoreReason);
+    string? InternalNotes, int? ScoreChange, string? ScoreReason, string? Source, DateTimeOffset? LastPurchase, decimal? TotalSpent);
 
 public sealed record ScoreChangeResponse(string Id, string Signal, string Description, int Points, string? Evidence, string Reason,
     int ScoreAfter, string GradeAfter, string? ConversationId, DateTimeOffset OccurredAt)

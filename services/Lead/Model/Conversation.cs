@@ -47,7 +47,7 @@ public sealed class Conversation
     public ConversationPriority Priority { get; set; } = ConversationPriority.Normal;
     public string? CurrentAgentId { get; set; }
 
-    /// <summary>Why the current agent answers (Routing's proposal, or "sticky").</summary>
+    /// <summary>Why the current agent answers (Routing's proposal, or "sticky"), or, when Routing proposed nobody, why nobody does.</summary>
     public string? AgentReason { get; set; }
 
     public int MessageCount { get; set; }
@@ -117,6 +117,8 @@ public sealed class Conversation
     public DateTimeOffset? IdleCloseDueAt { get; set; }
 
     public DateTimeOffset? ReleaseDueAt { get; set; }
+
+    /// <summary>The out-of-hours text went out in the current closed period; a message inside business hours ends the period.</summary>
     public bool OutOfHoursNoticeSent { get; set; }
     public DateTimeOffset OpenedAt { get; init; }
     public DateTimeOffset? ClosedAt { get; set; }

@@ -116,6 +116,12 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
 
         lead.LastActivity = now;
         lead.UpdatedAt = now;
+        if (message.InsideBusinessHours)
+        {
+            // The business was open: the next closed period is a new one, whose first message gets the out-of-hours text again.
+            conversation.OutOfHoursNoticeSent = false;
+        }
+
         if (conversation.ReplyInFlightUpTo is not null)
         {
             conversation.CustomerWroteDuringReply = true;
@@ -125,13 +131,19 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
         RaisePriority(conversation, words);
         await scorer.ScoreMessageAsync(lead, conversation.Id, message.Text, settings, now, cancellationToken);
 
-        // Sticky agent: an open conversation keeps its agent unless another agent's keyword matched.
-        if (message.ProposedAgentId is not null && (conversation.CurrentAgentId is null || message.MatchedKeyword))
+        // Sticky agent: an open conversation keeps its agent unless another agent's keyword matched. When Routing
+        // proposes nobody (autoReply off, the out-of-hours text, no agent on duty), its reason is why nobody answers;
+        // the conversation's agent stays for when an agent answers again.
+        if (message.ProposedAgentId is null || message.ProposedAgentId == conversation.CurrentAgentId)
+        {
+            conversation.AgentReason = message.ProposalReason;
+        }
+        else if (conversation.CurrentAgentId is null || message.MatchedKeyword)
         {
             conversation.CurrentAgentId = message.ProposedAgentId;
             conversation.AgentReason = message.ProposalReason;
         }
-        else if (conversation.CurrentAgentId is not null)
+        else
         {
             conversation.AgentReason = $"kept the conversation's agent ({message.ProposalReason} was proposed)";
         }
@@ -150,8 +162,10 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
 
         if (TextMatch.FirstMatch(words, HumanRequestPhrases) is not null)
         {
-            // The customer asked for a person: the bot says so once and stops; the request in flight is void.
-            HandOff(conversation, Triggers.CustomerRequest, $"the customer asked for a person: '{TextMatch.Quote(message.Text!)}'", null, settings, now);
+            // The customer asked for a person: the bot says so once and stops; the request in flight is void. The trail
+            // keeps no quote of the customer.
+            HandOffAutomatically(conversation, Triggers.CustomerRequest, $"the customer asked for a person: '{TextMatch.Quote(message.Text!)}'",
+                settings, now, auditDetail: "the customer asked for a person");
             if (message.Reply != ReplyPolicy.None)
             {
                 Send(conversation, lead, HandoffNoticeText, MessageAuthor.System, agentId: null, now, conversation.LastCustomerSequence);
@@ -227,8 +241,17 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
         Send(conversation, lead, reply.Text, MessageAuthor.AiAgent, reply.AgentId, now, reply.BasedOnSequence);
         if (reply.NeedsHuman)
         {
+            // A fallback reason means the model failed (the text is Agent's fallback): not the agent's judgement that a
+            // person should help, and the team should see which it was.
             var settings = await db.SettingsForAsync(conversation.TenantId, cancellationToken);
-            HandOff(conversation, Triggers.AgentNeedsHuman, "the agent asked for a human", null, settings, now);
+            if (reply.FallbackReason is { } failure)
+            {
+                HandOffAutomatically(conversation, Triggers.AgentFailed, AgentFailedReason(failure), settings, now);
+            }
+            else
+            {
+                HandOffAutomatically(conversation, Triggers.AgentNeedsHuman, "the agent asked for a human", settings, now);
+            }
         }
     }
 
@@ -258,8 +281,11 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
         var lead = await db.Leads.FirstAsync(l => l.Id == conversation.CustomerLeadId, cancellationToken);
         var settings = await db.SettingsForAsync(conversation.TenantId, cancellationToken);
         Send(conversation, lead, FallbackText, MessageAuthor.System, failure.AgentId, now, conversation.LastCustomerSequence);
-        HandOff(conversation, Triggers.AgentFailed, $"the agent could not answer: {failure.Reason}", null, settings, now);
+        HandOffAutomatically(conversation, Triggers.AgentFailed, AgentFailedReason(failure.Reason), settings, now);
     }
+
+    /// <summary>Agent's reasons name the failure (a timeout, an HTTP status, an open circuit), never the customer's words.</summary>
+    private static string AgentFailedReason(string failure) => $"the agent could not answer: {failure}";
 
     /// <summary>An employee takes the conversation from the bot (or from another employee).</summary>
     public async Task TakeOverAsync(Conversation conversation, string employee, string? reason, CancellationToken cancellationToken)
@@ -290,18 +316,20 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
 
     /// <summary>
     /// An employee's reply (free text inside the 24-hour window, or a template): the employee takes the conversation,
-    /// the bot's reply in flight is void, and the message goes out through Ingress like the bot's.
+    /// the bot's reply in flight is void, and the message goes out through Ingress like the bot's. Says whether the
+    /// reply took the conversation (from the bot, a pause, or another employee), which the caller audits.
     /// </summary>
-    public async Task<ConversationMessage> SendHumanReplyAsync(Conversation conversation, string employee, string? body, string? contentSid,
-        string? contentVariables, CancellationToken cancellationToken)
+    public async Task<(ConversationMessage Message, bool TookOver)> SendHumanReplyAsync(Conversation conversation, string employee, string? body,
+        string? contentSid, string? contentVariables, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var settings = await db.SettingsForAsync(conversation.TenantId, cancellationToken);
-        HandOff(conversation, Triggers.EmployeeReply, $"{employee} replied", employee, settings, now);
+        var tookOver = HandOff(conversation, Triggers.EmployeeReply, $"{employee} replied", employee, settings, now);
         conversation.Status = ConversationStatus.Active; // a person is on it
         conversation.RequiresAttention = false;
         var lead = await db.Leads.FirstAsync(l => l.Id == conversation.CustomerLeadId, cancellationToken);
-        return Send(conversation, lead, body, MessageAuthor.Human, agentId: null, now, conversation.LastCustomerSequence, employee, contentSid, contentVariables);
+        return (Send(conversation, lead, body, MessageAuthor.Human, agentId: null, now, conversation.LastCustomerSequence, employee, contentSid, contentVariables),
+            tookOver);
     }
 
     /// <summary>Gives the conversation back to the bot, which answers what the customer wrote meanwhile, if nobody did.</summary>
@@ -364,7 +392,9 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
             return;
         }
 
-        await ReleaseAsync(conversation, Triggers.HumanIdle, $"no one from the team acted for {settings.HumanIdleReleaseSeconds} s", cancellationToken);
+        var reason = $"no one from the team acted for {settings.HumanIdleReleaseSeconds} s";
+        await ReleaseAsync(conversation, Triggers.HumanIdle, reason, cancellationToken);
+        db.Audit(conversation.TenantId, AuditActions.ConversationReleased, "conversation", conversation.Id, $"given back to the bot: {reason}", now);
     }
 
     /// <summary>The burst window ended: one reply covers every message of the burst, if the bot still owns the conversation.</summary>
@@ -565,10 +595,26 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
     }
 
     /// <summary>
-    /// A human takes the conversation. A change of owner bumps the version and voids the reply in flight; an
-    /// employee taking a conversation a human already owns only becomes its assignee.
+    /// The conversation goes to a person without anyone asking through the API (the customer, the agent, a model
+    /// failure): the trail records it as the system's, with <paramref name="auditDetail"/> (the reason when none is
+    /// given; never the customer's words).
     /// </summary>
-    private void HandOff(Conversation conversation, string trigger, string reason, string? employee, LeadSettings settings, DateTimeOffset now)
+    private void HandOffAutomatically(Conversation conversation, string trigger, string reason, LeadSettings settings, DateTimeOffset now,
+        string? auditDetail = null)
+    {
+        if (HandOff(conversation, trigger, reason, null, settings, now))
+        {
+            db.Audit(conversation.TenantId, AuditActions.ConversationHandedOff, "conversation", conversation.Id,
+                $"handed to a person ({trigger}): {auditDetail ?? reason}", now);
+        }
+    }
+
+    /// <summary>
+    /// A human takes the conversation. A change of owner bumps the version and voids the reply in flight; an
+    /// employee taking a conversation a human already owns only becomes its assignee. Says whether anything changed
+    /// (a <see cref="ConversationHandedOff"/> was published).
+    /// </summary>
+    private bool HandOff(Conversation conversation, string trigger, string reason, string? employee, LeadSettings settings, DateTimeOffset now)
     {
         conversation.HumanInvolved = true;
         conversation.HumanLastActiveAt = now;
@@ -581,9 +627,10 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
                 db.Publish(new ConversationHandedOff(conversation.TenantId, conversation.Id, employee, reason, now)
                     { Trigger = trigger, OwnershipVersion = conversation.OwnershipVersion, NumberId = conversation.WhatsappNumberId, AgentId = conversation.CurrentAgentId },
                     Key(conversation));
+                return true;
             }
 
-            return;
+            return false;
         }
 
         conversation.Owner = ConversationOwner.Human;
@@ -596,6 +643,7 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
             { Trigger = trigger, OwnershipVersion = conversation.OwnershipVersion, NumberId = conversation.WhatsappNumberId, AgentId = conversation.CurrentAgentId },
             Key(conversation));
         ScheduleRelease(conversation, now + TimeSpan.FromSeconds(settings.HumanIdleReleaseSeconds));
+        return true;
     }
 
     /// <summary>A new owner: the version moves on and every reply asked for so far is void.</summary>
