@@ -280,6 +280,7 @@ public static class LeadsApi
 
             var conversations = db.Conversations.Where(c => c.CustomerLeadId == id && c.TenantId == tenantId);
             var numbers = await conversations.Select(c => c.NumberPhone).Distinct().ToListAsync(ct);
+            var conversationIds = await conversations.Select(c => c.Id).ToListAsync(ct);
             var keys = await conversations.Select(c => new { c.WhatsappNumberId, c.CustomerId }).Distinct().ToListAsync(ct);
             var orderingKeys = keys.Select(k => OrderingKeys.Conversation(tenantId, k.WhatsappNumberId, k.CustomerId)).ToList();
             // Copies in the outbox of what was already published (turns, replies, the customer's words in score reasons)
@@ -296,7 +297,7 @@ public static class LeadsApi
             if (lead.CustomerId is not null || lead.Phone is not null)
             {
                 db.Publish(new CustomerDataErasureRequested(tenantId, lead.CustomerId ?? lead.Phone!, id, time.GetUtcNow())
-                    { CustomerPhone = lead.Phone, NumberPhones = numbers }, tenantId);
+                    { CustomerPhone = lead.Phone, NumberPhones = numbers, ConversationIds = conversationIds }, tenantId);
             }
 
             db.Audit(context, tenantId, AuditActions.LeadErased, "lead", id, $"customer data erased ({numbers.Count} numbers notified)", time.GetUtcNow());
