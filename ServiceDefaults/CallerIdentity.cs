@@ -61,6 +61,10 @@ public static class CallerIdentityEndpointExtensions
     public static TBuilder RequireOperator<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.RequireCaller(caller => caller.IsOperator, "This route is for SafeNotify operators.");
 
+    /// <summary>A tenant, or an operator acting on a tenant's behalf (never the gateway's own identity).</summary>
+    public static TBuilder RequireTenantOrOperator<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireCaller(caller => caller.TenantId is not null || caller.IsOperator, "This route is for a tenant's key or SafeNotify operators.");
+
     /// <summary>Only the gateway's own internal calls.</summary>
     public static TBuilder RequireGateway<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.RequireCaller(caller => caller.Role == CallerIdentity.GatewayRole, "This route is internal to SafeNotify CRM.");

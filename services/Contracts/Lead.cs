@@ -111,4 +111,7 @@ public sealed record CustomerDataErasureRequested(string TenantId, string Custom
 
     /// <summary>Our numbers (E.164) the customer wrote to or was written from, for services that key messages by number.</summary>
     public IReadOnlyList<string>? NumberPhones { get; init; }
+
+    /// <summary>The customer's conversations (Lead's ids), for services that key what they keep by conversation.</summary>
+    public IReadOnlyList<string>? ConversationIds { get; init; }
 }

@@ -6,7 +6,10 @@ namespace SafeNotify.Crm.Contracts;
 /// </summary>
 public static class OrderingKeys
 {
-    public static string Conversation(string tenantId, string numberId, string customerId) => $"conv:{tenantId}:{numberId}:{customerId}";
+    public static string Conversation(string tenantId, string numberId, string customerId) => $"{ConversationPrefix(tenantId)}{numberId}:{customerId}";
+
+    /// <summary>How every <see cref="Conversation"/> key of <paramref name="tenantId"/> begins (to find keys by their last part).</summary>
+    public static string ConversationPrefix(string tenantId) => $"conv:{tenantId}:";
 
     public static string InboundPair(string to, string customerId) => $"pair:{to}:{customerId}";
 

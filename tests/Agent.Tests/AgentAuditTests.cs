@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Agent.Tests;
@@ -63,5 +64,31 @@ public sealed class AgentAuditTests(AgentService agent)
         Assert.Contains("personalityPrompt", update.Detail);
         Assert.Contains("triggerKeywords", update.Detail);
         Assert.DoesNotContain("amable", update.Detail);
+    }
+
+    [Fact]
+    public async Task An_evolved_prompt_version_that_goes_live_on_its_own_is_audited_as_the_systems_doing()
+    {
+        var tenantId = await agent.ProvisionTenantAsync();
+        var agentId = (await agent.CreateAgentAsync(tenantId, Seed.DrBot()))["id"]!.GetValue<string>();
+        string[] said = ["¿Cuánto cuesta la limpieza?", "quiero una cita", "¿a qué hora abren?", "¿dónde están?", "¿hacen ortodoncia?"];
+
+        await agent.HandledAsync(Seed.ReplyRequest(tenantId, agentId, [.. said.Select(Seed.Customer)]));
+
+        var evolved = Assert.Single(await agent.PublishedAsync<AuditRecorded>(a => a.TargetId == agentId && a.ActorRole == AuditExtensions.SystemActor));
+        Assert.Equal((AuditActions.PromptActivated, "agent", tenantId, "agent"), (evolved.Action, evolved.TargetType, evolved.TenantId, evolved.Service));
+        Assert.Equal(((string?)null, (string?)null), (evolved.ActorTenantId, evolved.ActorKeyId));
+        Assert.Contains("prompt version 2", evolved.Detail);
+        Assert.All(said.Append(Seed.PersonalityPrompt).Append("prices"), text => Assert.DoesNotContain(text, evolved.Detail)); // no customer words, no prompt text
+
+        // Pinned by hand, the next evolved version stays inactive: nothing went live, nothing more is audited for the system.
+        using (var pin = await agent.ClientFor(tenantId).PostAsync($"/api/agents/{agentId}/prompts/1/activate", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, pin.StatusCode);
+        }
+
+        await agent.HandledAsync(Seed.ReplyRequest(tenantId, agentId, [.. said.Select(Seed.Customer)]));
+        Assert.Equal(3, (await agent.ClientFor(tenantId).GetFromJsonAsync<JsonNode>($"/api/agents/{agentId}/prompts"))!["total"]!.GetValue<int>());
+        Assert.Single(await agent.PublishedAsync<AuditRecorded>(a => a.TargetId == agentId && a.ActorRole == AuditExtensions.SystemActor));
     }
 }

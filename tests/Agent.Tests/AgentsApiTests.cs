@@ -69,6 +69,57 @@ public sealed class AgentsApiTests(AgentService agent)
     }
 
     [Theory]
+    [InlineData("temperature", 0.0, true)]
+    [InlineData("temperature", 2.0, true)]
+    [InlineData("temperature", -0.1, false)]
+    [InlineData("temperature", 2.1, false)]
+    [InlineData("maxTokensPerMessage", 15, false)]
+    [InlineData("maxTokensPerMessage", 16, true)]
+    [InlineData("maxTokensPerMessage", 4096, true)]
+    [InlineData("maxTokensPerMessage", 4097, false)]
+    public async Task Temperature_and_the_reply_token_limit_are_accepted_up_to_their_bounds_and_refused_past_them(string field, double value, bool accepted)
+    {
+        var tenantId = await agent.ProvisionTenantAsync();
+        var agentId = (await agent.CreateAgentAsync(tenantId, Seed.DrBot()))["id"]!.GetValue<string>();
+        using var client = agent.ClientFor(tenantId);
+        JsonNode sent = field == "temperature" ? JsonValue.Create(value) : JsonValue.Create((int)value);
+        var before = (await client.GetFromJsonAsync<JsonNode>($"/api/agents/{agentId}"))![field]!.GetValue<double>();
+
+        using var response = await client.PatchAsJsonAsync($"/api/agents/{agentId}", new JsonObject { [field] = sent });
+
+        var read = (await client.GetFromJsonAsync<JsonNode>($"/api/agents/{agentId}"))![field]!.GetValue<double>();
+        if (accepted)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(value, read);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var errors = (await response.Content.ReadFromJsonAsync<JsonNode>())!["errors"]!.AsObject();
+            Assert.Equal([field], errors.Select(e => e.Key));
+            Assert.Equal(before, read); // unchanged
+        }
+    }
+
+    [Fact]
+    public async Task The_gateways_own_identity_is_refused_on_every_agent_route()
+    {
+        var tenantId = await agent.ProvisionTenantAsync();
+        var agentId = (await agent.CreateAgentAsync(tenantId, Seed.DrBot()))["id"]!.GetValue<string>();
+        using var gateway = agent.GatewayClient();
+
+        // The gateway signs an identity for its one internal call (resolving keys); it is neither a tenant nor an operator.
+        using var prompts = await gateway.GetAsync($"/api/agents/{agentId}/prompts");
+        using var activate = await gateway.PostAsync($"/api/agents/{agentId}/prompts/1/activate", null);
+        using var read = await gateway.GetAsync($"/api/agents/{agentId}");
+
+        Assert.Equal([HttpStatusCode.Forbidden, HttpStatusCode.Forbidden, HttpStatusCode.Forbidden], new[] { prompts.StatusCode, activate.StatusCode, read.StatusCode });
+        Assert.Equal("application/problem+json", prompts.Content.Headers.ContentType!.MediaType);
+        Assert.Empty(await agent.PublishedAsync<AuditRecorded>(a => a.TargetId == agentId && a.Action == AuditActions.PromptActivated));
+    }
+
+    [Theory]
     [InlineData("""{"name":"DrBot","temperature":"hot"}""")]
     [InlineData("""{"name":"DrBot","businessRules":["not","an","object"]}""")]
     [InlineData("""{"name":"DrBot","triggerKeywords":"cita"}""")]

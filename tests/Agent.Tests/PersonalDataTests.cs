@@ -90,7 +90,8 @@ public sealed class PersonalDataTests
         Assert.Contains("prices 2/2", summary);      // answered by the bot
         Assert.Contains("urgent cases 1/1", summary); // needed a person
         Assert.Contains("other questions (1)", summary);
-        Assert.Contains("¿tienen parqueadero?", summary);
+        Assert.Contains("\"¿cuánto cuesta la limpieza?\"", summary); // a short question about a known topic is quoted,
+        Assert.DoesNotContain("parqueadero", summary);                  // one the bot did not recognise is only counted
         Assert.Contains("rated well (4-5) were about: booking, prices.", summary);   // results, from customers' ratings
         Assert.Contains("rated poorly (1-2) were about: urgent cases;", summary);
         Assert.DoesNotContain("rated", ContextSummary.Build(samples, 1_500));

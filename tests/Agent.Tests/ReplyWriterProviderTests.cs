@@ -190,6 +190,23 @@ public sealed class ReplyWriterProviderTests : IAsyncLifetime
         Assert.True(messages.Sum(m => ReplyWriter.EstimateTokens(m.Text)) + 500 <= 2_000);
     }
 
+    [Theory]
+    [InlineData(10_000)] // a system prompt larger than the whole window
+    [InlineData(5_944)]  // 1,490 tokens: with the context (6) and the reply (500), 4 tokens are left, a message's framing
+    public void When_the_system_prompt_leaves_no_room_the_newest_turn_is_sent_empty_rather_than_overflowing_the_window(int systemPromptChars)
+    {
+        const int window = 2_000, replyTokens = 500;
+        var turns = new[] { new Contracts.ConversationTurn(Contracts.MessageAuthor.Customer, "quiero una cita " + new string('x', 4_000), DateTimeOffset.UtcNow) };
+        var systemPrompt = new string('s', systemPromptChars);
+
+        var messages = ReplyWriter.Messages(systemPrompt, "context", turns, replyTokens, window);
+
+        var sent = Assert.Single(messages, m => m.Role == Microsoft.Extensions.AI.ChatRole.User).Text;
+        Assert.Equal("", sent);
+        var framing = ReplyWriter.EstimateTokens("");
+        Assert.Equal(ReplyWriter.EstimateTokens(systemPrompt) + ReplyWriter.EstimateTokens("context") + framing, messages.Sum(m => ReplyWriter.EstimateTokens(m.Text)));
+    }
+
     [Fact]
     public async Task A_local_server_model_set_in_AI_Model_answers_for_every_agent_and_is_priced_by_its_name()
     {

@@ -251,6 +251,7 @@ public sealed class LeadLifecycleTests(LeadService lead)
         var request = Assert.Single(await lead.PublishedAsync<CustomerDataErasureRequested>(e => e.TenantId == chat.TenantId));
         Assert.Equal((chat.CustomerId, opened.LeadId, chat.CustomerPhone), (request.CustomerId, request.LeadId, request.CustomerPhone));
         Assert.Equal([chat.NumberPhone], request.NumberPhones!);
+        Assert.Equal([opened.ConversationId], request.ConversationIds!); // for Agent, which keeps what it learned by conversation
 
         // The reply the agent was writing finds nothing to answer; the customer's next message starts afresh.
         await lead.HandledAsync(chat.Reply(opened.ConversationId, agent, 1, "¿Qué día?"));

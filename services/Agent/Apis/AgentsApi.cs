@@ -326,9 +326,15 @@ public static class AgentsApi
     /// <summary>The tenant whose agent the caller may reach: its own, or for an operator the agent's tenant (another tenant's agent is 404).</summary>
     private static async Task<string?> TenantOfCallerAsync(HttpContext context, AgentDbContext db, string agentId, CancellationToken cancellationToken)
     {
-        if (CallerIdentity.From(context)!.TenantId is { } own)
+        var caller = CallerIdentity.From(context)!;
+        if (caller.TenantId is { } own)
         {
             return own;
+        }
+
+        if (!caller.IsOperator)
+        {
+            return null; // the route's filter admits only tenants and operators; nobody else reads across tenants
         }
 
         // An operator: the agent names its tenant (a read across tenants), and the rest of the request works for that tenant only.
@@ -460,10 +466,4 @@ public static class AgentsApi
 
         return errors;
     }
-
-    private static RouteHandlerBuilder RequireTenantOrOperator(this RouteHandlerBuilder builder) =>
-        builder.AddEndpointFilter(async (context, next) =>
-            CallerIdentity.From(context.HttpContext) is null
-                ? Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "A valid API key is required.")
-                : await next(context));
 }

@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Agent.Apis;
 using SafeNotify.Crm.Agent.Data;
 using SafeNotify.Crm.Agent.Model;
 using SafeNotify.Crm.Agent.Services;
@@ -97,7 +98,9 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
         var handled = (int)Math.Clamp(request.UpToSequence - conversation.LastSequence, 0, unanswered.Count);
         conversation.LastSequence = Math.Max(conversation.LastSequence, request.UpToSequence);
         conversation.PromptVersion = promptVersion;
-        if (handled == 0)
+        // A fallback says nothing of what customers ask or of which answers work (the model was down): its messages are
+        // covered (the sequence above moves on) but are neither sampled nor counted towards the next evolution.
+        if (handled == 0 || reply.FallbackReason is not null)
         {
             return;
         }
@@ -149,7 +152,13 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
             .Where(c => c.AgentId == agent.Id && conversationIds.Contains(c.ConversationId) && c.SatisfactionRating != null)
             .ToDictionaryAsync(c => c.ConversationId, c => c.SatisfactionRating!.Value, cancellationToken);
         var summary = ContextSummary.Build(samples, options.SummaryMaxLength, ratings);
-        await versions.AddAsync(agent, TriggerReasons.ConversationUpdate, summary, knownNames, now, cancellationToken);
+        var prompt = await versions.AddAsync(agent, TriggerReasons.ConversationUpdate, summary, knownNames, now, cancellationToken);
+        if (prompt.IsActive)
+        {
+            // A version that goes live on its own changes what every customer is answered with: audited like a manual activation.
+            db.Audit(agent.TenantId, AuditActions.PromptActivated, "agent", agent.Id,
+                $"{AgentAudit.Label(agent.Name)}: prompt version {prompt.Version} evolved from conversations and activated", now);
+        }
         agent.MessagesSinceEvolution = 0;
         agent.LastEvolvedAt = agent.LastEvolvedAt > now ? agent.LastEvolvedAt : now;
     }

@@ -15,7 +15,10 @@ public static partial class CustomerText
 {
     private static readonly (Intent Intent, string[] Words)[] Vocabulary =
     [
-        (Intent.Human, ["humano", "persona", "asesor", "asesora", "agente humano", "hablar con alguien", "operador", "human", "person", "representative", "real person", "agent please"]),
+        // Phrases, not the bare "persona"/"person": "una mesa para una persona" or "a table for one person" is a booking.
+        (Intent.Human, ["hablar con una persona", "hablar con alguien", "persona real", "con un humano", "humano", "humana", "asesor", "asesora",
+            "agente humano", "agente real", "operador", "human", "real person", "talk to a person", "speak to a person", "talk to someone",
+            "speak to someone", "live agent", "representative", "agent please"]),
         (Intent.Urgency, ["urgencia", "urgente", "emergencia", "dolor fuerte", "sangrado", "sangra", "hinchado", "urgent", "emergency", "severe pain", "bleeding", "swollen"]),
         (Intent.Cancel, ["cancelar", "cancelacion", "anular", "no puedo ir", "cancel", "call off"]),
         (Intent.Book, ["cita", "agendar", "agenda", "reservar", "reserva", "turno", "mesa", "clase", "appointment", "book", "booking", "reservation", "schedule", "table"]),
@@ -40,6 +43,26 @@ public static partial class CustomerText
         "hola", "quiero", "necesito", "que", "de", "la", "el", "por", "para", "una", "un", "me", "cita", "gracias", "cuanto", "donde", "buenas",
         "tengo", "es", "mi", "y", "tu", "tus", "con", "en", "los", "las", "hay",
     ];
+
+    // Words and phrases of someone telling a model what to do or be, rather than asking the business something
+    // (accents removed). Used to keep such text out of anything a model reads as its own instructions.
+    private static readonly string[] InstructionMarkers =
+    [
+        "ignora", "ignorar", "ignoren", "olvida", "olvidar", "olviden", "instruccion", "instrucciones", "regla", "reglas", "prompt", "sistema",
+        "eres", "actua", "actuar", "finge", "fingir", "modo", "revela", "revelar", "muestrame", "muestranos", "repite", "repetir", "imprime",
+        "copia", "escribe", "di que", "dime tu", "responde", "contesta", "desde ahora", "a partir de ahora", "ahora si", "debes", "tienes que",
+        "obedece", "configuracion", "desarrollador",
+        "ignore", "forget", "disregard", "instruction", "instructions", "rule", "rules", "system", "you are", "act as", "pretend", "role",
+        "mode", "reveal", "show me", "print", "repeat", "output", "say", "tell me your", "respond", "from now on", "override", "developer",
+        "debug", "jailbreak", "must", "obey", "verbatim",
+    ];
+
+    /// <summary>True when the text reads as instructions to the model (change the rules, play a role, reveal the prompt).</summary>
+    public static bool LooksLikeInstruction(string text)
+    {
+        var said = Normalize(text);
+        return InstructionMarkers.Any(marker => said.Contains(" " + marker + " ", StringComparison.Ordinal));
+    }
 
     /// <summary>The intents recognised in <paramref name="text"/> (raw or normalized).</summary>
     public static HashSet<Intent> IntentsOf(string text)

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace SafeNotify.Crm.Agent.Services;
 
 /// <summary>A model's price in USD per 1,000 prompt and completion tokens.</summary>
@@ -5,9 +8,10 @@ public sealed record ModelPrice(decimal PromptPer1K, decimal CompletionPer1K);
 
 /// <summary>
 /// Estimated cost of a reply from the tokens the provider reported. Prices come from configuration
-/// (<c>AI:Prices:{model}:PromptPer1K</c> / <c>CompletionPer1K</c>), with list prices for common models.
+/// (<c>AI:Prices:{model}:PromptPer1K</c> / <c>CompletionPer1K</c>; for Azure OpenAI the model is the deployment's name),
+/// with list prices for common models.
 /// </summary>
-public sealed class PriceTable
+public sealed partial class PriceTable
 {
     private static readonly Dictionary<string, ModelPrice> ListPrices = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -20,9 +24,12 @@ public sealed class PriceTable
     };
 
     private readonly Dictionary<string, ModelPrice> _prices;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, bool> _unpriced = new(StringComparer.OrdinalIgnoreCase);
 
-    public PriceTable(IConfiguration configuration)
+    public PriceTable(IConfiguration configuration, ILogger<PriceTable>? logger = null)
     {
+        _logger = logger ?? NullLogger<PriceTable>.Instance;
         _prices = new Dictionary<string, ModelPrice>(ListPrices, StringComparer.OrdinalIgnoreCase);
         foreach (var model in configuration.GetSection("AI:Prices").GetChildren())
         {
@@ -30,9 +37,25 @@ public sealed class PriceTable
         }
     }
 
-    /// <summary>Unknown models cost nothing rather than a guess; the tokens are still counted.</summary>
-    public decimal Cost(string model, long promptTokens, long completionTokens) =>
-        _prices.TryGetValue(model, out var price)
-            ? Math.Round((promptTokens * price.PromptPer1K + completionTokens * price.CompletionPer1K) / 1000m, 6)
-            : 0m;
+    /// <summary>
+    /// Unknown models cost nothing rather than a guess; the tokens are still counted. An operator hears of each unknown
+    /// model once (not once per reply), since its cost figures then read zero until a price is configured.
+    /// </summary>
+    public decimal Cost(string model, long promptTokens, long completionTokens)
+    {
+        if (_prices.TryGetValue(model, out var price))
+        {
+            return Math.Round((promptTokens * price.PromptPer1K + completionTokens * price.CompletionPer1K) / 1000m, 6);
+        }
+
+        if (_unpriced.TryAdd(model, true))
+        {
+            LogUnpriced(_logger, model);
+        }
+
+        return 0m;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No price is configured for model {Model}: its replies count as costing 0. Set AI__Prices__<model>__PromptPer1K and __CompletionPer1K (for Azure OpenAI, <model> is the deployment's name).")]
+    private static partial void LogUnpriced(ILogger logger, string model);
 }

@@ -26,8 +26,9 @@ public sealed class PromptOptions
 }
 
 /// <summary>
-/// The context summary of an evolved prompt (seed "Auto-evolución"): what customers ask and which answers worked,
-/// from anonymised samples only, so no customer's personal data reaches a prompt used for every customer.
+/// The context summary of an evolved prompt (seed "Auto-evolución"): what customers ask and which answers worked, as
+/// counts per topic from anonymised samples, so no customer's personal data or instructions reach a prompt used for every
+/// customer (quoted examples are only short, plain questions about a known topic).
 /// </summary>
 public static class ContextSummary
 {
@@ -110,7 +111,9 @@ public static class ContextSummary
             }
         }
 
-        var examples = samples.OrderByDescending(s => s.Id).Select(s => Shorten(s.Text, 140)).Where(t => t.Length > 0).Distinct().Take(5).ToList();
+        // The summary goes into the prompt every later customer is answered with: one customer's words enter it only as
+        // a short example of a known topic that reads as a question, never as something the model could take as an order.
+        var examples = samples.OrderByDescending(s => s.Id).Select(s => OneLine(s.Text)).Where(IsSafeExample).Distinct().Take(5).ToList();
         if (examples.Count > 0)
         {
             text.Append(" Recent questions: ").Append(string.Join("; ", examples.Select(e => $"\"{e}\""))).Append('.');
@@ -119,9 +122,24 @@ public static class ContextSummary
         return Shorten(text.ToString(), maxLength);
     }
 
+    /// <summary>Longest customer question quoted as an example.</summary>
+    public const int ExampleMaxLength = 80;
+
+    /// <summary>
+    /// A customer's question may be quoted when it is short, about known topics only, has no instruction-like words and
+    /// only the characters of a plain question (no quotes, brackets or markup to break out of the quotation).
+    /// </summary>
+    private static bool IsSafeExample(string text) =>
+        text.Length is > 0 and <= ExampleMaxLength
+        && TopicsOf(text) is { Count: > 0 } topics && !topics.Contains(OtherTopic)
+        && !CustomerText.LooksLikeInstruction(text)
+        && text.All(c => char.IsLetterOrDigit(c) || c == ' ' || ".,;¿?¡!'-".Contains(c));
+
+    private static string OneLine(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+
     private static string Shorten(string text, int max)
     {
-        var oneLine = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        var oneLine = OneLine(text);
         return oneLine.Length <= max ? oneLine : oneLine[..(max - 1)].TrimEnd() + "…";
     }
 }

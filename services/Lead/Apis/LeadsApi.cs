@@ -314,6 +314,7 @@ public static class LeadsApi
             }
 
             var numbers = await conversations.Select(c => c.NumberPhone).Distinct().ToListAsync(ct);
+            var conversationIds = await conversations.Select(c => c.Id).ToListAsync(ct);
             var orderingKeys = await KeysAsync();
             // Copies in the outbox of what was already published (turns, replies, the customer's words in score reasons)
             // would otherwise stay until the outbox's retention ends; those not yet published still go out.
@@ -328,7 +329,7 @@ public static class LeadsApi
             if (lead.CustomerId is not null || lead.Phone is not null)
             {
                 db.Publish(new CustomerDataErasureRequested(tenantId, lead.CustomerId ?? lead.Phone!, id, time.GetUtcNow())
-                    { CustomerPhone = lead.Phone, NumberPhones = numbers }, tenantId);
+                    { CustomerPhone = lead.Phone, NumberPhones = numbers, ConversationIds = conversationIds }, tenantId);
             }
 
             db.Audit(context, tenantId, AuditActions.LeadErased, "lead", id, $"customer data erased ({numbers.Count} numbers notified)", time.GetUtcNow());
