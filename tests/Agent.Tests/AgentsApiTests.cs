@@ -217,6 +217,42 @@ public sealed class AgentsApiTests(AgentService agent)
     }
 
     [Fact]
+    public async Task After_a_downgrade_below_its_agents_every_existing_agent_keeps_answering_and_only_a_new_one_is_refused()
+    {
+        var start = DateTimeOffset.UtcNow;
+        var tenantId = await agent.ProvisionTenantAsync(plan: "pro", maxAgents: 3, at: start);
+        using var client = agent.ClientFor(tenantId);
+        var ids = new List<string>();
+        foreach (var name in new[] { "DrBot", "Urgencias", "Recepción" })
+        {
+            ids.Add((await agent.CreateAgentAsync(tenantId, Seed.DrBot(name)))["id"]!.GetValue<string>());
+        }
+
+        await agent.HandledAsync(new TenantPlanChanged(tenantId, true, "basic", 1, 1, "America/Bogota", start.AddMinutes(1)));
+
+        // Nothing is deleted or switched off: the three are listed, active, and each still writes replies.
+        var listed = (await client.GetFromJsonAsync<JsonNode>("/api/agents"))!["items"]!.AsArray();
+        Assert.Equal(ids.Order(), listed.Select(a => a!["id"]!.GetValue<string>()).Order());
+        Assert.All(listed, a => Assert.True(a!["isActive"]!.GetValue<bool>()));
+        await using var replies = await agent.WatchAsync<AgentReplyGenerated>();
+        foreach (var id in ids)
+        {
+            var request = Seed.ReplyRequest(tenantId, id, Seed.Customer("Hola, quiero una cita"));
+            await agent.Bus.Publish(request);
+            Assert.Equal(id, (await replies.FirstAsync(r => r.ConversationId == request.ConversationId)).AgentId);
+        }
+
+        // A fourth agent is over the basic plan's one.
+        using var refused = await client.PostAsJsonAsync("/api/agents", Seed.DrBot("Ventas"));
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType!.MediaType);
+        var problem = (await refused.Content.ReadFromJsonAsync<JsonNode>())!;
+        Assert.EndsWith("plan-limit-exceeded", problem["type"]!.GetValue<string>());
+        Assert.Equal((1, 3, "basic"), (problem["limit"]!.GetValue<int>(), problem["current"]!.GetValue<int>(), problem["plan"]!.GetValue<string>()));
+        Assert.Equal(3, (await client.GetFromJsonAsync<JsonNode>("/api/agents"))!["total"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Another_tenants_agent_and_its_prompts_are_404()
     {
         var owner = await agent.ProvisionTenantAsync();

@@ -1,3 +1,4 @@
+using SafeNotify.Crm.Metrics.Model;
 using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.Metrics.Tests;
@@ -27,10 +28,17 @@ public sealed class TenantIsolationTests(MetricsService metrics)
             await metrics.HandledAsync(tenant.Unrouted(at));
         }
 
+        // The removal marker is written directly: a real removal would empty every other table the probe reads.
+        await metrics.WithDbAsync(db =>
+        {
+            db.RemovedTenants.AddRange(new[] { tenantA, tenantB }.Select(t => new RemovedTenant { TenantId = t.TenantId, RemovedAt = at }));
+            return db.SaveChangesAsync();
+        });
+
         var report = await TenantIsolationProbe.ProbeAsync(metrics, tenantA.TenantId, tenantB.TenantId);
 
         Assert.True(report.Problems.Count == 0, string.Join(Environment.NewLine, report.Problems));
         Assert.Equal(report.TenantTables, report.Checked);
-        Assert.Superset(new HashSet<string> { "conversation_facts", "daily_rollups", "lead_facts", "metric_facts", "tenant_agents", "tenant_clocks", "tenant_numbers", "unrouted_facts" }, report.Checked.ToHashSet());
+        Assert.Superset(new HashSet<string> { "conversation_facts", "daily_rollups", "lead_facts", "metric_facts", "removed_tenants", "tenant_agents", "tenant_clocks", "tenant_numbers", "unrouted_facts" }, report.Checked.ToHashSet());
     }
 }

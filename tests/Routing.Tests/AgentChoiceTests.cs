@@ -232,6 +232,46 @@ public sealed class AgentChoiceTests
         Assert.Equal("agt_a", AgentChooser.Choose(Number(), [b, a], "¿qué precio tiene?", Bogota(25, 9)).AgentId);
     }
 
+    [Theory]
+    [InlineData("Europe/Madrid", "2026-03-28T08:30:00Z", true)]      // Saturday 09:30 CET (UTC+1)
+    [InlineData("Europe/Madrid", "2026-03-28T07:30:00Z", false)]     // Saturday 08:30 CET: not yet open
+    [InlineData("Europe/Madrid", "2026-03-29T07:30:00Z", true)]      // the last Sunday of March, after 02:00 became 03:00: 09:30 CEST (UTC+2)
+    [InlineData("Europe/Madrid", "2026-03-30T07:30:00Z", true)]      // Monday 09:30 CEST, though 08:30 at the week before's offset
+    [InlineData("Europe/Madrid", "2026-03-30T16:30:00Z", false)]     // Monday 18:30 CEST: closed, though 17:30 at the week before's offset
+    [InlineData("America/New_York", "2026-03-06T13:30:00Z", false)]  // Friday 08:30 EST (UTC-5)
+    [InlineData("America/New_York", "2026-03-08T13:30:00Z", true)]   // the second Sunday of March: 09:30 EDT (UTC-4)
+    [InlineData("America/New_York", "2026-03-09T13:30:00Z", true)]   // Monday 09:30 EDT, though 08:30 at the week before's offset
+    [InlineData("America/New_York", "2026-03-09T22:30:00Z", false)]  // Monday 18:30 EDT: closed
+    public void Business_hours_follow_the_numbers_clock_across_a_daylight_saving_change(string zone, string instant, bool inside)
+    {
+        var number = Number();
+        number.Timezone = zone;
+        number.BusinessHours = Hours("\"09:00-18:00\"");
+
+        var choice = AgentChooser.Choose(number, [DrBot], "hola", DateTimeOffset.Parse(instant, System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(inside, choice.InsideBusinessHours);
+    }
+
+    [Fact]
+    public void The_hour_skipped_by_daylight_saving_never_opens_and_the_repeated_one_opens_twice()
+    {
+        var number = Number();
+        number.Timezone = "America/New_York";
+        number.BusinessHours = Hours("""{"sunday":[{"start":"02:00","end":"03:00"}]}""");
+        bool Open(string instant) => AgentChooser.Choose(number, [DrBot], "hola", DateTimeOffset.Parse(instant, System.Globalization.CultureInfo.InvariantCulture)).InsideBusinessHours;
+
+        // 8 March 2026: 01:59 EST is followed by 03:00 EDT, so 02:00-03:00 does not happen.
+        Assert.False(Open("2026-03-08T06:59:00Z"));
+        Assert.False(Open("2026-03-08T07:00:00Z"));
+
+        // 1 November 2026: 01:00-02:00 happens twice; a range 01:00-02:00 is open both times.
+        number.BusinessHours = Hours("""{"sunday":[{"start":"01:00","end":"02:00"}]}""");
+        Assert.True(Open("2026-11-01T05:30:00Z"));  // 01:30 EDT
+        Assert.True(Open("2026-11-01T06:30:00Z"));  // 01:30 EST, an hour later
+        Assert.False(Open("2026-11-01T07:30:00Z")); // 02:30 EST
+    }
+
     internal static WeeklyHours? Hours(string json)
     {
         Assert.True(WeeklyHours.TryParse(JsonDocument.Parse(json).RootElement, out var hours, out var error), error);

@@ -24,6 +24,7 @@ public sealed class NumberValidationTests(RoutingService routing)
     [InlineData("timezone", "\"Bogota\"")]
     [InlineData("timezone", "\"America/Bogata\"")]
     [InlineData("timezone", "\"\"")]
+    [InlineData("timezone", "\"SA Pacific Standard Time\"")]  // a Windows zone id (Bogotá's), not IANA
     [InlineData("webhookUrl", "\"not a url\"")]
     [InlineData("webhookUrl", "\"ftp://clinica.example/hook\"")]
     [InlineData("webhookUrl", "42")]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
 
 namespace SafeNotify.Crm.Routing.Tests;
@@ -66,7 +67,35 @@ public sealed class NumbersTests(RoutingService routing)
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
         using var taken = await routing.ClientFor(second).PostAsJsonAsync("/api/numbers", new { phoneNumber = phone, displayName = "Also mine" });
-        Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
+        await AssertProblemAsync(taken, HttpStatusCode.Conflict, "number-exists");
+
+        // Changing another number to that phone is refused alike.
+        var (otherId, _) = await routing.CreateNumberAsync(second);
+        using var changed = await routing.ClientFor(second).PatchAsJsonAsync($"/api/numbers/{otherId}", new { phoneNumber = phone });
+        await AssertProblemAsync(changed, HttpStatusCode.Conflict, "number-exists");
+        Assert.Equal(1, await routing.WithDbAsync(db => db.Numbers.CountAsync(n => n.PhoneNumber == phone)));
+    }
+
+    [Fact]
+    public async Task Two_tenants_creating_the_same_phone_at_the_same_moment_get_one_201_one_409_problem_and_one_number()
+    {
+        // Neither tenant can see the other's numbers (row-level security): the unique index alone decides.
+        var (first, _) = await routing.CreateTenantAsync(plan: "enterprise");
+        var (second, _) = await routing.CreateTenantAsync(plan: "enterprise");
+        var phones = Enumerable.Range(0, 4).Select(_ => NewPhone()).ToList();
+
+        var responses = await Task.WhenAll(phones.SelectMany(phone => new[] { first, second }.Select(async tenant =>
+            (phone, tenant, response: await routing.ClientFor(tenant).PostAsJsonAsync("/api/numbers", new { phoneNumber = phone, displayName = "Citas" })))));
+
+        foreach (var phone in phones)
+        {
+            var forPhone = responses.Where(r => r.phone == phone).ToList();
+            var created = Assert.Single(forPhone, r => r.response.StatusCode == HttpStatusCode.Created);
+            var refused = Assert.Single(forPhone, r => r.response.StatusCode != HttpStatusCode.Created);
+            await AssertProblemAsync(refused.response, HttpStatusCode.Conflict, "number-exists");
+            var rows = await routing.WithDbAsync(db => db.Numbers.Where(n => n.PhoneNumber == phone).Select(n => n.TenantId).ToListAsync());
+            Assert.Equal([created.tenant], rows);
+        }
     }
 
     [Fact]
@@ -124,6 +153,81 @@ public sealed class NumbersTests(RoutingService routing)
 
         var numbers = (await client.GetFromJsonAsync<JsonNode>("/api/numbers"))!["items"]!.AsArray();
         Assert.Equal(["Dos"], numbers.Where(n => n!["isPrimary"]!.GetValue<bool>()).Select(n => n!["displayName"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task PATCH_isPrimary_true_moves_the_primary_to_that_number_and_a_downgrade_then_keeps_that_one_answering()
+    {
+        var (tenantId, _) = await routing.CreateTenantAsync(plan: "pro");
+        using var client = routing.ClientFor(tenantId);
+        var (first, _) = await routing.CreateNumberAsync(tenantId);
+        var (second, _) = await routing.CreateNumberAsync(tenantId);
+        Assert.Equal([first], await PrimariesAsync(client));
+
+        using var moved = await client.PatchAsJsonAsync($"/api/numbers/{second}", new { isPrimary = true });
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        Assert.True((await moved.Content.ReadFromJsonAsync<JsonNode>())!["isPrimary"]!.GetValue<bool>());
+        Assert.Equal([second], await PrimariesAsync(client));
+        Assert.False((await client.GetFromJsonAsync<JsonNode>($"/api/numbers/{first}"))!["isPrimary"]!.GetValue<bool>());
+
+        (await routing.OperatorClient().PatchAsJsonAsync($"/api/admin/tenants/{tenantId}", new { crmPlan = "basic" })).EnsureSuccessStatusCode();
+        Assert.Equal("ANSWERING", (await client.GetFromJsonAsync<JsonNode>($"/api/numbers/{second}"))!["routingStatus"]!.GetValue<string>());
+        Assert.Equal("OVER_PLAN_LIMIT", (await client.GetFromJsonAsync<JsonNode>($"/api/numbers/{first}"))!["routingStatus"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Numbers_made_primary_and_the_primary_deleted_at_the_same_moment_leave_exactly_one_primary_and_never_a_500()
+    {
+        var (tenantId, _) = await routing.CreateTenantAsync(plan: "enterprise");
+        using var client = routing.ClientFor(tenantId);
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await routing.CreateNumberAsync(tenantId)).Id);
+        }
+
+        for (var round = 0; round < 3; round++)
+        {
+            // Every number asks to be primary at once, the current primary included; in the last round the primary is also deleted.
+            var primary = (await PrimariesAsync(client)).Single();
+            var requests = ids.Select(id => client.PatchAsJsonAsync($"/api/numbers/{id}", new { isPrimary = true })).ToList();
+            if (round == 2)
+            {
+                requests.Add(client.DeleteAsync($"/api/numbers/{primary}"));
+                ids.Remove(primary);
+            }
+
+            foreach (var response in await Task.WhenAll(requests))
+            {
+                if (response.StatusCode == HttpStatusCode.Conflict)
+                {
+                    await AssertProblemAsync(response, HttpStatusCode.Conflict, "primary-number-conflict");
+                }
+                else
+                {
+                    Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.NoContent or HttpStatusCode.NotFound,
+                        $"{response.RequestMessage!.Method} {response.RequestMessage.RequestUri}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+
+            var primaries = await PrimariesAsync(client);
+            Assert.Single(primaries);
+            Assert.Contains(primaries[0], ids);
+            Assert.Equal(1, await routing.WithDbAsync(db => db.Numbers.CountAsync(n => n.TenantId == tenantId && n.IsPrimary)));
+        }
+    }
+
+    private static async Task<List<string>> PrimariesAsync(HttpClient client) =>
+        (await client.GetFromJsonAsync<JsonNode>("/api/numbers"))!["items"]!.AsArray()
+            .Where(n => n!["isPrimary"]!.GetValue<bool>()).Select(n => n!["id"]!.GetValue<string>()).ToList();
+
+    /// <summary>A problem response of <paramref name="status"/> whose type names <paramref name="kind"/>.</summary>
+    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string kind)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.EndsWith(kind, JsonNode.Parse(body)!["type"]!.GetValue<string>());
     }
 
     [Fact]

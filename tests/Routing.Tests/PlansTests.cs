@@ -138,6 +138,7 @@ public sealed class PlansTests(RoutingService routing)
     [InlineData("crmPlan", "\"\"")]
     [InlineData("timezone", "\"Mars/Olympus\"")]
     [InlineData("timezone", "\"GMT-5\"")]
+    [InlineData("timezone", "\"SA Pacific Standard Time\"")]
     [InlineData("name", "\"   \"")]
     public async Task A_bad_change_to_a_tenant_is_a_400_naming_the_field_and_changes_nothing(string field, string json)
     {

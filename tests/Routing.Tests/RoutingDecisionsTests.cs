@@ -136,6 +136,46 @@ public sealed class RoutingDecisionsTests(RoutingService routing) : IDisposable
         Assert.Equal("over_plan_limit", (await unrouted.FirstAsync(m => m.InboundMessageId == afterDowngrade.InboundMessageId)).Reason);
     }
 
+    [Fact]
+    public async Task The_cached_directory_sees_a_phone_number_changed_the_CRM_switched_off_and_a_number_deleted()
+    {
+        var (tenantId, _) = await routing.CreateTenantAsync(plan: "pro");
+        var agent = await routing.AddAgentAsync(tenantId, "Recepción", [], isDefault: true);
+        var (numberId, oldPhone) = await routing.CreateNumberAsync(tenantId, new { defaultAgentId = agent });
+        using var client = routing.ClientFor(tenantId);
+        Assert.Equal(agent, (await RouteAsync(oldPhone, "hola")).ProposedAgentId);
+        Assert.True(Directory.IsCached(tenantId));
+
+        // The number's phone changes: the new phone is routed, the old one is nobody's.
+        var newPhone = RoutingService.NewPhone();
+        (await client.PatchAsJsonAsync($"/api/numbers/{numberId}", new { phoneNumber = newPhone })).EnsureSuccessStatusCode();
+        var routed = await RouteAsync(newPhone, "hola");
+        Assert.Equal((tenantId, numberId, agent), (routed.TenantId, routed.NumberId, routed.ProposedAgentId));
+        Assert.Equal("unknown_number", (await UnroutedAsync(oldPhone)).Reason);
+        Assert.True(Directory.IsCached(tenantId));
+
+        // The CRM is switched off, then on again.
+        (await routing.OperatorClient().PatchAsJsonAsync($"/api/admin/tenants/{tenantId}", new { crmEnabled = false })).EnsureSuccessStatusCode();
+        var off = await UnroutedAsync(newPhone);
+        Assert.Equal(("crm_disabled", tenantId), (off.Reason, off.TenantId));
+        (await routing.OperatorClient().PatchAsJsonAsync($"/api/admin/tenants/{tenantId}", new { crmEnabled = true })).EnsureSuccessStatusCode();
+        Assert.Equal(agent, (await RouteAsync(newPhone, "hola")).ProposedAgentId);
+        Assert.True(Directory.IsCached(tenantId));
+
+        // The number is deleted: its phone is nobody's.
+        (await client.DeleteAsync($"/api/numbers/{numberId}")).EnsureSuccessStatusCode();
+        var gone = await UnroutedAsync(newPhone);
+        Assert.Equal(("unknown_number", (string?)null), (gone.Reason, gone.TenantId));
+    }
+
+    private async Task<InboundMessageUnrouted> UnroutedAsync(string phone)
+    {
+        await using var unrouted = await routing.WatchAsync<InboundMessageUnrouted>();
+        var message = RoutingService.Received(phone, "hola");
+        await routing.Bus.Publish(message);
+        return await unrouted.FirstAsync(m => m.InboundMessageId == message.InboundMessageId);
+    }
+
     private async Task<InboundMessageRouted> RouteAsync(string phone, string text)
     {
         await using var routed = await routing.WatchAsync<InboundMessageRouted>();

@@ -21,16 +21,16 @@ public sealed class UserMigrationTests(RoutingService routing)
     {
         var suffix = Guid.NewGuid().ToString("N")[..8];
         string U(string name) => $"c{name}{suffix}"; // cuid-like ids, unique to this test
-        var legacy = await CreateLegacyDatabaseAsync(
-            (U("pro"), "dra.perez@clinica.example", "Clínica Dental Pérez", "PRO", true),
-            (U("basic"), "chef@restaurante.example", "Restaurante La Sazón", "basic", true),
-            (U("ent"), "gym@example.com", "Gimnasio Fuerza", "Enterprise", true),
-            (U("premium"), "abogados@example.com", "Bufete Gómez", "PREMIUM", true),     // unknown plan
-            (U("noplan"), "sin.plan@example.com", null, null, true),                     // no plan, no name
-            (U("gone"), "old@example.com", "Antiguo Cliente", "PRO", false),             // inactive
-            (U("hand"), "manual@example.com", "Hecho a mano", "PRO", true));             // already a tenant, made by an operator
+        var legacy = await CreateLegacyDatabaseAsync(planTypeEnum: false,
+            new LegacyUserRow(U("pro"), "dra.perez@clinica.example", "Clínica Dental Pérez", "PRO", true),
+            new LegacyUserRow(U("basic"), "chef@restaurante.example", "Restaurante La Sazón", "basic", true),
+            new LegacyUserRow(U("ent"), "gym@example.com", "Gimnasio Fuerza", "Enterprise", true),
+            new LegacyUserRow(U("premium"), "abogados@example.com", "Bufete Gómez", "PREMIUM", true),     // unknown plan
+            new LegacyUserRow(U("noplan"), "sin.plan@example.com", null, null, true),                     // no plan, no name
+            new LegacyUserRow(U("gone"), "old@example.com", "Antiguo Cliente", "PRO", false),             // inactive
+            new LegacyUserRow(U("hand"), "manual@example.com", "Hecho a mano", "PRO", true));             // already a tenant, made by an operator
         var handMade = await routing.CreateTenantAsync(plan: "enterprise", userId: U("hand"));
-        var checksum = await ChecksumAsync(legacy.Owner);
+        var checksum = await legacy.ChecksumAsync();
 
         // Dry run: the report says what would happen; nothing is written or published.
         var dry = await MigrateAsync(legacy.Reader, dryRun: true);
@@ -96,7 +96,7 @@ public sealed class UserMigrationTests(RoutingService routing)
         // Rollback: the untouched migrated tenants go, in every service; the used one and the hand-made one stay.
         var rollback = await RollbackAsync(dryRun: false);
         Assert.Equal(4, rollback.Lines.Count(l => l.Action == MigrationAction.Removed && l.SafeNotifyUserId.EndsWith(suffix)));
-        var kept = Assert.Single(rollback.Lines, l => l.Action == MigrationAction.KeptInUse);
+        var kept = Assert.Single(rollback.Lines, l => l.Action == MigrationAction.KeptInUse && l.SafeNotifyUserId.EndsWith(suffix));
         Assert.Equal(used.Id, kept.TenantId);
         Assert.Contains("1 number", kept.Note);
         var left = await routing.WithDbAsync(db => db.Tenants.AsNoTracking().Where(t => t.SafeNotifyUserId.EndsWith(suffix)).Select(t => t.Id).ToListAsync());
@@ -113,7 +113,7 @@ public sealed class UserMigrationTests(RoutingService routing)
         Assert.False(await routing.WithDbAsync(db => db.Agents.AnyAsync(a => a.TenantId == removedIds[0])));
 
         // The legacy table was only ever read.
-        Assert.Equal(checksum, await ChecksumAsync(legacy.Owner));
+        Assert.Equal(checksum, await legacy.ChecksumAsync());
 
         // Migrating again after the rollback recreates the removed users' tenants (the legacy data is still there).
         var rerun = await MigrateAsync(legacy.Reader, dryRun: false);
@@ -130,7 +130,7 @@ public sealed class UserMigrationTests(RoutingService routing)
     public async Task The_command_reports_without_printing_the_connection_string_and_refuses_a_missing_legacy_database()
     {
         // Here planType is a Prisma enum, as SafeNotify's schema may declare it.
-        var legacy = await CreateLegacyDatabaseAsync(planTypeEnum: true, ("ccmd" + Guid.NewGuid().ToString("N")[..8], "cmd@example.com", "Por comando", "PRO", true));
+        var legacy = await CreateLegacyDatabaseAsync(planTypeEnum: true, new LegacyUserRow("ccmd" + Guid.NewGuid().ToString("N")[..8], "cmd@example.com", "Por comando", "PRO", true));
         var routingDb = await routing.WithDbAsync(db => Task.FromResult(db.Database.GetConnectionString()!));
 
         var usage = new StringWriter();
@@ -149,6 +149,84 @@ public sealed class UserMigrationTests(RoutingService routing)
         Assert.Equal(0, await routing.WithDbAsync(db => db.Tenants.CountAsync(t => t.Name == "Por comando")));
     }
 
+    [Fact]
+    public async Task A_migrated_tenant_given_an_API_key_or_changed_by_an_operator_is_kept_by_the_rollback_and_reported()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var legacy = await CreateLegacyDatabaseAsync(planTypeEnum: false,
+            new LegacyUserRow("ckeyed" + suffix, $"keyed{suffix}@example.com", "Con clave", "basic", true),
+            new LegacyUserRow("cchanged" + suffix, $"changed{suffix}@example.com", "Cambiado", "basic", true),
+            new LegacyUserRow("cuntouched" + suffix, $"untouched{suffix}@example.com", "Intacto", "basic", true));
+        var run = await MigrateAsync(legacy.Reader, dryRun: false);
+        var tenantOf = run.Lines.ToDictionary(l => l.SafeNotifyUserId[1..^suffix.Length], l => l.TenantId!);
+
+        using var admin = routing.OperatorClient();
+        using (var issued = await admin.PostAsync($"/api/admin/tenants/{tenantOf["keyed"]}/api-keys", null))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Created, issued.StatusCode);
+        }
+
+        (await admin.PatchAsJsonAsync($"/api/admin/tenants/{tenantOf["changed"]}", new { crmPlan = "pro" })).EnsureSuccessStatusCode();
+        (await admin.PatchAsJsonAsync($"/api/admin/tenants/{tenantOf["untouched"]}", new { crmPlan = "basic" })).EnsureSuccessStatusCode(); // changes nothing
+
+        var rollback = await routing.WithDbAsync(db =>
+            new UserMigration(db, routing.Services.GetRequiredService<RoutingDirectory>(), TimeProvider.System).RollbackAsync(dryRun: false, CancellationToken.None, run.RunId));
+
+        var keyed = Line(rollback, "ckeyed" + suffix);
+        Assert.Equal((MigrationAction.KeptInUse, tenantOf["keyed"]), (keyed.Action, keyed.TenantId));
+        Assert.Contains("1 API key(s) issued", keyed.Note);
+        var changed = Line(rollback, "cchanged" + suffix);
+        Assert.Equal(MigrationAction.KeptInUse, changed.Action);
+        Assert.Contains("changed by an operator", changed.Note);
+        Assert.Equal(MigrationAction.Removed, Line(rollback, "cuntouched" + suffix).Action);
+        Assert.Contains("KeptInUse: 2", UserMigrationCommand.Format(rollback));
+
+        // The kept tenants keep everything, their keys included; only the untouched one is announced as gone.
+        var left = await routing.WithDbAsync(db => db.Tenants.Where(t => t.SafeNotifyUserId.EndsWith(suffix)).Select(t => t.Id).ToListAsync());
+        Assert.Equal(new[] { tenantOf["keyed"], tenantOf["changed"] }.Order(), left.Order());
+        Assert.True(await routing.WithDbAsync(db => db.ApiKeys.AnyAsync(k => k.TenantId == tenantOf["keyed"] && k.RevokedAt == null)));
+        Assert.Equal([tenantOf["untouched"]], (await routing.PublishedAsync<TenantDeprovisioned>(e => e.SafeNotifyUserId.EndsWith(suffix))).Select(e => e.TenantId));
+    }
+
+    [Fact]
+    public async Task A_dry_run_writes_nothing_not_even_Routings_schema_and_a_rollback_dry_run_removes_nothing()
+    {
+        // A Routing database provisioned as the AppHost does (the role and its empty schema) that no service has started on.
+        var server = await SharedServers.PostgresAsync();
+        var fresh = await server.CreateServiceDatabaseAsync("routing");
+        var superuser = server.ConnectionString(new NpgsqlConnectionStringBuilder(fresh).Database!);
+        var userId = "cfresh" + Guid.NewGuid().ToString("N")[..8];
+        var legacy = await CreateLegacyDatabaseAsync(planTypeEnum: false, new LegacyUserRow(userId, "fresh@example.com", "Recién llegado", "pro", true));
+
+        foreach (var args in new[] { ["--legacy", legacy.Reader, "--dry-run", "--routing", fresh], new[] { "--rollback", "--dry-run", "--routing", fresh } })
+        {
+            var output = new StringWriter();
+            Assert.Equal(0, await UserMigrationCommand.RunAsync(args, output));
+            Assert.Contains("dry run", output.ToString());
+            Assert.Contains("schema is not there yet: a real run would create it", output.ToString());
+            Assert.Contains("Nothing can be compared yet", output.ToString());
+            Assert.Equal(0L, await ScalarAsync(superuser, "SELECT count(*) FROM pg_tables WHERE schemaname = 'routing'"));
+        }
+
+        // A real run creates the schema and the tenant; a rollback dry run then says what it would remove, and removes nothing.
+        Assert.Equal(0, await UserMigrationCommand.RunAsync(["--legacy", legacy.Reader, "--routing", fresh], new StringWriter()));
+        Assert.Equal(1L, await ScalarAsync(superuser, "SELECT count(*) FROM routing.tenants"));
+        var dryRollback = new StringWriter();
+        Assert.Equal(0, await UserMigrationCommand.RunAsync(["--rollback", "--dry-run", "--routing", fresh], dryRollback));
+        Assert.Contains("dry run: nothing removed", dryRollback.ToString());
+        Assert.Contains($"WouldRemove      user {userId}", dryRollback.ToString());
+        Assert.Equal(1L, await ScalarAsync(superuser, "SELECT count(*) FROM routing.tenants"));
+        Assert.Equal(0L, await ScalarAsync(superuser, "SELECT count(*) FROM routing.outbox_messages WHERE message_type LIKE '%TenantDeprovisioned%'"));
+    }
+
+    private static async Task<long> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     private static MigrationLine Line(MigrationReport report, string userId) => report.Lines.Single(l => l.SafeNotifyUserId == userId);
 
     private Task<MigrationReport> MigrateAsync(string legacy, bool dryRun) => routing.WithDbAsync(async db =>
@@ -163,65 +241,7 @@ public sealed class UserMigrationTests(RoutingService routing)
     private Task<int> MigratedTenantCountAsync(string suffix) =>
         routing.WithDbAsync(db => db.Tenants.CountAsync(t => t.SafeNotifyUserId.EndsWith(suffix) && t.MigrationRunId != null));
 
-    /// <summary>
-    /// A SafeNotify database as Prisma makes it (model User mapped to "users", camelCase columns, a cuid id, a
-    /// password hash), and a role that may read only the columns the CRM needs and write nothing.
-    /// </summary>
-    private static Task<(string Owner, string Reader)> CreateLegacyDatabaseAsync(params (string Id, string Email, string? Name, string? Plan, bool Active)[] users) =>
-        CreateLegacyDatabaseAsync(planTypeEnum: false, users);
-
-    private static async Task<(string Owner, string Reader)> CreateLegacyDatabaseAsync(bool planTypeEnum, params (string Id, string Email, string? Name, string? Plan, bool Active)[] users)
-    {
-        var owner = await (await SharedServers.PostgresAsync()).CreateDatabaseAsync("safenotify_legacy");
-        var role = "legacy_reader_" + Guid.NewGuid().ToString("N")[..8];
-        await using var connection = new NpgsqlConnection(owner);
-        await connection.OpenAsync();
-        var planType = planTypeEnum ? "\"PlanType\"" : "TEXT";
-        await using (var create = new NpgsqlCommand($"""
-            CREATE TYPE "PlanType" AS ENUM ('FREE', 'BASIC', 'PRO', 'ENTERPRISE');
-            CREATE TABLE "users" (
-                "id" TEXT PRIMARY KEY,
-                "email" TEXT NOT NULL UNIQUE,
-                "password" TEXT NOT NULL,
-                "name" TEXT,
-                "planType" {planType},
-                "isActive" BOOLEAN NOT NULL DEFAULT true,
-                "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-                "updatedAt" TIMESTAMP(3) NOT NULL,
-                "stripeCustomerId" TEXT
-            );
-            CREATE ROLE {role} LOGIN PASSWORD 'reader';
-            GRANT SELECT ("id", "email", "name", "planType", "isActive", "createdAt") ON "users" TO {role};
-            """, connection))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var minute = 0;
-        foreach (var user in users)
-        {
-            await using var insert = new NpgsqlCommand($"""
-                INSERT INTO "users" ("id", "email", "password", "name", "planType", "isActive", "createdAt", "updatedAt")
-                VALUES (@id, @email, '$2b$10$hash.never.read.by.the.crm', @name, CAST(@plan AS {planType}), @active, @at, @at)
-                """, connection);
-            insert.Parameters.AddWithValue("id", user.Id);
-            insert.Parameters.AddWithValue("email", user.Email);
-            insert.Parameters.AddWithValue("name", (object?)user.Name ?? DBNull.Value);
-            insert.Parameters.AddWithValue("plan", (object?)user.Plan ?? DBNull.Value);
-            insert.Parameters.AddWithValue("active", user.Active);
-            insert.Parameters.AddWithValue("at", new DateTime(2025, 1, 1, 12, minute++, 0, DateTimeKind.Unspecified));
-            await insert.ExecuteNonQueryAsync();
-        }
-
-        var reader = new NpgsqlConnectionStringBuilder(owner) { Username = role, Password = "reader" }.ConnectionString;
-        return (owner, reader);
-    }
-
-    private static async Task<string> ChecksumAsync(string connectionString)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""SELECT md5(string_agg(u::text, '|' ORDER BY "id")) FROM "users" u""", connection);
-        return (string)(await command.ExecuteScalarAsync())!;
-    }
+    /// <summary>A legacy SafeNotify database on the tests' own server (see <see cref="LegacySafeNotifyDatabase"/>).</summary>
+    private static async Task<LegacySafeNotifyDatabase> CreateLegacyDatabaseAsync(bool planTypeEnum, params LegacyUserRow[] users) =>
+        await LegacySafeNotifyDatabase.CreateAsync((await SharedServers.PostgresAsync()).ConnectionString(), planTypeEnum, users);
 }

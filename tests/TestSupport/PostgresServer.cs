@@ -22,14 +22,17 @@ public sealed class PostgresServer() : ServerProcess("postgres")
         $"Host=127.0.0.1;Port={Port};Username=postgres;Password={Password};Database={database};Maximum Pool Size=30;Timeout=15";
 
     /// <summary>A new empty database, so a test class starts from nothing.</summary>
-    public async Task<string> CreateDatabaseAsync(string prefix = "test")
+    public Task<string> CreateDatabaseAsync(string prefix = "test") => CreateDatabaseAsync(ConnectionString(), prefix);
+
+    /// <summary>A new empty database on the server <paramref name="superuser"/> logs in to (this one, or the running system's); its connection string.</summary>
+    public static async Task<string> CreateDatabaseAsync(string superuser, string prefix)
     {
         var name = $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 33, 63)];
-        await using var connection = new NpgsqlConnection(ConnectionString());
+        await using var connection = new NpgsqlConnection(superuser);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
         await command.ExecuteNonQueryAsync();
-        return ConnectionString(name);
+        return new NpgsqlConnectionStringBuilder(superuser) { Database = name }.ConnectionString;
     }
 
     /// <summary>The password of every service's login role on this throw-away server.</summary>

@@ -144,10 +144,19 @@ public sealed class TenantPlanChangedConsumer(MetricsDbContext db) : Transaction
         TenantClocks.ApplyAsync(Db, message.TenantId, message.Timezone, message.CrmEnabled, message.OccurredAt, cancellationToken);
 }
 
+/// <summary>
+/// Agent created, changed or removed an agent; the latest revision wins. An agent of a removed tenant (a migrated
+/// "Asistente" whose news arrives after the rollback) is not kept.
+/// </summary>
 public sealed class AgentChangedConsumer(MetricsDbContext db) : TransactionalConsumer<AgentChanged, MetricsDbContext>(db)
 {
     protected override async Task HandleAsync(AgentChanged message, ConsumeContext<AgentChanged> context, CancellationToken cancellationToken)
     {
+        if (await RemovedTenants.IsRemovedAsync(Db, message.TenantId, cancellationToken))
+        {
+            return;
+        }
+
         await Db.Database.ExecuteSqlAsync($"""
             INSERT INTO metrics.tenant_agents (tenant_id, agent_id, is_active, deleted, revision)
             VALUES ({message.TenantId}, {message.AgentId}, {message.IsActive}, {message.Deleted}, {message.Revision})
@@ -159,12 +168,18 @@ public sealed class AgentChangedConsumer(MetricsDbContext db) : TransactionalCon
 
 /// <summary>
 /// Routing created, changed or removed a WhatsApp number: its figures exist (zero) from now on, not from its first
-/// conversation. The latest description wins whatever order the events arrive in.
+/// conversation. The latest description wins whatever order the events arrive in; a number of a removed tenant
+/// is not kept (its removal and its numbers' news share an ordering key, but may still be handled side by side).
 /// </summary>
 public sealed class NumberChangedConsumer(MetricsDbContext db) : TransactionalConsumer<NumberChanged, MetricsDbContext>(db)
 {
     protected override async Task HandleAsync(NumberChanged message, ConsumeContext<NumberChanged> context, CancellationToken cancellationToken)
     {
+        if (await RemovedTenants.IsRemovedAsync(Db, message.TenantId, cancellationToken))
+        {
+            return;
+        }
+
         await Db.Database.ExecuteSqlAsync($"""
             INSERT INTO metrics.tenant_numbers (tenant_id, number_id, is_active, deleted, updated_at)
             VALUES ({message.TenantId}, {message.NumberId}, {message.IsActive}, {message.Deleted}, {message.OccurredAt.ToUniversalTime()})
@@ -176,8 +191,14 @@ public sealed class NumberChangedConsumer(MetricsDbContext db) : TransactionalCo
 
 internal static class TenantClocks
 {
+    /// <summary>Keeps the tenant's latest clock; a removed tenant gets none back (it would count among the operators' tenants).</summary>
     public static async Task ApplyAsync(MetricsDbContext db, string tenantId, string timezone, bool crmEnabled, DateTimeOffset at, CancellationToken cancellationToken)
     {
+        if (await RemovedTenants.IsRemovedAsync(db, tenantId, cancellationToken))
+        {
+            return;
+        }
+
         await db.Database.ExecuteSqlAsync($"""
             INSERT INTO metrics.tenant_clocks (tenant_id, timezone, crm_enabled, updated_at)
             VALUES ({tenantId}, {timezone}, {crmEnabled}, {at.ToUniversalTime()})

@@ -16,6 +16,7 @@ public sealed class MetricsDbContext(DbContextOptions<MetricsDbContext> options)
     public DbSet<DailyRollup> Rollups => Set<DailyRollup>();
     public DbSet<UnroutedFact> Unrouted => Set<UnroutedFact>();
     public DbSet<TenantNumber> Numbers => Set<TenantNumber>();
+    public DbSet<RemovedTenant> RemovedTenants => Set<RemovedTenant>();
 
     protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
@@ -68,6 +69,12 @@ public sealed class MetricsDbContext(DbContextOptions<MetricsDbContext> options)
         {
             number.ToTable("tenant_numbers");
             number.HasKey(n => new { n.TenantId, n.NumberId });
+        });
+
+        modelBuilder.Entity<RemovedTenant>(removed =>
+        {
+            removed.ToTable("removed_tenants");
+            removed.HasKey(r => r.TenantId);
         });
 
         modelBuilder.Entity<DailyRollup>(rollup =>

@@ -9,6 +9,17 @@ public sealed class TenantClock
     public DateTimeOffset UpdatedAt { get; set; }
 }
 
+/// <summary>
+/// A tenant that no longer exists (a rolled-back migration): kept for good, because news of it sent under other
+/// ordering keys (Agent's <c>AgentChanged</c> for its "Asistente") may still arrive after its removal and must not
+/// bring rows back. Tenant ids are never reused, so the marker never hides a new tenant.
+/// </summary>
+public sealed class RemovedTenant
+{
+    public required string TenantId { get; init; }
+    public DateTimeOffset RemovedAt { get; init; }
+}
+
 /// <summary>One of a tenant's AI agents as Agent last described it (for "agents per tenant").</summary>
 public sealed class TenantAgent
 {

@@ -189,13 +189,6 @@ public static class AdminTenantsApi
             tenant.ApplyPlan(plan);
         }
 
-        tenant.UpdatedAt = time.GetUtcNow();
-        if (before != (tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents, tenant.MaxWhatsappNumbers, tenant.Timezone))
-        {
-            db.Publish(new TenantPlanChanged(tenant.Id, tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents, tenant.MaxWhatsappNumbers,
-                tenant.Timezone, tenant.UpdatedAt), orderingKey: tenant.Id);
-        }
-
         var changes = new List<string>();
         if (before.CrmPlan != tenant.CrmPlan)
         {
@@ -215,6 +208,19 @@ public static class AdminTenantsApi
         if (beforeName != tenant.Name)
         {
             changes.Add("name changed");
+        }
+
+        // UpdatedAt moves only when something changed: a migrated tenant changed since is kept by a rollback.
+        var planChanged = before != (tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents, tenant.MaxWhatsappNumbers, tenant.Timezone);
+        if (planChanged || changes.Count > 0)
+        {
+            tenant.UpdatedAt = time.GetUtcNow();
+        }
+
+        if (planChanged)
+        {
+            db.Publish(new TenantPlanChanged(tenant.Id, tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents, tenant.MaxWhatsappNumbers,
+                tenant.Timezone, tenant.UpdatedAt), orderingKey: tenant.Id);
         }
 
         if (changes.Count > 0)

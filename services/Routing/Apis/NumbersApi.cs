@@ -125,6 +125,8 @@ public static class NumbersApi
             return Problems.PlanLimitExceeded("WhatsApp numbers", tenant.MaxWhatsappNumbers, count, tenant.CrmPlan);
         }
 
+        // Row-level security shows this check the tenant's own numbers only: another tenant's number with the same
+        // phone, even one committed at this very moment, is refused by the unique index (see UniqueConflict).
         if (await db.Numbers.AnyAsync(n => n.PhoneNumber == number.PhoneNumber, cancellationToken))
         {
             return Problems.Conflict("This phone number is already registered.", kind: "number-exists");
@@ -160,7 +162,7 @@ public static class NumbersApi
     {
         var tenantId = context.TenantId();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var number = await db.Numbers.FirstOrDefaultAsync(n => n.Id == id && n.TenantId == tenantId, cancellationToken);
+        var number = await LockAndFindAsync(db, tenantId, id, cancellationToken);
         if (number is null)
         {
             return Problems.NotFound("Number");
@@ -172,6 +174,7 @@ public static class NumbersApi
             return errors.ToProblem();
         }
 
+        // The tenant's own numbers only, as on create: across tenants the unique index decides.
         if (request.PhoneNumber is not null && await db.Numbers.AnyAsync(n => n.PhoneNumber == number.PhoneNumber && n.Id != number.Id, cancellationToken))
         {
             return Problems.Conflict("This phone number is already registered.", kind: "number-exists");
@@ -212,7 +215,7 @@ public static class NumbersApi
     {
         var tenantId = context.TenantId();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var number = await db.Numbers.FirstOrDefaultAsync(n => n.Id == id && n.TenantId == tenantId, cancellationToken);
+        var number = await LockAndFindAsync(db, tenantId, id, cancellationToken);
         if (number is null)
         {
             return Problems.NotFound("Number");
@@ -237,6 +240,17 @@ public static class NumbersApi
         directory.Invalidate(tenantId);
         return TypedResults.NoContent();
     }
+
+    /// <summary>
+    /// Locks the tenant's row, then reads the number. Every change to a tenant's numbers takes that lock (a create
+    /// counts against the plan under it), so each reads the numbers as the one before left them: of two numbers
+    /// made primary at once the later wins, instead of one being told it is primary while the other is, and a
+    /// deleted primary's successor cannot collide with a number made primary meanwhile.
+    /// </summary>
+    private static async Task<WhatsAppNumber?> LockAndFindAsync(RoutingDbContext db, string tenantId, string id, CancellationToken cancellationToken) =>
+        await db.LockTenantAsync(tenantId, cancellationToken) is null
+            ? null
+            : await db.Numbers.FirstOrDefaultAsync(n => n.Id == id && n.TenantId == tenantId, cancellationToken);
 
     /// <summary>Copies the given fields onto the number and validates the result.</summary>
     private static ValidationErrors Apply(NumberRequest request, WhatsAppNumber number, bool creating)

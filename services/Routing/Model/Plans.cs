@@ -29,8 +29,9 @@ public enum NumberRoutingStatus
 /// <summary>
 /// What a downgrade does to numbers already there. Nothing is deleted: the tenant keeps every number and its
 /// history, but only as many numbers as the plan allows answer customers. Those are chosen so the customer
-/// keeps what matters most: the primary number first, then active numbers before inactive ones, then the
-/// oldest. The others stop answering (their messages are recorded for operators as <c>over_plan_limit</c>)
+/// keeps what matters most: active numbers first (an inactive number answers nobody anyway, so giving it a
+/// place would silence an active one; an inactive primary must not leave every number silent), then the
+/// primary, then the oldest. The others stop answering (their messages are recorded for operators as <c>over_plan_limit</c>)
 /// and the API says so on each number. Upgrading again, deleting a number or making another one primary
 /// changes which numbers answer, at once.
 /// </summary>
@@ -38,8 +39,8 @@ public static class PlanAllowance
 {
     public static HashSet<string> NumbersWithinPlan(IEnumerable<WhatsAppNumber> numbers, int maxWhatsappNumbers) =>
         numbers
-            .OrderByDescending(n => n.IsPrimary)
-            .ThenByDescending(n => n.IsActive)
+            .OrderByDescending(n => n.IsActive)
+            .ThenByDescending(n => n.IsPrimary)
             .ThenBy(n => n.CreatedAt)
             .ThenBy(n => n.Id, StringComparer.Ordinal)
             .Take(Math.Max(0, maxWhatsappNumbers))
@@ -59,7 +60,7 @@ public static class PlanAllowance
         NumberRoutingStatus.OverPlanLimit =>
             $"The {tenant.CrmPlan} plan allows {tenant.MaxWhatsappNumbers} WhatsApp number(s) to answer; this one is beyond that, " +
             "so its messages are recorded and nobody answers. Nothing was deleted: upgrade the plan, or remove or switch numbers " +
-            "(the primary number and then the oldest answer first).",
+            "(active numbers answer first: the primary, then the oldest).",
         NumberRoutingStatus.CrmDisabled => "The CRM is disabled for this account: messages are recorded, nobody answers.",
         _ => null,
     };

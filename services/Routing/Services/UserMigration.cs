@@ -28,7 +28,10 @@ public enum MigrationAction
     Removed,
     WouldRemove,
 
-    /// <summary>Rollback: the tenant has been used since (numbers, agents of its own), so removing it would remove more than the migration made.</summary>
+    /// <summary>
+    /// Rollback: the tenant has been used since (numbers, agents of its own, API keys issued, changed by an operator),
+    /// so removing it would remove more than the migration made.
+    /// </summary>
     KeptInUse,
 }
 
@@ -53,8 +56,8 @@ public sealed record MigrationReport(string? RunId, bool DryRun, bool Rollback, 
 /// <item>A re-run skips users that already have a tenant: it changes and publishes nothing.</item>
 /// <item>A rollback removes the tenants the migration created (marked with the run id) and announces
 /// <see cref="TenantDeprovisioned"/>, on which every service removes what it holds for them. Tenants made by
-/// hand are never touched; a migrated tenant that has been used since (a number, an agent of its own) is kept
-/// and reported, because removing it would remove more than the migration made.</item>
+/// hand are never touched; a migrated tenant that has been used since (a number, an agent of its own, an API key,
+/// a change by an operator) is kept and reported, because removing it would remove more than the migration made.</item>
 /// </list>
 /// </summary>
 public sealed class UserMigration(RoutingDbContext db, RoutingDirectory? directory, TimeProvider time)
@@ -198,20 +201,17 @@ public sealed class UserMigration(RoutingDbContext db, RoutingDirectory? directo
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            // The lock orders the check with a number being added at the same moment.
+            // The lock orders the check with a number, a key or an operator's change made at the same moment.
             var tenant = await db.LockTenantAsync(candidate.Id, cancellationToken);
             if (tenant is null)
             {
                 continue;
             }
 
-            var numbers = await db.Numbers.CountAsync(n => n.TenantId == tenant.Id, cancellationToken);
-            var assistant = MigratedTenants.AssistantId(tenant.Id);
-            var ownAgents = await db.Agents.CountAsync(a => a.TenantId == tenant.Id && !a.Deleted && a.AgentId != assistant, cancellationToken);
-            if (numbers > 0 || ownAgents > 0)
+            if (await UsesSinceMigrationAsync(tenant, cancellationToken) is { Count: > 0 } uses)
             {
                 lines.Add(new MigrationLine(tenant.SafeNotifyUserId, null, MigrationAction.KeptInUse, tenant.Id, tenant.CrmPlan,
-                    $"used since the migration ({numbers} number(s), {ownAgents} agent(s) of its own): remove those first"));
+                    $"used since the migration ({string.Join(", ", uses)}): kept, as removing it would remove more than the migration made"));
                 continue;
             }
 
@@ -221,7 +221,6 @@ public sealed class UserMigration(RoutingDbContext db, RoutingDirectory? directo
                 continue;
             }
 
-            await db.ApiKeys.Where(k => k.TenantId == tenant.Id).ExecuteDeleteAsync(cancellationToken);
             await db.Agents.Where(a => a.TenantId == tenant.Id).ExecuteDeleteAsync(cancellationToken);
             await db.UnroutedMessages.Where(m => m.TenantId == tenant.Id).ExecuteDeleteAsync(cancellationToken);
             await db.Tenants.Where(t => t.Id == tenant.Id).ExecuteDeleteAsync(cancellationToken);
@@ -235,6 +234,45 @@ public sealed class UserMigration(RoutingDbContext db, RoutingDirectory? directo
         }
 
         return new MigrationReport(null, dryRun, Rollback: true, lines);
+    }
+
+    /// <summary>
+    /// What shows the tenant has been used since the migration made it (empty: untouched). The migration gives a
+    /// tenant no number, no agent but the "Asistente", no API key, and never changes it after creating it; so a
+    /// number, another agent, any key an operator issued (revoked or not: the tenant may have worked with it) or a
+    /// change by an operator (<see cref="Tenant.UpdatedAt"/> moved: plan, CRM switch, time zone, name) is use.
+    /// Whatever a tenant does itself (an agent in Agent, settings in Lead) needs a key, so the keys cover it. Call it
+    /// holding the tenant's row lock: adding a number, issuing a key and an operator's change take it too, so none
+    /// of them can slip in between this check and the removal.
+    /// </summary>
+    private async Task<List<string>> UsesSinceMigrationAsync(Tenant tenant, CancellationToken cancellationToken)
+    {
+        var numbers = await db.Numbers.CountAsync(n => n.TenantId == tenant.Id, cancellationToken);
+        var assistant = MigratedTenants.AssistantId(tenant.Id);
+        var ownAgents = await db.Agents.CountAsync(a => a.TenantId == tenant.Id && !a.Deleted && a.AgentId != assistant, cancellationToken);
+        var keys = await db.ApiKeys.CountAsync(k => k.TenantId == tenant.Id, cancellationToken);
+        var uses = new List<string>();
+        if (numbers > 0)
+        {
+            uses.Add($"{numbers} number(s)");
+        }
+
+        if (ownAgents > 0)
+        {
+            uses.Add($"{ownAgents} agent(s) of its own");
+        }
+
+        if (keys > 0)
+        {
+            uses.Add($"{keys} API key(s) issued");
+        }
+
+        if (tenant.UpdatedAt > tenant.CreatedAt)
+        {
+            uses.Add($"changed by an operator at {tenant.UpdatedAt:O}");
+        }
+
+        return uses;
     }
 
     private static string NameOf(LegacyUser user)

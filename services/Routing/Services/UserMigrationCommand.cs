@@ -9,8 +9,10 @@ namespace SafeNotify.Crm.Routing.Services;
 /// <c>dotnet run --project services/Routing -- migrate-users --legacy "&lt;SafeNotify connection string&gt;" [--dry-run]</c>
 /// and <c>... migrate-users --rollback [--run &lt;run id&gt;] [--dry-run]</c> (every run, or the one named).
 /// Writes to Routing's own database (ConnectionStrings:routing-db, as the service itself, or
-/// <c>--routing "&lt;connection string&gt;"</c>); the events it publishes sit in Routing's outbox and go out as soon
-/// as the Routing service runs. Prints a report; never prints a connection string.
+/// <c>--routing "&lt;connection string&gt;"</c>); a real run first brings Routing's schema up to date, a dry run
+/// writes nothing at all (with the schema missing or behind, it says so and compares nothing). The events it
+/// publishes sit in Routing's outbox and go out as soon as the Routing service runs. Prints a report; never
+/// prints a connection string.
 /// </summary>
 public static class UserMigrationCommand
 {
@@ -38,7 +40,20 @@ public static class UserMigrationCommand
         using var host = builder.Build();
         await using var scope = host.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RoutingDbContext>();
-        await db.Database.MigrateAsync(cancellationToken);
+        if (dryRun)
+        {
+            // A dry run writes nothing, not even Routing's schema: reading which migrations are applied only reads.
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            if (pending.Count > 0)
+            {
+                await output.WriteAsync(FormatSchemaNotReady(rollback, pending.Count, db.Database.GetMigrations().Count()));
+                return 0;
+            }
+        }
+        else
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+        }
 
         var migration = new UserMigration(db, directory: null, TimeProvider.System);
         MigrationReport report;
@@ -56,16 +71,21 @@ public static class UserMigrationCommand
         return 0;
     }
 
+    /// <summary>What a dry run says when Routing's schema is missing or behind: there is nothing to compare with yet.</summary>
+    public static string FormatSchemaNotReady(bool rollback, int pending, int all) =>
+        new System.Text.StringBuilder()
+            .AppendLine(Title(rollback, dryRun: true, runId: null))
+            .AppendLine(pending == all
+                ? $"  Routing's schema is not there yet: a real run would create it first ({all} schema migrations)."
+                : $"  Routing's schema is behind: a real run would first apply {pending} of its {all} schema migrations.")
+            .AppendLine(rollback
+                ? "  Nothing can be compared yet: no tenant can have been migrated into it. Nothing was read or written."
+                : "  Nothing can be compared yet with the tenants Routing holds. Nothing was read or written.")
+            .ToString();
+
     public static string Format(MigrationReport report)
     {
-        var title = (report.Rollback, report.DryRun) switch
-        {
-            (false, true) => "migrate-users (dry run: nothing written)",
-            (false, false) => $"migrate-users, run {report.RunId}",
-            (true, true) => "migrate-users --rollback (dry run: nothing removed)",
-            (true, false) => "migrate-users --rollback",
-        };
-        var text = new System.Text.StringBuilder().AppendLine(title);
+        var text = new System.Text.StringBuilder().AppendLine(Title(report.Rollback, report.DryRun, report.RunId));
         foreach (var line in report.Lines)
         {
             text.AppendLine(CultureInfo.InvariantCulture,
@@ -81,6 +101,14 @@ public static class UserMigrationCommand
         text.AppendLine(summary);
         return text.ToString();
     }
+
+    private static string Title(bool rollback, bool dryRun, string? runId) => (rollback, dryRun) switch
+    {
+        (false, true) => "migrate-users (dry run: nothing written)",
+        (false, false) => $"migrate-users, run {runId}",
+        (true, true) => "migrate-users --rollback (dry run: nothing removed)",
+        (true, false) => "migrate-users --rollback",
+    };
 
     private static string? Option(string[] args, string name)
     {

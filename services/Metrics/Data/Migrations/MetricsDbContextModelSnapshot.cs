@@ -410,6 +410,22 @@ namespace SafeNotify.Crm.Metrics.Data.Migrations
                     b.ToTable("metric_facts", "metrics");
                 });
 
+            modelBuilder.Entity("SafeNotify.Crm.Metrics.Model.RemovedTenant", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("RemovedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("removed_at");
+
+                    b.HasKey("TenantId")
+                        .HasName("pk_removed_tenants");
+
+                    b.ToTable("removed_tenants", "metrics");
+                });
+
             modelBuilder.Entity("SafeNotify.Crm.Metrics.Model.TenantAgent", b =>
                 {
                     b.Property<string>("TenantId")
