@@ -16,18 +16,23 @@ public sealed class InboundStore(IngressDbContext db, TimeProvider time)
     /// <summary>False when the MessageSid was stored before (a Twilio retry, or the same webhook twice at once).</summary>
     public async Task<bool> StoreAsync(ParsedInbound inbound, Dictionary<string, string> rawPayload, CancellationToken cancellationToken)
     {
-        if (await db.InboundMessages.AnyAsync(m => m.MessageSid == inbound.MessageSid, cancellationToken))
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The pair's row lock orders concurrent messages of one customer: sequence order is commit order. The same
+        // statement says whether this MessageSid was stored before (a Twilio retry): then the transaction is rolled
+        // back, the sequence with it. One round trip instead of a separate look-up on the webhook's path.
+        var next = await db.Database.SqlQuery<NextSequence>($"""
+            INSERT INTO ingress.customer_sequences (number, customer_id, last_sequence) VALUES ({inbound.To}, {inbound.CustomerId}, 1)
+            ON CONFLICT (number, customer_id) DO UPDATE SET last_sequence = customer_sequences.last_sequence + 1
+            RETURNING last_sequence AS "Sequence",
+                EXISTS (SELECT FROM ingress.inbound_messages WHERE message_sid = {inbound.MessageSid}) AS "Stored"
+            """).ToListAsync(cancellationToken) is [var row] ? row : throw new InvalidOperationException("No sequence returned.");
+        if (next.Stored)
         {
+            await transaction.RollbackAsync(cancellationToken);
             return false;
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // The pair's row lock orders concurrent messages of one customer: sequence order is commit order.
-        var sequence = await db.Database.SqlQuery<long>($"""
-            INSERT INTO ingress.customer_sequences (number, customer_id, last_sequence) VALUES ({inbound.To}, {inbound.CustomerId}, 1)
-            ON CONFLICT (number, customer_id) DO UPDATE SET last_sequence = customer_sequences.last_sequence + 1
-            RETURNING last_sequence AS "Value"
-            """).ToListAsync(cancellationToken) is [var next] ? next : throw new InvalidOperationException("No sequence returned.");
+        var sequence = next.Sequence;
 
         var message = new InboundMessage
         {
@@ -68,4 +73,6 @@ public sealed class InboundStore(IngressDbContext db, TimeProvider time)
             return false; // the same MessageSid committed a moment ago by a concurrent request
         }
     }
+
+    private sealed record NextSequence(long Sequence, bool Stored);
 }
