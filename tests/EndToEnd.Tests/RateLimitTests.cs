@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 
 namespace SafeNotify.Crm.EndToEnd.Tests;
@@ -107,39 +106,31 @@ public sealed class RateLimitTests(SystemFixture system)
         var tenant = await system.CreateTenantAsync("Clínica Vigilada");
         var started = DateTime.UtcNow;
 
-        // A guesser: many different wrong keys at once, from one address.
-        var guesses = await InParallel(200, _ => SendAsync("sn_live_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(), "/api/tenant"));
+        // A guesser: many different wrong keys at once, from an address of its own (the other tests' is left alone).
+        using var guesser = system.GatewayFrom("127.0.0.2");
+        var guesses = await InParallel(200, _ => SendAsync("sn_live_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(), "/api/tenant", guesser));
         var elapsed = DateTime.UtcNow - started;
         var limited = guesses.Where(r => r.Status == HttpStatusCode.TooManyRequests).ToList();
         var tried = guesses.Count(r => r.Status == HttpStatusCode.Unauthorized);
         Assert.NotEmpty(limited);
         Assert.All(limited, r => Assert.True(int.Parse(r.RetryAfter!) >= 1));
         Assert.Equal(guesses.Length, limited.Count + tried);
-        // Only the guesses within the budget (a burst of 40, then 20 a second) were looked up and answered 401.
-        Assert.InRange(tried, 1, 40 + (20 * ((int)elapsed.TotalSeconds + 1)));
+        // Only the guesses within the budget (a burst of 40, then 20 a second) were answered 401, having been looked up.
+        Assert.InRange(tried, 1, 40 + (20 * ((int)Math.Ceiling(elapsed.TotalSeconds) + 1)));
 
         // Another address is not affected: a wrong key there is a plain 401, the tenant's key works.
-        using var elsewhere = FromAddress("127.0.0.2");
-        using (var wrong = await elsewhere.SendAsync(system.Request(HttpMethod.Get, "/api/tenant", "sn_live_" + new string('z', 32))))
-        {
-            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
-        }
+        using var elsewhere = system.GatewayFrom("127.0.0.3");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync("sn_live_" + new string('z', 32), "/api/tenant", elsewhere)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant.ApiKey, "/api/tenant", elsewhere)).Status);
 
-        using (var own = await elsewhere.SendAsync(system.Request(HttpMethod.Get, "/api/tenant", tenant.ApiKey)))
-        {
-            Assert.Equal(HttpStatusCode.OK, own.StatusCode);
-        }
-
-        // A rate, not a ban: after the wait it was told, the guesser's address gets its 401 again. Then the bucket is
-        // left to fill up for the tests that follow.
+        // A rate, not a ban: after the wait it was told, the guesser's address gets its 401 again.
         await Task.Delay(TimeSpan.FromSeconds(int.Parse(limited[^1].RetryAfter!)));
-        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync("sn_live_" + new string('y', 32), "/api/tenant")).Status);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync("sn_live_" + new string('y', 32), "/api/tenant", guesser)).Status);
     }
 
-    private async Task<(HttpStatusCode Status, string? RetryAfter)> SendAsync(string key, string path)
+    private async Task<(HttpStatusCode Status, string? RetryAfter)> SendAsync(string key, string path, HttpClient? client = null)
     {
-        using var response = await system.Gateway.SendAsync(system.Request(HttpMethod.Get, path, key));
+        using var response = await (client ?? system.Gateway).SendAsync(system.Request(HttpMethod.Get, path, key));
         return (response.StatusCode, response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString("0"));
     }
 
@@ -183,26 +174,4 @@ public sealed class RateLimitTests(SystemFixture system)
             }
         }));
     }
-
-    /// <summary>A client of the gateway whose connections come from another loopback address.</summary>
-    private HttpClient FromAddress(string address) =>
-        new(new SocketsHttpHandler
-        {
-            ConnectCallback = async (context, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                try
-                {
-                    socket.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
-                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, context.DnsEndPoint.Port), cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        })
-        { BaseAddress = system.Gateway.BaseAddress };
 }

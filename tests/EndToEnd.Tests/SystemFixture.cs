@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -135,6 +137,31 @@ public class SystemFixture : IAsyncLifetime
 
         return request;
     }
+
+    /// <summary>
+    /// A client of the gateway whose connections come from another loopback address (127.0.0.2 and up): the gateway
+    /// limits keys that fail per client address, and a test that spends many keeps the other tests' address out of it.
+    /// </summary>
+    public HttpClient GatewayFrom(string address) =>
+        new(new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    socket.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
+                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, context.DnsEndPoint.Port), cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        })
+        { BaseAddress = Gateway.BaseAddress };
 
     /// <summary>Calls the API and reads the JSON answer, failing with the body when the status is not the expected one.</summary>
     public async Task<JsonNode> CallAsync(HttpMethod method, string path, string? key, object? body = null, int expected = 200)
