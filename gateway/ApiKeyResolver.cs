@@ -23,9 +23,15 @@ public sealed class ApiKeyResolver(HttpClient http, IMemoryCache cache, Identity
 
     private sealed record Resolution(string? TenantId, string Role, string? KeyId, DateTimeOffset? ExpiresAt);
 
+    /// <summary>
+    /// What this gateway remembers of <paramref name="apiKey"/> without asking Routing: true with the caller, or with
+    /// null for a key known to be wrong; false when it is not remembered.
+    /// </summary>
+    public bool TryRemembered(string apiKey, out CallerIdentity? caller) => cache.TryGetValue(CacheKey(apiKey), out caller);
+
     public async Task<CallerIdentity?> ResolveAsync(string apiKey, CancellationToken cancellationToken)
     {
-        var cacheKey = "api-key:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
+        var cacheKey = CacheKey(apiKey);
         if (cache.TryGetValue(cacheKey, out CallerIdentity? cached))
         {
             return cached;
@@ -82,4 +88,6 @@ public sealed class ApiKeyResolver(HttpClient http, IMemoryCache cache, Identity
     }
 
     private static string KeyIdEntry(string keyId) => "api-key-id:" + keyId;
+
+    private static string CacheKey(string apiKey) => "api-key:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
 }

@@ -5,8 +5,8 @@ namespace SafeNotify.Crm.Gateway;
 /// <summary>
 /// The gateway is the only door. It removes any SafeNotify header a client sends, on every path, and for
 /// <c>/api</c> establishes the caller from the bearer key (resolved by Routing, cached) and passes the
-/// services a signed, short-lived identity with the tenant and role. A missing or unknown key is 401; a
-/// tenant key on <c>/api/admin</c> is 403.
+/// services a signed, short-lived identity with the tenant and role. A missing or unknown key is 401 (429 once the
+/// client's address has presented too many unknown keys); a tenant key on <c>/api/admin</c> is 403.
 /// </summary>
 public static class CallerIdentityMiddleware
 {
@@ -27,7 +27,19 @@ public static class CallerIdentityMiddleware
             }
 
             var key = BearerKey(headers.Authorization.ToString());
-            var caller = key is null ? null : await context.RequestServices.GetRequiredService<ApiKeyResolver>().ResolveAsync(key, context.RequestAborted);
+            CallerIdentity? caller = null;
+            if (key is not null)
+            {
+                var (resolved, retryAfter) = await ResolveWithinLimitAsync(context, key);
+                if (retryAfter is { } wait)
+                {
+                    await RateLimits.TooManyRequestsAsync(context, wait);
+                    return;
+                }
+
+                caller = resolved;
+            }
+
             if (caller is null)
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer";
@@ -57,6 +69,29 @@ public static class CallerIdentityMiddleware
             }
         });
         return app;
+    }
+
+    /// <summary>
+    /// Resolves a presented key within its address's budget of keys that fail (<see cref="InvalidKeyLimiter"/>): the
+    /// caller, or null for a wrong key; or, over the budget, how long to wait (nothing was asked of Routing if this
+    /// gateway did not already remember the key).
+    /// </summary>
+    private static async Task<(CallerIdentity? Caller, TimeSpan? RetryAfter)> ResolveWithinLimitAsync(HttpContext context, string key)
+    {
+        var resolver = context.RequestServices.GetRequiredService<ApiKeyResolver>();
+        var invalidKeys = context.RequestServices.GetRequiredService<InvalidKeyLimiter>();
+        var address = InvalidKeyLimiter.AddressOf(context);
+        if (!resolver.TryRemembered(key, out var caller))
+        {
+            if (invalidKeys.IsExhausted(address))
+            {
+                return (null, RateLimits.RefillPeriod);
+            }
+
+            caller = await resolver.ResolveAsync(key, context.RequestAborted);
+        }
+
+        return caller is null && !invalidKeys.TrySpend(address, out var retryAfter) ? (null, retryAfter) : (caller, null);
     }
 
     /// <summary>The caller this request's key resolved to (after <see cref="UseCallerIdentity"/>), if any.</summary>

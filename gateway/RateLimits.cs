@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Gateway;
@@ -18,6 +19,46 @@ public sealed class RateLimitOptions
 
     /// <summary>Webhooks per second for one Twilio account, all its numbers together.</summary>
     public int WebhooksPerAccountPerSecond { get; set; } = 3000;
+
+    /// <summary>
+    /// API keys that fail to resolve, per second from one client address (see <see cref="InvalidKeyLimiter"/>): far
+    /// above what a misconfigured client sends, far below what guessing keys needs.
+    /// </summary>
+    public int InvalidKeysPerAddressPerSecond { get; set; } = 20;
+
+    public int InvalidKeysBurst { get; set; } = 40;
+}
+
+/// <summary>
+/// Guessing keys costs the guesser, not Routing. Each client address may present only so many keys that fail to
+/// resolve; once its bucket is empty, a key from that address this gateway does not already remember is refused with
+/// 429 before Routing is asked, so a guess costs neither a call nor a database lookup, and a right guess cannot be told
+/// from a wrong one. Keys this gateway has resolved already keep working from that address. The address is the
+/// connection's: the gateway is the edge (behind a load balancer, forwarded headers would have to be trusted first).
+/// </summary>
+public sealed class InvalidKeyLimiter(IOptions<RateLimitOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _buckets = PartitionedRateLimiter.Create<string, string>(address =>
+        RateLimits.Bucket(address, options.Value.InvalidKeysPerAddressPerSecond, options.Value.InvalidKeysBurst));
+
+    /// <summary>True when <paramref name="address"/> has no failure left to spend: an unknown key is not even looked up.</summary>
+    public bool IsExhausted(string address) => _buckets.GetStatistics(address) is { CurrentAvailablePermits: <= 0 };
+
+    /// <summary>Spends one failure of <paramref name="address"/>; false (and how long to wait) when none was left.</summary>
+    public bool TrySpend(string address, out TimeSpan retryAfter)
+    {
+        using var lease = _buckets.AttemptAcquire(address);
+        retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : RateLimits.RefillPeriod;
+        return lease.IsAcquired;
+    }
+
+    /// <summary>The address a request came from, IPv4 clients the same whichever socket family accepted them.</summary>
+    public static string AddressOf(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } address
+            ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
+            : "unknown";
+
+    public void Dispose() => _buckets.Dispose();
 }
 
 /// <summary>
@@ -28,47 +69,72 @@ public sealed class RateLimitOptions
 /// </summary>
 public static class RateLimits
 {
+    /// <summary>How often every bucket is refilled.</summary>
+    public static readonly TimeSpan RefillPeriod = TimeSpan.FromSeconds(1);
+
     private const string TwilioSenderItem = "twilio-sender";
+    private const string TwilioSignatureHeader = "X-Twilio-Signature";
 
     private sealed record TwilioSender(string AccountSid, string Number);
 
     public static WebApplicationBuilder AddRateLimits(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration("Gateway:RateLimits");
+        builder.Services.AddSingleton<InvalidKeyLimiter>();
         builder.Services.AddRateLimiter(_ => { });
-        builder.Services.AddOptions<RateLimiterOptions>().Configure<Microsoft.Extensions.Options.IOptions<RateLimitOptions>>((options, limits) =>
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((options, limits) =>
         {
             var limit = limits.Value;
+            // A chain takes a token from each bucket in turn and keeps those taken when a later one refuses: the number's
+            // bucket comes first, so a flood to one number spends at most that number's rate of its account's budget
+            // and the account's other numbers keep the rest.
             options.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                    context.Items[TwilioSenderItem] is TwilioSender sender
-                        ? Bucket("account:" + sender.AccountSid, limit.WebhooksPerAccountPerSecond, limit.WebhooksPerAccountPerSecond)
-                        : RateLimitPartition.GetNoLimiter("")),
                 PartitionedRateLimiter.Create<HttpContext, string>(context =>
                     context.Items[TwilioSenderItem] is TwilioSender sender
                         ? Bucket($"number:{sender.AccountSid}:{sender.Number}", limit.WebhooksPerNumberPerSecond, limit.WebhooksPerNumberPerSecond)
                         : RateLimitPartition.GetNoLimiter("")),
                 PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                    context.Items[TwilioSenderItem] is TwilioSender sender
+                        ? Bucket("account:" + sender.AccountSid, limit.WebhooksPerAccountPerSecond, limit.WebhooksPerAccountPerSecond)
+                        : RateLimitPartition.GetNoLimiter("")),
+                PartitionedRateLimiter.Create<HttpContext, string>(context =>
                     CallerIdentityMiddleware.Caller(context) is { } caller
                         ? Bucket("api:" + (caller.TenantId ?? caller.Role), limit.ApiPerTenantPerSecond, limit.ApiBurst)
                         : RateLimitPartition.GetNoLimiter("")));
-            options.OnRejected = async (rejected, cancellationToken) =>
-            {
-                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
-                var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-                rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests.",
-                    detail: $"This caller is over its rate limit; retry after {seconds} s.").ExecuteAsync(rejected.HttpContext);
-            };
+            options.OnRejected = (rejected, _) => new ValueTask(TooManyRequestsAsync(rejected.HttpContext,
+                rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : RefillPeriod));
         });
         return builder;
     }
 
-    /// <summary>Reads who a Twilio webhook is for (account and our number) so the limiter can key on it.</summary>
+    /// <summary>The answer to a caller over any of the gateway's limits: 429, Retry-After in whole seconds.</summary>
+    public static Task TooManyRequestsAsync(HttpContext context, TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests.",
+            detail: $"This caller is over its rate limit; retry after {seconds} s.").ExecuteAsync(context);
+    }
+
+    /// <summary>
+    /// Refuses a Twilio webhook that carries no signature at all, and reads who a signed-looking one is for (account
+    /// and our number) so the limiter can key on it.
+    /// </summary>
     public static WebApplication UseRateLimits(this WebApplication app)
     {
         app.Use(async (context, next) =>
         {
+            // Only Ingress holds Twilio's auth tokens (ARCHITECTURE.md), so the gateway cannot tell a forged signature
+            // from a genuine one, and a forged one still counts against the number's and account's buckets. A request
+            // with no signature at all, though, is certainly not Twilio's: refused here, before it uses up a real
+            // number's limit.
+            if (context.Request.Path.StartsWithSegments("/webhooks/twilio") && string.IsNullOrEmpty(context.Request.Headers[TwilioSignatureHeader]))
+            {
+                await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Twilio's signature is missing.",
+                    detail: $"Twilio signs every webhook ({TwilioSignatureHeader}).").ExecuteAsync(context);
+                return;
+            }
+
             if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/webhooks/twilio") && context.Request.HasFormContentType)
             {
                 // The body stays readable for the proxy: it is buffered (at most the webhook size limit) and rewound.
@@ -101,12 +167,12 @@ public static class RateLimits
         return app;
     }
 
-    private static RateLimitPartition<string> Bucket(string key, int perSecond, int burst) =>
+    internal static RateLimitPartition<string> Bucket(string key, int perSecond, int burst) =>
         RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = Math.Max(1, burst),
             TokensPerPeriod = Math.Max(1, perSecond),
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            ReplenishmentPeriod = RefillPeriod,
             QueueLimit = 0,
             AutoReplenishment = true,
         });

@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
 using SafeNotify.Crm.ServiceDefaults;
+using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.EndToEnd.Tests;
 
@@ -84,23 +86,78 @@ public sealed class ApiAccessTests(SystemFixture system)
     {
         var clinic = await system.CreateTenantAsync("Clínica Este");
         var other = await system.CreateTenantAsync("Clínica Oeste");
-        var forgedIdentity = new IdentityTokens(Options.Create(new IdentityTokenOptions { SigningKey = new string('f', 64) }), TimeProvider.System)
-            .Create(new CallerIdentity(other.Id, CallerIdentity.OperatorRole));
 
         var request = system.Request(HttpMethod.Get, "/api/numbers", clinic.ApiKey);
-        request.Headers.Add("X-SafeNotify-Tenant-Id", other.Id);
-        request.Headers.Add("X-SafeNotify-Role", CallerIdentity.OperatorRole);
-        request.Headers.Add(CallerIdentity.Header, forgedIdentity);
+        Spoof(request, other.Id);
         using var response = await system.Gateway.SendAsync(request);
         var numbers = (await response.Content.ReadFromJsonAsync<JsonNode>())!;
         Assert.Equal([clinic.NumberId], numbers["items"]!.AsArray().Select(n => n!["id"]!.GetValue<string>()));
 
         var forged = new HttpRequestMessage(HttpMethod.Get, "/api/numbers");
-        forged.Headers.Add("X-SafeNotify-Tenant-Id", other.Id);
-        forged.Headers.Add(CallerIdentity.Header, forgedIdentity);
+        Spoof(forged, other.Id);
         using var noKey = await system.Gateway.SendAsync(forged);
         Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
     }
+
+    [Fact]
+    public async Task No_safenotify_header_a_client_sends_reaches_a_service_on_a_webhook_or_an_api_path()
+    {
+        var clinic = await system.CreateTenantAsync("Clínica Centro");
+        var other = await system.CreateTenantAsync("Clínica Periferia");
+
+        // A webhook (no key, so no identity of the gateway's either), posted as Twilio would, to a stand-in destination.
+        var probe = Guid.NewGuid().ToString("N");
+        var webhook = new HttpRequestMessage(HttpMethod.Post, $"{SystemFixture.RecordedWebhookPath}?probe={probe}")
+        {
+            Content = new FormUrlEncodedContent(TwilioSigner.InboundForm(system.Twilio.AccountSid, "+573001112233", clinic.Phone, "Hola")),
+        };
+        webhook.Headers.Add("X-Twilio-Signature", Convert.ToBase64String(new byte[20]));
+        Spoof(webhook, other.Id);
+        using (var response = await system.Gateway.SendAsync(webhook))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var arrived = Recorded(probe);
+        Assert.Empty(SafeNotifyHeaders(arrived));
+        Assert.NotNull(arrived.Headers["X-Twilio-Signature"]); // the rest of the request went on as it came
+
+        // An API call: only the gateway's own identity arrives, signed for the key's tenant; the key itself stops at the gateway.
+        probe = Guid.NewGuid().ToString("N");
+        var call = system.Request(HttpMethod.Get, $"{SystemFixture.RecordedApiPath}/numbers?probe={probe}", clinic.ApiKey);
+        var forgedIdentity = Spoof(call, other.Id);
+        using (var response = await system.Gateway.SendAsync(call))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        arrived = Recorded(probe);
+        Assert.Equal([CallerIdentity.Header], SafeNotifyHeaders(arrived));
+        var identity = new JsonWebToken(arrived.Headers[CallerIdentity.Header]!);
+        Assert.Equal((clinic.Id, CallerIdentity.TenantRole), (identity.GetClaim("tenant").Value, identity.GetClaim("role").Value));
+        Assert.NotEqual(forgedIdentity, identity.EncodedToken);
+        Assert.Null(arrived.Headers["Authorization"]);
+    }
+
+    /// <summary>
+    /// What a client posing as <paramref name="tenantId"/>'s operator adds: the old plain headers, one of any name under
+    /// X-SafeNotify-, and an identity signed with another key (returned).
+    /// </summary>
+    private static string Spoof(HttpRequestMessage request, string tenantId)
+    {
+        var forgedIdentity = new IdentityTokens(Options.Create(new IdentityTokenOptions { SigningKey = new string('f', 64) }), TimeProvider.System)
+            .Create(new CallerIdentity(tenantId, CallerIdentity.OperatorRole));
+        request.Headers.Add("X-SafeNotify-Tenant-Id", tenantId);
+        request.Headers.Add("X-SafeNotify-Role", CallerIdentity.OperatorRole);
+        request.Headers.Add("x-safenotify-caller", CallerIdentity.GatewayRole);
+        request.Headers.Add(CallerIdentity.Header, forgedIdentity);
+        return forgedIdentity;
+    }
+
+    private RecordedRequest Recorded(string probe) => Assert.Single(system.Recorder.Received, r => r.PathAndQuery.EndsWith("probe=" + probe, StringComparison.Ordinal));
+
+    private static List<string> SafeNotifyHeaders(RecordedRequest request) =>
+        request.Headers.AllKeys.OfType<string>().Where(name => name.StartsWith("X-SafeNotify-", StringComparison.OrdinalIgnoreCase)).ToList();
 
     [Fact]
     public async Task The_plan_limit_on_numbers_is_a_409_that_says_which_limit()

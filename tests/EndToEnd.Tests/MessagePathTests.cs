@@ -133,7 +133,13 @@ public sealed class MessagePathTests(SystemFixture system)
     [Fact]
     public async Task Bad_webhook_input_gets_a_clear_4xx_never_a_5xx()
     {
-        using var json = await system.Gateway.PostAsync("/webhooks/twilio/whatsapp", new StringContent("{\"Body\":\"hola\"}", Encoding.UTF8, "application/json"));
+        // Signed-looking, so that it gets past the gateway (which refuses an unsigned webhook with 403) to Ingress.
+        using var jsonRequest = new HttpRequestMessage(HttpMethod.Post, "/webhooks/twilio/whatsapp")
+        {
+            Content = new StringContent("{\"Body\":\"hola\"}", Encoding.UTF8, "application/json"),
+        };
+        jsonRequest.Headers.Add("X-Twilio-Signature", Convert.ToBase64String(new byte[20]));
+        using var json = await system.Gateway.SendAsync(jsonRequest);
         Assert.Equal(HttpStatusCode.BadRequest, json.StatusCode);
         Assert.Equal("application/problem+json", json.Content.Headers.ContentType?.MediaType);
 

@@ -55,9 +55,20 @@ public sealed class SecretsFixture : SystemFixture
             await File.ReadAllTextAsync(Path.Combine(StateDirectory, "secrets.json")))!;
     }
 
-    /// <summary>Every project exports its telemetry to the receiver, over OTLP/HTTP, in small batches (not every 5 s).</summary>
+    /// <summary>
+    /// How long a key replaced in a rotation keeps working here: shorter than the gateway remembers a key (5 s), so that
+    /// the rotation test sees the end of the grace period and not of the gateway's memory. No secrets test depends on it.
+    /// </summary>
+    public static readonly TimeSpan RotationGracePeriod = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Every project exports its telemetry to the receiver, over OTLP/HTTP, in small batches (not every 5 s); Routing
+    /// ends rotated keys' grace after <see cref="RotationGracePeriod"/>.
+    /// </summary>
     protected override void Configure(IDistributedApplicationTestingBuilder builder)
     {
+        var routing = builder.Resources.OfType<ProjectResource>().Single(r => r.Name == ResourceNames.Routing);
+        builder.CreateResourceBuilder(routing).WithEnvironment("Crm__ApiKeys__RotationGracePeriod", RotationGracePeriod.ToString("c"));
         foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
         {
             builder.CreateResourceBuilder(project).WithEnvironment(context =>
@@ -135,54 +146,11 @@ public sealed record RecordedResponse(string Request, string Headers, string Bod
 /// A minimal OTLP/HTTP receiver: takes whatever is posted to /v1/traces, /v1/logs and /v1/metrics and keeps the raw
 /// protobuf. Strings are stored in protobuf as their UTF-8 bytes, so a secret that was exported is found in them as is.
 /// </summary>
-public sealed class OtlpReceiver : IDisposable
+public sealed class OtlpReceiver() : RequestRecorder("application/x-protobuf")
 {
-    private readonly HttpListener _listener = new();
-    private readonly CancellationTokenSource _stop = new();
-    private Task _loop = Task.CompletedTask;
-
-    public string Url { get; } = $"http://127.0.0.1:{PrivatePorts.FreePort()}";
-
-    public ConcurrentQueue<(string Signal, byte[] Body)> Received { get; } = new();
-
-    public void Start()
-    {
-        _listener.Prefixes.Add(Url + "/");
-        _listener.Start();
-        _loop = Task.Run(async () =>
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    return;
-                }
-
-                using var body = new MemoryStream();
-                await context.Request.InputStream.CopyToAsync(body);
-                Received.Enqueue((context.Request.Url?.AbsolutePath ?? "", body.ToArray()));
-                context.Response.StatusCode = 200;
-                context.Response.ContentType = "application/x-protobuf";
-                context.Response.Close();
-            }
-        });
-    }
-
     /// <summary>What was exported for one signal ("/v1/traces", "/v1/logs", "/v1/metrics"), as text that keeps every ASCII byte.</summary>
     public IReadOnlyList<string> Exported(string signal) =>
-        Received.Where(r => r.Signal == signal).Select(r => Encoding.Latin1.GetString(r.Body)).ToList();
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Close();
-        _stop.Dispose();
-    }
+        Received.Where(r => r.PathAndQuery == signal).Select(r => Encoding.Latin1.GetString(r.Body)).ToList();
 }
 
 /// <summary>Runs alone, after the other collections: two whole systems at once would only slow each other down.</summary>

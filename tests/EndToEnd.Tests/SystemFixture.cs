@@ -1,8 +1,11 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SafeNotify.Crm.AppHost;
@@ -19,9 +22,20 @@ public class SystemFixture : IAsyncLifetime
 {
     public const string OperatorKey = "sn_op_end_to_end_tests_operator_key";
     public const int WebhooksPerNumberPerSecond = 50;
+    public const int WebhooksPerAccountPerSecond = 2 * WebhooksPerNumberPerSecond;
+
+    /// <summary>Gateway routes that lead to <see cref="Recorder"/>: an API path (behind a key) and a webhook path.</summary>
+    public const string RecordedApiPath = "/api/test-recorder";
+    public const string RecordedWebhookPath = "/webhooks/twilio/test-recorder";
     private string _state = "";
 
     public DistributedApplication App { get; private set; } = null!;
+
+    /// <summary>
+    /// A stand-in destination behind the gateway (at <see cref="RecordedApiPath"/> and <see cref="RecordedWebhookPath"/>):
+    /// what it received is exactly what the gateway passes a service.
+    /// </summary>
+    public RequestRecorder Recorder { get; } = new();
 
     /// <summary>The resources' recent console lines, for a failing test to show.</summary>
     public ResourceLogRecorder ResourceLogs { get; } = new();
@@ -59,14 +73,16 @@ public class SystemFixture : IAsyncLifetime
             "--Gateway:Port=0",
             "--Crm:ExportTelemetry=false",
             $"--Crm:OperatorApiKey={OperatorKey}",
-            // Low enough for a test to cross quickly, far above what the other tests send to one number.
+            // Low enough for a test to cross quickly, far above what the other tests send to one number and one account.
             $"--Gateway:RateLimits:WebhooksPerNumberPerSecond={WebhooksPerNumberPerSecond}",
+            $"--Gateway:RateLimits:WebhooksPerAccountPerSecond={WebhooksPerAccountPerSecond}",
             .. Arguments,
         ]);
         // The services' direct endpoints keep the fixed ports of their launch profiles: another system booted at the
         // same time (another test run on this machine) would take them.
         PrivatePorts.Apply(builder);
         builder.Services.AddLogging(logging => logging.AddProvider(ResourceLogs));
+        RouteToRecorder(builder);
         Configure(builder);
         App = await builder.BuildAsync();
         using var timeout = new CancellationTokenSource(StartTimeout);
@@ -80,9 +96,23 @@ public class SystemFixture : IAsyncLifetime
         Twilio = (secrets["twilio-standin-account-sid"], secrets["twilio-standin-auth-token"]);
     }
 
+    /// <summary>Two test-only routes of the gateway's, both to <see cref="Recorder"/> (YARP's configuration, as environment).</summary>
+    private void RouteToRecorder(IDistributedApplicationTestingBuilder builder)
+    {
+        Recorder.Start();
+        var gateway = builder.Resources.OfType<ProjectResource>().Single(r => r.Name == ResourceNames.Gateway);
+        builder.CreateResourceBuilder(gateway)
+            .WithEnvironment("ReverseProxy__Routes__test-recorder-api__ClusterId", "test-recorder")
+            .WithEnvironment("ReverseProxy__Routes__test-recorder-api__Match__Path", RecordedApiPath + "/{**rest}")
+            .WithEnvironment("ReverseProxy__Routes__test-recorder-webhook__ClusterId", "test-recorder")
+            .WithEnvironment("ReverseProxy__Routes__test-recorder-webhook__Match__Path", RecordedWebhookPath)
+            .WithEnvironment("ReverseProxy__Clusters__test-recorder__Destinations__recorder__Address", Recorder.Url);
+    }
+
     public virtual async Task DisposeAsync()
     {
         await App.DisposeAsync();
+        Recorder.Dispose();
         try
         {
             Directory.Delete(_state, recursive: true);
@@ -107,6 +137,31 @@ public class SystemFixture : IAsyncLifetime
 
         return request;
     }
+
+    /// <summary>
+    /// A client of the gateway whose connections come from another loopback address (127.0.0.2 and up): the gateway
+    /// limits keys that fail per client address, and a test that spends many keeps the other tests' address out of it.
+    /// </summary>
+    public HttpClient GatewayFrom(string address) =>
+        new(new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    socket.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
+                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, context.DnsEndPoint.Port), cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        })
+        { BaseAddress = Gateway.BaseAddress };
 
     /// <summary>Calls the API and reads the JSON answer, failing with the body when the status is not the expected one.</summary>
     public async Task<JsonNode> CallAsync(HttpMethod method, string path, string? key, object? body = null, int expected = 200)
