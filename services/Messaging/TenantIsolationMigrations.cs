@@ -44,6 +44,22 @@ public static class TenantIsolationMigrations
     }
 
     /// <summary>
+    /// Runs <paramref name="sql"/> as the schema's cross-tenant role, inside the migration's transaction: a backfill
+    /// that reads tables already under forced row-level security (the migration's own connection, set for no tenant,
+    /// would see none of their rows).
+    /// </summary>
+    public static MigrationBuilder SqlAcrossTenants(this MigrationBuilder migrationBuilder, string schema, string sql)
+    {
+        migrationBuilder.Sql(
+            $"""
+            SET LOCAL ROLE "{schema}{TenantIsolation.AllTenantsSuffix}";
+            {sql}
+            SET LOCAL ROLE NONE;
+            """);
+        return migrationBuilder;
+    }
+
+    /// <summary>
     /// Lets the service's cross-tenant role use every table and sequence of the schema (the outbox and inbox
     /// included, which carry no tenant), for schemas provisioned before that role existed.
     /// </summary>

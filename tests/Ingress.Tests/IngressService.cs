@@ -95,7 +95,7 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
                 AccountSid = command.AccountSid, From = command.From, To = command.To, Body = command.Body,
                 Author = command.Author, State = OutboundState.Pending, ReportedStatus = DeliveryStatuses.Sending,
                 RequestedAt = command.RequestedAt, StartedAt = started, CreatedAt = started, UpdatedAt = started,
-                Parts = [new OutboundPart { OutboundId = command.OutboundId, Index = 0, Body = command.Body, State = PartState.Sending, Attempts = 1, AttemptStartedAt = started }],
+                Parts = [new OutboundPart { OutboundId = command.OutboundId, TenantId = command.TenantId, Index = 0, Body = command.Body, State = PartState.Sending, Attempts = 1, AttemptStartedAt = started }],
             });
             return await db.SaveChangesAsync();
         });

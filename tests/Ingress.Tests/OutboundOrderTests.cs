@@ -147,7 +147,7 @@ public sealed class OutboundOrderTests(IngressService ingress)
                 AccountSid = lost.AccountSid, From = lost.From, To = lost.To, Body = lost.Body, Author = lost.Author,
                 State = OutboundState.Pending, ReportedStatus = DeliveryStatuses.Sending,
                 RequestedAt = lost.RequestedAt, PublishedAt = lost.RequestedAt, CreatedAt = lost.RequestedAt, UpdatedAt = lost.RequestedAt,
-                Parts = [new OutboundPart { OutboundId = lost.OutboundId, Index = 0, Body = lost.Body }],
+                Parts = [new OutboundPart { OutboundId = lost.OutboundId, TenantId = lost.TenantId, Index = 0, Body = lost.Body }],
             });
             return db.SaveChangesAsync();
         });

@@ -7,7 +7,7 @@ namespace SafeNotify.Crm.Routing.Tests;
 
 /// <summary>
 /// Isolation in depth: besides the filters in code, Postgres row-level security keeps each tenant's routing data
-/// to itself, so a query that forgets its tenant filter still sees nothing of another tenant.
+/// (its own tenant row included) to itself, so a query that forgets its tenant filter still sees nothing of another tenant.
 /// </summary>
 [Collection(RoutingCollection.Name)]
 public sealed class TenantIsolationTests(RoutingService routing)
@@ -21,16 +21,26 @@ public sealed class TenantIsolationTests(RoutingService routing)
         var report = await TenantIsolationProbe.ProbeAsync(routing, tenantA, tenantB);
 
         Assert.True(report.Problems.Count == 0, string.Join(Environment.NewLine, report.Problems));
-        Assert.Superset(new HashSet<string> { "api_keys", "known_agents", "unrouted_messages", "whatsapp_numbers" }, report.Checked.ToHashSet());
+        Assert.Superset(new HashSet<string> { "tenants", "api_keys", "known_agents", "unrouted_messages", "whatsapp_numbers" }, report.Checked.ToHashSet());
     }
 
     [Fact]
-    public async Task The_gateway_still_resolves_any_tenants_key_and_operators_still_list_every_tenants_unrouted_messages()
+    public async Task The_gateway_still_resolves_any_tenants_key_and_operators_still_read_every_tenant_and_its_unrouted_messages()
     {
         var (tenantId, apiKey) = await routing.CreateTenantAsync();
         using var resolved = await routing.GatewayClient().PostAsJsonAsync("/internal/api-keys/resolve", new { apiKey });
         resolved.EnsureSuccessStatusCode();
         Assert.Equal(tenantId, (await resolved.Content.ReadFromJsonAsync<ResolvedApiKey>())!.TenantId);
+
+        // The tenants' own rows are under row-level security too: operators read any of them, a tenant only its own.
+        using (var asOperator = await routing.OperatorClient().GetAsync($"/api/admin/tenants/{tenantId}"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, asOperator.StatusCode);
+        }
+
+        var tenants = System.Text.Json.Nodes.JsonNode.Parse(await routing.OperatorClient().GetStringAsync("/api/admin/tenants?pageSize=1"))!;
+        Assert.True(tenants["total"]!.GetValue<int>() > 1, "operators list every tenant");
+        Assert.Contains(tenantId, await routing.ClientFor(tenantId).GetStringAsync("/api/tenant"));
 
         // A message to a number of no tenant is kept for operators: written and read across tenants.
         await using var unrouted = await routing.WatchAsync<InboundMessageUnrouted>();

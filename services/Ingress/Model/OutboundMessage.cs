@@ -86,6 +86,9 @@ public sealed class OutboundMessage
 public sealed class OutboundPart
 {
     public required string OutboundId { get; init; }
+
+    /// <summary>The message's tenant, repeated here so that row-level security guards the part's text too.</summary>
+    public required string TenantId { get; init; }
     public int Index { get; init; }
     public string? Body { get; init; }
     public PartState State { get; set; }

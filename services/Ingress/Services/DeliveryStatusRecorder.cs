@@ -15,8 +15,10 @@ public sealed class DeliveryStatusRecorder(IngressDbContext db, TimeProvider tim
     public async Task RecordAsync(string twilioSid, string status, string? errorCode, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // A callback names only Twilio's SID, so finding its part crosses tenants on purpose; the rest is the message's tenant's.
         // The message is locked, so two callbacks for its parts cannot both read the old status and race backwards.
-        var outboundId = await db.OutboundParts.Where(p => p.TwilioSid == twilioSid).Select(p => p.OutboundId).FirstOrDefaultAsync(cancellationToken);
+        var outboundId = await db.AcrossTenantsAsync(() => db.OutboundParts.Where(p => p.TwilioSid == twilioSid).Select(p => p.OutboundId)
+            .FirstOrDefaultAsync(cancellationToken), cancellationToken);
         var locked = outboundId is null || !await OutboundSender.ForTenantOfAsync(db, outboundId, cancellationToken) ? [] : await db.OutboundMessages
             .FromSql($"SELECT * FROM ingress.outbound_messages WHERE outbound_id = {outboundId} FOR UPDATE")
             .ToListAsync(cancellationToken);

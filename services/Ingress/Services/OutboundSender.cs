@@ -176,7 +176,7 @@ public sealed partial class OutboundSender(
             ReportedStatus = DeliveryStatuses.Sending,
             CreatedAt = now,
             UpdatedAt = now,
-            Parts = bodies.Select((body, index) => new OutboundPart { OutboundId = command.OutboundId, Index = index, Body = body }).ToList(),
+            Parts = bodies.Select((body, index) => new OutboundPart { OutboundId = command.OutboundId, TenantId = command.TenantId, Index = index, Body = body }).ToList(),
         };
         db.OutboundMessages.Add(message);
 

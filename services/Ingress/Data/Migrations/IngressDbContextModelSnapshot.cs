@@ -276,6 +276,11 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                         .HasColumnType("character varying(20)")
                         .HasColumnName("state");
 
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
                     b.Property<string>("TwilioSid")
                         .HasColumnType("text")
                         .HasColumnName("twilio_sid");
