@@ -43,6 +43,7 @@ public sealed class InboundStore(IngressDbContext db, TimeProvider time)
             Location = inbound.Location,
             ButtonPayload = inbound.ButtonPayload,
             ButtonText = inbound.ButtonText,
+            WaId = inbound.WaId,
             RawPayload = rawPayload,
             Sequence = sequence,
             ReceivedAt = time.GetUtcNow(),
@@ -54,6 +55,7 @@ public sealed class InboundStore(IngressDbContext db, TimeProvider time)
                 Location = message.Location,
                 ButtonPayload = message.ButtonPayload,
                 ButtonText = message.ButtonText,
+                WaId = message.WaId,
             },
             OrderingKeys.InboundPair(message.To, message.CustomerId));
 
