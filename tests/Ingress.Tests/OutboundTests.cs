@@ -561,18 +561,25 @@ public sealed class OutboundTests(IngressService ingress)
 
     /// <summary>
     /// Sends <paramref name="count"/> messages at once from <see cref="IngressService.SlowNumber"/> (one send a second),
-    /// each to a customer of its own, starting with the number's pace free; returns each with what Twilio got.
+    /// each to a customer of its own, starting with the number's pace free; returns each with what Twilio got. One
+    /// message goes first, so the process's first call to Twilio (connection, code compiled on first use) is not
+    /// among those measured.
     /// </summary>
     private async Task<List<(SendWhatsAppMessage Command, SentMessage AtTwilio)>> SendAtOnceFromTheSlowNumberAsync(int count)
     {
         var customers = new List<string>();
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i <= count; i++)
         {
             customers.Add(await CustomerWhoWroteAsync(IngressService.SlowNumber));
         }
 
-        await ingress.WaitUntilPaceIsFreeAsync(IngressService.SlowNumber);
         await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+        var first = Send(customers[0], "Hola") with { From = IngressService.SlowNumber };
+        await ingress.Bus.Publish(first);
+        await sent.FirstAsync(m => m.OutboundId == first.OutboundId, TimeSpan.FromSeconds(30));
+        customers.RemoveAt(0);
+
+        await ingress.WaitUntilPaceIsFreeAsync(IngressService.SlowNumber);
         var commands = customers.Select(c => Send(c, "Aviso: mañana abrimos a las 10:00.") with { From = IngressService.SlowNumber }).ToList();
         await Task.WhenAll(commands.Select(c => ingress.Bus.Publish(c)));
         var sends = new List<(SendWhatsAppMessage, SentMessage)>();
