@@ -27,6 +27,9 @@ public sealed record WhatsAppMessageReceived(
     public WhatsAppLocation? Location { get; init; }
     public string? ButtonPayload { get; init; }
     public string? ButtonText { get; init; }
+
+    /// <summary>Twilio's <c>WaId</c>, the customer's WhatsApp account id (digits), when Twilio sent one.</summary>
+    public string? WaId { get; init; }
 }
 
 public enum MessageAuthor
@@ -38,9 +41,10 @@ public enum MessageAuthor
 }
 
 /// <summary>
-/// Command to Ingress: send one WhatsApp message from one of our numbers to a customer. Either
-/// <see cref="Body"/> (free-form, only inside the 24-hour window) or <see cref="ContentSid"/> (an
-/// approved template) is set. <see cref="OutboundId"/> makes the command idempotent.
+/// Command to Ingress: send one WhatsApp message from one of our numbers to a customer: <see cref="Body"/>
+/// (free-form, sent only inside the 24-hour window), <see cref="ContentSid"/> (an approved template, with
+/// <see cref="ContentVariables"/>), or both: then the text goes inside the window and the template outside it.
+/// Free text alone outside the window fails (error 63016). <see cref="OutboundId"/> makes the command idempotent.
 /// </summary>
 public sealed record SendWhatsAppMessage(
     string OutboundId,

@@ -35,7 +35,7 @@ public sealed class CustomerDataErasureTests(IngressService ingress)
         await ingress.HandledAsync(erasure); // asked again: nothing more to do, no error
 
         var inbound = await ingress.WithDbAsync(db => db.InboundMessages.AsNoTracking().SingleAsync(m => m.MessageSid == mine["MessageSid"]));
-        Assert.Equal((CustomerDataErasureConsumer.Erased, null, null, null), (inbound.CustomerId, inbound.CustomerPhone, inbound.ProfileName, inbound.Body));
+        Assert.Equal((CustomerDataErasureConsumer.Erased, null, null, null, null), (inbound.CustomerId, inbound.CustomerPhone, inbound.WaId, inbound.ProfileName, inbound.Body));
         Assert.Empty(inbound.RawPayload);
         Assert.Equal(0, await OutboxMentionsAsync("123456", dispatched: true));
         Assert.False(await ingress.WithDbAsync(db => db.CustomerSequences.AnyAsync(s => s.CustomerId == customer)));

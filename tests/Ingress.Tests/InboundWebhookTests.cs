@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.TestSupport;
 
@@ -57,6 +58,46 @@ public sealed class InboundWebhookTests(IngressService ingress)
         var raw = await ingress.WithDbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(
             db.InboundMessages, m => m.MessageSid == form["MessageSid"]));
         Assert.Equal("kept", raw.RawPayload["SomeFieldTwilioAddsTomorrow"]);
+    }
+
+    [Fact]
+    public async Task Button_replies_and_the_WhatsApp_id_are_parsed_and_a_username_id_customer_gets_the_phone_from_WaId()
+    {
+        await using var received = await ingress.WatchAsync<WhatsAppMessageReceived>();
+        var form = TwilioSigner.InboundForm(IngressService.AccountSid, "maria.gonzalez.bsuid", Number, "Sí, confirmo");
+        form["WaId"] = "573015550142";
+        form["ButtonPayload"] = "confirm_appointment_42";
+        form["ButtonText"] = "Sí, confirmo";
+        form["MessageType"] = "button";
+
+        (await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", form)).EnsureSuccessStatusCode();
+
+        var message = await received.FirstAsync(m => m.MessageSid == form["MessageSid"]);
+        Assert.Equal(("maria.gonzalez.bsuid", "+573015550142", "573015550142"), (message.CustomerId, message.CustomerPhone, message.WaId));
+        Assert.Equal(("confirm_appointment_42", "Sí, confirmo"), (message.ButtonPayload, message.ButtonText));
+        var stored = await ingress.WithDbAsync(db => db.InboundMessages.AsNoTracking().SingleAsync(m => m.MessageSid == form["MessageSid"]));
+        Assert.Equal(("573015550142", "+573015550142", "confirm_appointment_42", "Sí, confirmo"), (stored.WaId, stored.CustomerPhone, stored.ButtonPayload, stored.ButtonText));
+    }
+
+    [Theory]
+    [InlineData("NaN", "-74.0817")]
+    [InlineData("Infinity", "-74.0817")]
+    [InlineData("91", "-74.0817")]
+    [InlineData("4.6097", "-181")]
+    public async Task A_message_with_an_impossible_location_is_stored_and_announced_without_it(string latitude, string longitude)
+    {
+        await using var received = await ingress.WatchAsync<WhatsAppMessageReceived>();
+        var form = TwilioSigner.InboundForm(IngressService.AccountSid, NewCustomer(), Number, "Estoy aquí");
+        form["Latitude"] = latitude;
+        form["Longitude"] = longitude;
+
+        using var response = await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", form);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var message = await received.FirstAsync(m => m.MessageSid == form["MessageSid"]);
+        Assert.Equal(("Estoy aquí", null), (message.Text, message.Location));
+        var stored = await ingress.WithDbAsync(db => db.InboundMessages.AsNoTracking().SingleAsync(m => m.MessageSid == form["MessageSid"]));
+        Assert.Equal(latitude, stored.RawPayload["Latitude"]); // what Twilio sent is still kept
     }
 
     [Fact]
@@ -142,6 +183,30 @@ public sealed class InboundWebhookTests(IngressService ingress)
         using var tooLarge = await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", huge);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
         Assert.Equal(0, await ingress.StoredAsync(huge["MessageSid"]));
+
+        // A NUL character (%00) in any field: refused by the form reader (Postgres could store none anyway).
+        var nul = TwilioSigner.InboundForm(IngressService.AccountSid, NewCustomer(), Number, "Hola\0 quiero una cita");
+        using var withNul = await ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", nul);
+        Assert.Equal(HttpStatusCode.BadRequest, withNul.StatusCode);
+        Assert.Equal(0, await ingress.StoredAsync(nul["MessageSid"]));
+
+        // A status callback whose fields cannot be Twilio's (a NUL, a SID too long or not letters and digits, a
+        // status that is no word, an error code that is no number).
+        foreach (var (sid, status, errorCode) in new[]
+        {
+            ("SM1\0", "delivered", ""), ("SM" + new string('a', 70), "delivered", ""), ("SM1'; --", "delivered", ""),
+            ("SM1", "deliv ered", ""), ("SM1", "failed", "30008x"),
+        })
+        {
+            var callback = new Dictionary<string, string> { ["MessageSid"] = sid, ["MessageStatus"] = status, ["AccountSid"] = IngressService.AccountSid };
+            if (errorCode.Length > 0)
+            {
+                callback["ErrorCode"] = errorCode;
+            }
+
+            using var bad = await ingress.PostWebhookAsync("/webhooks/twilio/status", callback);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
     }
 
     private static string NewCustomer() => "+5731" + Random.Shared.Next(10_000_000, 99_999_999);

@@ -6,6 +6,7 @@ using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Ingress.Data;
 using SafeNotify.Crm.Ingress.Model;
 using SafeNotify.Crm.Ingress.Services;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.TestSupport;
 using SafeNotify.Crm.TwilioStandIn;
 
@@ -26,6 +27,12 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
 
     /// <summary>A number paced at one send a second (its own setting), for tests where a pacing slot must be slow.</summary>
     public const string SlowNumber = "+57605550100";
+
+    /// <summary>
+    /// A send still "in the call" this long after it began was interrupted (Twilio:InterruptedAfter; two minutes in
+    /// production): short, so a test can arrange a crash that long ago while Twilio's record of the send is recent.
+    /// </summary>
+    public static readonly TimeSpan InterruptedAfter = TimeSpan.FromSeconds(10);
 
     private WebApplication? _twilio;
     private string _twilioUrl = "";
@@ -71,6 +78,7 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
         builder.UseSetting("Twilio:SendsPerSecondPerNumber", PerNumberPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting($"Twilio:SendsPerSecondByNumber:{SlowNumber}", "1");
         builder.UseSetting("Twilio:OutboundStalledAfter", "00:00:02");
+        builder.UseSetting("Twilio:InterruptedAfter", InterruptedAfter.ToString("c", System.Globalization.CultureInfo.InvariantCulture));
     }
 
     public async Task<HttpResponseMessage> PostWebhookAsync(string path, IReadOnlyDictionary<string, string> form, string? authToken = AuthToken)
@@ -84,21 +92,65 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
 
     public Task<int> StoredAsync(string messageSid) => WithDbAsync(db => db.InboundMessages.CountAsync(m => m.MessageSid == messageSid));
 
-    /// <summary>What a crash inside the Twilio call leaves behind: the message started, its send in progress, no outcome.</summary>
-    public Task RecordInterruptedSendAsync(SendWhatsAppMessage command, int startedMinutesAgo) =>
+    /// <summary>
+    /// What a crash inside the Twilio call leaves behind: the message started, its send in progress, no outcome. A
+    /// command with a template and no text was a template send.
+    /// </summary>
+    public Task RecordInterruptedSendAsync(SendWhatsAppMessage command, TimeSpan startedAgo) =>
         WithDbAsync(async db =>
         {
-            var started = DateTimeOffset.UtcNow.AddMinutes(-startedMinutesAgo);
+            var started = DateTimeOffset.UtcNow - startedAgo;
+            var template = command.ContentSid is not null && command.Body is null;
             db.OutboundMessages.Add(new OutboundMessage
             {
                 OutboundId = command.OutboundId, TenantId = command.TenantId, ConversationId = command.ConversationId,
                 AccountSid = command.AccountSid, From = command.From, To = command.To, Body = command.Body,
+                ContentSid = command.ContentSid, ContentVariables = command.ContentVariables, SendsTemplate = template,
                 Author = command.Author, State = OutboundState.Pending, ReportedStatus = DeliveryStatuses.Sending,
                 RequestedAt = command.RequestedAt, StartedAt = started, CreatedAt = started, UpdatedAt = started,
                 Parts = [new OutboundPart { OutboundId = command.OutboundId, TenantId = command.TenantId, Index = 0, Body = command.Body, State = PartState.Sending, Attempts = 1, AttemptStartedAt = started }],
             });
             return await db.SaveChangesAsync();
         });
+
+    /// <summary>
+    /// A customer's message to <paramref name="number"/> received at <paramref name="receivedAt"/> (stored as the webhook
+    /// stores it): what opens, or once opened, the 24-hour window. Returns the customer.
+    /// </summary>
+    public static async Task<string> CustomerWroteAsync(IngressDbContext db, string number, DateTimeOffset receivedAt)
+    {
+        var customer = "+5731" + Random.Shared.Next(10_000_000, 99_999_999);
+        db.InboundMessages.Add(new Model.InboundMessage
+        {
+            Id = "in_" + Guid.NewGuid().ToString("N"), MessageSid = "SM" + Guid.NewGuid().ToString("N"), AccountSid = AccountSid,
+            To = number, CustomerId = customer, CustomerPhone = customer, Body = "Hola", Sequence = 1, ReceivedAt = receivedAt,
+            RawPayload = new() { ["Body"] = "Hola" },
+        });
+        await db.SaveChangesAsync();
+        return customer;
+    }
+
+    /// <summary>The retry and pacing timers (outbox rows with a due time) committed for an outbound message, in order.</summary>
+    public static async Task<List<OutboxMessage>> TimersOfAsync(IngressDbContext db, string outboundId)
+    {
+        var type = $"{typeof(OutboundSendDue).FullName}, {typeof(OutboundSendDue).Assembly.GetName().Name}";
+        var rows = await db.OutboxMessages.AsNoTracking().Where(m => m.MessageType == type).OrderBy(m => m.Sequence).ToListAsync();
+        return rows.Where(m => m.Body.Contains($"\"{outboundId}\"", StringComparison.Ordinal)).ToList();
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="number"/> has no pacing slot reserved ahead: a test that measures the pace starts
+    /// from a free number, whatever earlier tests reserved.
+    /// </summary>
+    public async Task WaitUntilPaceIsFreeAsync(string number)
+    {
+        var next = await WithDbAsync(db => db.SenderPacing.AsNoTracking().Where(p => p.Number == number)
+            .Select(p => (DateTimeOffset?)p.NextSlotAt).FirstOrDefaultAsync());
+        if (next is { } at && at > DateTimeOffset.UtcNow)
+        {
+            await Task.Delay(at - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(50));
+        }
+    }
 }
 
 [CollectionDefinition(Name)]

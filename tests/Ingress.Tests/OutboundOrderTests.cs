@@ -111,7 +111,7 @@ public sealed class OutboundOrderTests(IngressService ingress)
     {
         var customer = await CustomerWhoWroteAsync(Number);
         var interrupted = Send(customer, "Recordatorio de su cita", Number) with { RequestedAt = DateTimeOffset.UtcNow.AddMinutes(-10) };
-        await ingress.RecordInterruptedSendAsync(interrupted, startedMinutesAgo: 10);
+        await ingress.RecordInterruptedSendAsync(interrupted, startedAgo: TimeSpan.FromMinutes(10));
         await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
         await using var updates = await ingress.WatchAsync<MessageDeliveryUpdated>();
 

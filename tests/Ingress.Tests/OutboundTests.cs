@@ -13,6 +13,10 @@ namespace SafeNotify.Crm.Ingress.Tests;
 public sealed class OutboundTests(IngressService ingress)
 {
     private const string Number = "+57302222222";
+    private const string Template = "HX0123456789abcdef0123456789abcdef";
+
+    /// <summary>Longer ago than a Twilio call can last: a send still "in the call" since then was interrupted.</summary>
+    private static readonly TimeSpan LongerThanACall = IngressService.InterruptedAfter + TimeSpan.FromSeconds(1);
 
     [Fact]
     public async Task A_send_command_becomes_one_Twilio_message_and_is_announced_with_its_sid()
@@ -72,7 +76,7 @@ public sealed class OutboundTests(IngressService ingress)
     {
         var customer = await CustomerWhoWroteAsync();
         var command = Send(customer, "Recordatorio de su cita");
-        await ingress.RecordInterruptedSendAsync(command, startedMinutesAgo: 10);
+        await ingress.RecordInterruptedSendAsync(command, startedAgo: TimeSpan.FromMinutes(10));
         await using var updates = await ingress.WatchAsync<MessageDeliveryUpdated>();
 
         await ingress.Bus.Publish(command); // the broker redelivers the unacknowledged command
@@ -93,7 +97,7 @@ public sealed class OutboundTests(IngressService ingress)
     {
         var customer = await CustomerWhoWroteAsync();
         var command = Send(customer, "Su cita es el martes a las 10:00.");
-        await ingress.RecordInterruptedSendAsync(command, startedMinutesAgo: 10);
+        await ingress.RecordInterruptedSendAsync(command, startedAgo: LongerThanACall);
         // Twilio took the message before the crash: it is there, under our number and the customer's.
         var atTwilio = await SendDirectlyAsync(customer, command.Body!);
         await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
@@ -109,7 +113,7 @@ public sealed class OutboundTests(IngressService ingress)
     {
         var customer = await CustomerWhoWroteAsync();
         var command = Send(customer, "Gracias");
-        await ingress.RecordInterruptedSendAsync(command, startedMinutesAgo: 0);
+        await ingress.RecordInterruptedSendAsync(command, startedAgo: TimeSpan.Zero);
         var again = NewId.NextGuid();
 
         await ingress.Bus.Publish(command, context => context.MessageId = again);
@@ -154,6 +158,113 @@ public sealed class OutboundTests(IngressService ingress)
     }
 
     [Fact]
+    public async Task An_interrupted_template_send_is_found_at_Twilio_by_its_variables_and_not_taken_for_a_later_message()
+    {
+        var customer = await CustomerWhoWroteAsync();
+        var command = Send(customer, null) with { ContentSid = Template, ContentVariables = "{\"1\":\"María\",\"2\":\"martes 10:00\"}" };
+        await ingress.RecordInterruptedSendAsync(command, startedAgo: LongerThanACall);
+        // Twilio took the template before the crash; then someone else wrote to the customer from the number (the
+        // Twilio console, another system on the account).
+        var template = await SendDirectlyAsync(customer, null, command.ContentSid, command.ContentVariables);
+        await SendDirectlyAsync(customer, "Le escribimos de la clínica.");
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+
+        await ingress.Bus.Publish(command);
+
+        Assert.Equal(template, (await sent.FirstAsync(m => m.OutboundId == command.OutboundId)).TwilioSid);
+        Assert.Equal(2, ingress.Twilio.SentMessages.Count(m => m.To == $"whatsapp:{customer}"));
+    }
+
+    [Fact]
+    public async Task An_interrupted_template_send_is_delivery_unknown_when_Twilio_holds_only_other_messages_to_the_customer()
+    {
+        var customer = await CustomerWhoWroteAsync();
+        var command = Send(customer, null) with { ContentSid = Template, ContentVariables = "{\"1\":\"María\"}" };
+        await ingress.RecordInterruptedSendAsync(command, startedAgo: LongerThanACall);
+        await SendDirectlyAsync(customer, "Le escribimos de la clínica.");
+        await SendDirectlyAsync(customer, null, Template, "{\"1\":\"Lucía\"}"); // the same template for someone else
+        await using var updates = await ingress.WatchAsync<MessageDeliveryUpdated>();
+
+        await ingress.Bus.Publish(command);
+
+        Assert.Equal(DeliveryStatuses.DeliveryUnknown, (await updates.FirstAsync(m => m.OutboundId == command.OutboundId)).Status);
+        Assert.Equal(2, ingress.Twilio.SentMessages.Count(m => m.To == $"whatsapp:{customer}")); // not resent
+    }
+
+    [Fact]
+    public async Task A_message_Twilio_holds_for_another_of_our_sends_is_not_taken_for_an_interrupted_one_with_the_same_text()
+    {
+        var customer = await CustomerWhoWroteAsync();
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+        await using var updates = await ingress.WatchAsync<MessageDeliveryUpdated>();
+        var earlier = Send(customer, "Gracias");
+        await ingress.Bus.Publish(earlier);
+        await sent.FirstAsync(m => m.OutboundId == earlier.OutboundId);
+
+        // The same words again, interrupted around the same time: Twilio's only such message is the earlier send's.
+        var interrupted = Send(customer, "Gracias");
+        await ingress.RecordInterruptedSendAsync(interrupted, startedAgo: LongerThanACall);
+        await ingress.Bus.Publish(interrupted);
+
+        Assert.Equal(DeliveryStatuses.DeliveryUnknown, (await updates.FirstAsync(m => m.OutboundId == interrupted.OutboundId)).Status);
+        Assert.Single(ingress.Twilio.SentMessages, m => m.To == $"whatsapp:{customer}");
+    }
+
+    [Theory]
+    [InlineData(24 * 60 + 1, false)]
+    [InlineData(23 * 60 + 59, true)]
+    public async Task Free_text_goes_out_only_within_24_hours_of_the_customers_last_message(int lastWroteMinutesAgo, bool goesOut)
+    {
+        var customer = await ingress.WithDbAsync(db => IngressService.CustomerWroteAsync(db, Number, DateTimeOffset.UtcNow.AddMinutes(-lastWroteMinutesAgo)));
+        await using var failed = await ingress.WatchAsync<OutboundMessageFailed>();
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+        var command = Send(customer, "¿Le confirmo la cita de mañana?");
+
+        await ingress.Bus.Publish(command);
+
+        if (goesOut)
+        {
+            await sent.FirstAsync(m => m.OutboundId == command.OutboundId);
+            Assert.Single(ingress.Twilio.SentMessages, m => m.To == $"whatsapp:{customer}" && m.Body == command.Body);
+            return;
+        }
+
+        var failure = await failed.FirstAsync(m => m.OutboundId == command.OutboundId);
+        Assert.Equal("63016", failure.ErrorCode);
+        Assert.Contains("more than 24 hours ago", failure.Reason);
+        var message = await ingress.WithDbAsync(db => db.OutboundMessages.AsNoTracking().SingleAsync(m => m.OutboundId == command.OutboundId));
+        Assert.Equal((OutboundState.Failed, "63016", failure.Reason), (message.State, message.ErrorCode, message.FailureReason));
+        Assert.DoesNotContain(ingress.Twilio.SentMessages, m => m.To == $"whatsapp:{customer}");
+    }
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(25, true)]
+    public async Task A_reply_with_text_and_a_template_sends_the_text_inside_the_window_and_the_template_outside_it(int lastWroteHoursAgo, bool template)
+    {
+        var customer = await ingress.WithDbAsync(db => IngressService.CustomerWroteAsync(db, Number, DateTimeOffset.UtcNow.AddHours(-lastWroteHoursAgo)));
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+        var command = Send(customer, "Hola María, ¿confirmamos su cita del martes a las 10:00?")
+            with { ContentSid = Template, ContentVariables = "{\"1\":\"María\",\"2\":\"martes 10:00\"}" };
+
+        await ingress.Bus.Publish(command);
+
+        var atTwilio = ingress.Twilio.FindMessage((await sent.FirstAsync(m => m.OutboundId == command.OutboundId)).TwilioSid)!;
+        var message = await ingress.WithDbAsync(db => db.OutboundMessages.AsNoTracking().SingleAsync(m => m.OutboundId == command.OutboundId));
+        if (template)
+        {
+            Assert.Equal((null, Template, command.ContentVariables), (atTwilio.Body, atTwilio.ContentSid, atTwilio.ContentVariables));
+            Assert.Contains("more than 24 hours ago", message.TemplateReason);
+            Assert.Contains("free text was not sent", message.TemplateReason);
+        }
+        else
+        {
+            Assert.Equal((command.Body, null, null), (atTwilio.Body, atTwilio.ContentSid, atTwilio.ContentVariables));
+            Assert.Null(message.TemplateReason);
+        }
+    }
+
+    [Fact]
     public async Task Free_text_outside_the_24_hour_window_is_not_sent_and_fails_with_the_reason_but_a_template_is()
     {
         var stranger = "+5731" + Random.Shared.Next(10_000_000, 99_999_999); // never wrote to us
@@ -166,19 +277,22 @@ public sealed class OutboundTests(IngressService ingress)
         Assert.Equal("63016", failure.ErrorCode);
         Assert.Contains("24 hours", failure.Reason);
 
-        var template = Send(stranger, null) with { ContentSid = "HX" + new string('0', 32), ContentVariables = "{\"1\":\"María\"}" };
+        var template = Send(stranger, null) with { ContentSid = Template, ContentVariables = "{\"1\":\"María\"}" };
         await ingress.Bus.Publish(template);
         await sent.FirstAsync(m => m.OutboundId == template.OutboundId);
         var atTwilio = Assert.Single(ingress.Twilio.SentMessages, m => m.To == $"whatsapp:{stranger}");
-        Assert.Equal(template.ContentSid, atTwilio.ContentSid);
+        Assert.Equal((Template, "{\"1\":\"María\"}", null), (atTwilio.ContentSid, atTwilio.ContentVariables, atTwilio.Body));
     }
 
-    [Fact]
-    public async Task A_storm_of_429s_is_waited_out_with_backoff_and_the_message_reaches_the_customer_once()
+    [Theory]
+    [InlineData(TwilioFaultMode.Status429, 5)]
+    [InlineData(TwilioFaultMode.Status500, 3)]
+    [InlineData(TwilioFaultMode.Status503, 3)]
+    public async Task A_storm_of_429s_or_5xxs_is_waited_out_with_doubling_backoff_and_the_message_reaches_the_customer_once(TwilioFaultMode fault, int refusals)
     {
         var customer = await CustomerWhoWroteAsync();
         await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
-        ingress.Twilio.SetFault(new TwilioFault(TwilioFaultMode.Status429, Count: 5));
+        ingress.Twilio.SetFault(new TwilioFault(fault, Count: refusals));
         try
         {
             var command = Send(customer, "Gracias por escribirnos");
@@ -186,9 +300,14 @@ public sealed class OutboundTests(IngressService ingress)
             await sent.FirstAsync(m => m.OutboundId == command.OutboundId, TimeSpan.FromSeconds(30));
 
             var part = await ingress.WithDbAsync(db => db.OutboundParts.SingleAsync(p => p.OutboundId == command.OutboundId));
-            Assert.Equal(6, part.Attempts);                     // five refusals, then the send
-            // Each wait was a timer kept as data, not a sleep in memory.
-            Assert.Equal(5, (await ingress.PublishedAsync<OutboundSendDue>(d => d.OutboundId == command.OutboundId)).Count);
+            Assert.Equal(refusals + 1, part.Attempts);          // the refusals, then the send
+            // Each wait was a timer kept as data, not a sleep in memory: the first Twilio:RetryBaseDelay (100 ms here),
+            // each next one twice the one before.
+            var timers = await ingress.WithDbAsync(db => IngressService.TimersOfAsync(db, command.OutboundId));
+            Assert.Equal(refusals, timers.Count);
+            var waits = timers.Select(t => (t.NextAttemptAt - t.CreatedAt).TotalMilliseconds).ToList();
+            Assert.InRange(waits[0], 50, 101);
+            Assert.All(waits.Zip(waits.Skip(1)), pair => Assert.InRange(pair.Second / pair.First, 1.8, 2.2));
         }
         finally
         {
@@ -196,6 +315,33 @@ public sealed class OutboundTests(IngressService ingress)
         }
 
         Assert.Single(ingress.Twilio.SentMessages, m => m.To == $"whatsapp:{customer}");
+    }
+
+    [Fact]
+    public async Task A_message_that_got_through_after_a_429_reports_its_delivery_without_the_429s_error_code()
+    {
+        var customer = await CustomerWhoWroteAsync();
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+        await using var updates = await ingress.WatchAsync<MessageDeliveryUpdated>();
+        var command = Send(customer, "Le esperamos el martes.");
+        ingress.Twilio.SetFault(new TwilioFault(TwilioFaultMode.Status429, Count: 1));
+        string sid;
+        try
+        {
+            await ingress.Bus.Publish(command);
+            sid = (await sent.FirstAsync(m => m.OutboundId == command.OutboundId)).TwilioSid;
+        }
+        finally
+        {
+            ingress.Twilio.ClearFault();
+        }
+
+        (await PostStatusAsync(sid, customer, "delivered")).EnsureSuccessStatusCode();
+
+        var update = await updates.FirstAsync(m => m.OutboundId == command.OutboundId && m.Status == "delivered");
+        Assert.Null(update.ErrorCode);
+        var part = await ingress.WithDbAsync(db => db.OutboundParts.AsNoTracking().SingleAsync(p => p.OutboundId == command.OutboundId));
+        Assert.Equal((2, null), (part.Attempts, part.ErrorCode));
     }
 
     [Fact]
@@ -243,6 +389,108 @@ public sealed class OutboundTests(IngressService ingress)
         Assert.True(times[^1] - times[0] >= interval * (times.Count - 1) * 0.9, $"8 sends in {(times[^1] - times[0]).TotalMilliseconds:0} ms");
         var gaps = times.Zip(times.Skip(1), (a, b) => b - a).ToList();
         Assert.All(gaps, gap => Assert.True(gap >= interval * 0.5, $"{gap.TotalMilliseconds:0} ms between two sends of one number"));
+    }
+
+    [Fact]
+    public async Task Sends_from_a_number_paced_at_one_a_second_go_out_a_second_apart()
+    {
+        var sends = await SendAtOnceFromTheSlowNumberAsync(3);
+
+        var times = sends.Select(s => s.AtTwilio.CreatedAt).Order().ToList();
+        var gaps = times.Zip(times.Skip(1), (a, b) => b - a).ToList();
+        Assert.All(gaps, gap => Assert.True(gap >= TimeSpan.FromSeconds(0.9), $"{gap.TotalMilliseconds:0} ms between two sends of a number paced at 1/s"));
+    }
+
+    [Fact]
+    public async Task A_send_is_marked_as_in_the_Twilio_call_only_once_its_pacing_slot_has_come_not_while_it_waits_for_it()
+    {
+        // Three at once from a number paced at one a second: the second and third wait a second and two for their slots.
+        var sends = await SendAtOnceFromTheSlowNumberAsync(3);
+
+        foreach (var (command, atTwilio) in sends)
+        {
+            var part = await ingress.WithDbAsync(db => db.OutboundParts.AsNoTracking().SingleAsync(p => p.OutboundId == command.OutboundId));
+            // Marked right before the call (a crash in the wait would otherwise leave it "in the call", to be marked
+            // delivery unknown although Twilio was never called).
+            var claimedBeforeTwilioGotIt = atTwilio.CreatedAt - part.AttemptStartedAt!.Value;
+            Assert.True(claimedBeforeTwilioGotIt < TimeSpan.FromMilliseconds(500), $"claimed {claimedBeforeTwilioGotIt.TotalMilliseconds:0} ms before Twilio got it");
+        }
+    }
+
+    [Theory]
+    [InlineData("failed")]
+    [InlineData("undelivered")]
+    public async Task A_failed_or_undelivered_callback_after_delivered_records_Twilios_error_code_and_a_later_delivered_changes_nothing(string failure)
+    {
+        var customer = await CustomerWhoWroteAsync();
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+        await using var updates = await ingress.WatchAsync<MessageDeliveryUpdated>();
+        var command = Send(customer, "Su pedido está listo.");
+        await ingress.Bus.Publish(command);
+        var sid = (await sent.FirstAsync(m => m.OutboundId == command.OutboundId)).TwilioSid;
+
+        (await PostStatusAsync(sid, customer, "delivered")).EnsureSuccessStatusCode();
+        (await PostStatusAsync(sid, customer, failure, errorCode: "30008")).EnsureSuccessStatusCode();
+        var update = await updates.FirstAsync(m => m.OutboundId == command.OutboundId && m.Status == failure);
+        Assert.Equal("30008", update.ErrorCode);
+        (await PostStatusAsync(sid, customer, "delivered")).EnsureSuccessStatusCode();
+
+        var message = await ingress.WithDbAsync(db => db.OutboundMessages.AsNoTracking().Include(m => m.Parts).SingleAsync(m => m.OutboundId == command.OutboundId));
+        Assert.Equal((failure, "30008"), (message.Parts[0].TwilioStatus, message.Parts[0].ErrorCode));
+        Assert.Equal((failure, "30008"), (message.ReportedStatus, message.ErrorCode));
+        var published = await ingress.PublishedAsync<MessageDeliveryUpdated>(m => m.OutboundId == command.OutboundId);
+        Assert.Equal(["delivered", failure], published.Select(m => m.Status));
+    }
+
+    [Fact]
+    public async Task A_status_callback_that_comes_before_Twilios_answer_is_kept_and_applied_once_the_send_records_its_sid()
+    {
+        var customer = await CustomerWhoWroteAsync();
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+        await using var updates = await ingress.WatchAsync<MessageDeliveryUpdated>();
+        var command = Send(customer, "Su cita quedó confirmada.");
+        // Twilio takes the message and calls back "delivered" while its answer, with the SID, is still on the way.
+        ingress.Twilio.SetFault(new TwilioFault(TwilioFaultMode.DelayAfterAccept, Count: 1, DelayMs: 3000));
+        SentMessage atTwilio;
+        try
+        {
+            await ingress.Bus.Publish(command);
+            atTwilio = await ingress.Twilio.WaitForMessageAsync(m => m.To == $"whatsapp:{customer}", TimeSpan.FromSeconds(30));
+            using var early = await PostStatusAsync(atTwilio.Sid, customer, "delivered");
+            Assert.Equal(HttpStatusCode.NoContent, early.StatusCode);
+
+            var announced = await sent.FirstAsync(m => m.OutboundId == command.OutboundId);
+            Assert.Equal((atTwilio.Sid, "delivered"), (announced.TwilioSid, announced.Status));
+        }
+        finally
+        {
+            ingress.Twilio.ClearFault();
+        }
+
+        var part = await ingress.WithDbAsync(db => db.OutboundParts.AsNoTracking().SingleAsync(p => p.OutboundId == command.OutboundId));
+        Assert.Equal("delivered", part.TwilioStatus);
+        Assert.False(await ingress.WithDbAsync(db => db.EarlyStatusCallbacks.AnyAsync(c => c.TwilioSid == atTwilio.Sid)));
+        // Later callbacks go on from there.
+        (await PostStatusAsync(atTwilio.Sid, customer, "read")).EnsureSuccessStatusCode();
+        await updates.FirstAsync(m => m.OutboundId == command.OutboundId && m.Status == "read");
+    }
+
+    [Fact]
+    public async Task A_status_callback_for_a_sid_never_recorded_is_kept_a_day_at_most()
+    {
+        var forgotten = "SM" + Guid.NewGuid().ToString("N");
+        await ingress.WithDbAsync(db =>
+        {
+            db.EarlyStatusCallbacks.Add(new EarlyStatusCallback { TwilioSid = forgotten, Status = "delivered", ReceivedAt = DateTimeOffset.UtcNow.AddHours(-25) });
+            return db.SaveChangesAsync();
+        });
+        var unknown = "SM" + Guid.NewGuid().ToString("N");
+
+        (await PostStatusAsync(unknown, "+573100000000", "sent")).EnsureSuccessStatusCode();
+
+        var kept = await ingress.WithDbAsync(db => db.EarlyStatusCallbacks.AsNoTracking()
+            .Where(c => c.TwilioSid == forgotten || c.TwilioSid == unknown).Select(c => c.TwilioSid).ToListAsync());
+        Assert.Equal([unknown], kept);
     }
 
     [Fact]
@@ -296,15 +544,56 @@ public sealed class OutboundTests(IngressService ingress)
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
-    private Task<HttpResponseMessage> PostStatusAsync(string sid, string customer, string status) =>
-        ingress.PostWebhookAsync("/webhooks/twilio/status", new Dictionary<string, string>
+    private Task<HttpResponseMessage> PostStatusAsync(string sid, string customer, string status, string? errorCode = null)
+    {
+        var form = new Dictionary<string, string>
         {
             ["MessageSid"] = sid, ["MessageStatus"] = status, ["AccountSid"] = IngressService.AccountSid,
             ["From"] = $"whatsapp:{Number}", ["To"] = $"whatsapp:{customer}", ["ApiVersion"] = "2010-04-01",
-        });
+        };
+        if (errorCode is not null)
+        {
+            form["ErrorCode"] = errorCode;
+        }
 
-    /// <summary>Sends through the stand-in's Messages API directly, as Ingress's interrupted call would have.</summary>
-    private async Task<string> SendDirectlyAsync(string customer, string body)
+        return ingress.PostWebhookAsync("/webhooks/twilio/status", form);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="count"/> messages at once from <see cref="IngressService.SlowNumber"/> (one send a second),
+    /// each to a customer of its own, starting with the number's pace free; returns each with what Twilio got. One
+    /// message goes first, so the process's first call to Twilio (connection, code compiled on first use) is not
+    /// among those measured.
+    /// </summary>
+    private async Task<List<(SendWhatsAppMessage Command, SentMessage AtTwilio)>> SendAtOnceFromTheSlowNumberAsync(int count)
+    {
+        var customers = new List<string>();
+        for (var i = 0; i <= count; i++)
+        {
+            customers.Add(await CustomerWhoWroteAsync(IngressService.SlowNumber));
+        }
+
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+        var first = Send(customers[0], "Hola") with { From = IngressService.SlowNumber };
+        await ingress.Bus.Publish(first);
+        await sent.FirstAsync(m => m.OutboundId == first.OutboundId, TimeSpan.FromSeconds(30));
+        customers.RemoveAt(0);
+
+        await ingress.WaitUntilPaceIsFreeAsync(IngressService.SlowNumber);
+        var commands = customers.Select(c => Send(c, "Aviso: mañana abrimos a las 10:00.") with { From = IngressService.SlowNumber }).ToList();
+        await Task.WhenAll(commands.Select(c => ingress.Bus.Publish(c)));
+        var sends = new List<(SendWhatsAppMessage, SentMessage)>();
+        foreach (var command in commands)
+        {
+            var sid = (await sent.FirstAsync(m => m.OutboundId == command.OutboundId, TimeSpan.FromSeconds(30))).TwilioSid;
+            sends.Add((command, ingress.Twilio.FindMessage(sid)!));
+        }
+
+        return sends;
+    }
+
+    /// <summary>Sends through the stand-in's Messages API directly, as Ingress's interrupted call would have, or as someone else.</summary>
+    private async Task<string> SendDirectlyAsync(string customer, string? body, string? contentSid = null, string? contentVariables = null)
     {
         var client = new Twilio.Clients.TwilioRestClient(IngressService.AccountSid, IngressService.AuthToken,
             httpClient: new Twilio.Http.SystemNetHttpClient(new HttpClient(new RebaseHandler(ingress.TwilioUrl) { InnerHandler = new HttpClientHandler() })));
@@ -313,6 +602,8 @@ public sealed class OutboundTests(IngressService ingress)
             {
                 From = new Twilio.Types.PhoneNumber("whatsapp:" + Number),
                 Body = body,
+                ContentSid = contentSid,
+                ContentVariables = contentVariables,
             }, client);
         return message.Sid;
     }

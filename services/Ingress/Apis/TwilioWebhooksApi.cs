@@ -57,7 +57,14 @@ public static class TwilioWebhooksApi
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a Twilio status callback.", detail: "MessageSid and MessageStatus are required.");
         }
 
-        await recorder.RecordAsync(sid, status, form.GetValueOrDefault("ErrorCode"), cancellationToken);
+        var errorCode = form.GetValueOrDefault("ErrorCode");
+        if (!DeliveryStatusRecorder.IsWellFormed(sid, status, errorCode))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a Twilio status callback.",
+                detail: "MessageSid is letters and digits, MessageStatus a word, ErrorCode a number.");
+        }
+
+        await recorder.RecordAsync(sid, status, errorCode, cancellationToken);
         return Results.NoContent();
     }
 

@@ -33,6 +33,7 @@ public sealed class CustomerDataErasureConsumer(IngressDbContext db)
             await Db.InboundMessages.Where(m => m.CustomerId == customer && numbers.Contains(m.To)).ExecuteUpdateAsync(set => set
                 .SetProperty(m => m.CustomerId, Erased)
                 .SetProperty(m => m.CustomerPhone, (string?)null)
+                .SetProperty(m => m.WaId, (string?)null)
                 .SetProperty(m => m.ProfileName, (string?)null)
                 .SetProperty(m => m.Body, (string?)null)
                 .SetProperty(m => m.Media, new List<WhatsAppMedia>())

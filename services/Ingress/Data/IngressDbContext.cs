@@ -13,6 +13,7 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
     public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
     public DbSet<OutboundPart> OutboundParts => Set<OutboundPart>();
     public DbSet<SenderPacing> SenderPacing => Set<SenderPacing>();
+    public DbSet<EarlyStatusCallback> EarlyStatusCallbacks => Set<EarlyStatusCallback>();
 
     protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
@@ -53,5 +54,15 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
         });
 
         modelBuilder.Entity<SenderPacing>(pacing => pacing.HasKey(p => p.Number));
+
+        modelBuilder.Entity<EarlyStatusCallback>(callback =>
+        {
+            // One row per status: a repeated callback is stored once, and every status is applied forward only.
+            callback.HasKey(c => new { c.TwilioSid, c.Status });
+            callback.HasIndex(c => c.ReceivedAt); // the purge of those never claimed
+            callback.Property(c => c.TwilioSid).HasMaxLength(64);
+            callback.Property(c => c.Status).HasMaxLength(32);
+            callback.Property(c => c.ErrorCode).HasMaxLength(16);
+        });
     }
 }

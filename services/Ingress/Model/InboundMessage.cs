@@ -26,6 +26,9 @@ public sealed class InboundMessage
     public string? ButtonPayload { get; init; }
     public string? ButtonText { get; init; }
 
+    /// <summary>Twilio's <c>WaId</c>: the customer's WhatsApp account id (a phone number's digits, no '+').</summary>
+    public string? WaId { get; init; }
+
     /// <summary>Every form field Twilio sent, as JSON (Twilio adds fields without notice).</summary>
     public required Dictionary<string, string> RawPayload { get; init; }
 

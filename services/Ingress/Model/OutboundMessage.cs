@@ -51,6 +51,13 @@ public sealed class OutboundMessage
     public string? Body { get; init; }
     public string? ContentSid { get; init; }
     public string? ContentVariables { get; init; }
+
+    /// <summary>
+    /// True when the approved template (<see cref="ContentSid"/>) is what goes out, as one send; false when the free
+    /// text (<see cref="Body"/>) does. Decided once, when the command is recorded, by the 24-hour window.
+    /// </summary>
+    public bool SendsTemplate { get; init; }
+
     public MessageAuthor Author { get; init; }
     public OutboundState State { get; set; }
 
@@ -77,12 +84,19 @@ public sealed class OutboundMessage
 
     public string? ErrorCode { get; set; }
     public string? FailureReason { get; set; }
+
+    /// <summary>
+    /// Why the approved template went out instead of the command's free text (the 24-hour window had closed);
+    /// null when the text went out, or when only a template was asked for.
+    /// </summary>
+    public string? TemplateReason { get; set; }
+
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; set; }
     public List<OutboundPart> Parts { get; init; } = [];
 }
 
-/// <summary>One Twilio send of an outbound message.</summary>
+/// <summary>One Twilio send of an outbound message (a part of its text, or its template).</summary>
 public sealed class OutboundPart
 {
     public required string OutboundId { get; init; }
@@ -110,6 +124,19 @@ public sealed class OutboundPart
     public DateTimeOffset? AttemptStartedAt { get; set; }
 
     public DateTimeOffset? SentAt { get; set; }
+}
+
+/// <summary>
+/// A status callback that arrived before its send's SID was recorded (Twilio may call back before the answer to the
+/// send reaches us, and never sends a callback again). Applied, forward only, when the SID is recorded; kept at most
+/// <see cref="TwilioOptions.EarlyStatusCallbackRetention"/> (a SID never recorded is not ours).
+/// </summary>
+public sealed class EarlyStatusCallback
+{
+    public required string TwilioSid { get; init; }
+    public required string Status { get; init; }
+    public string? ErrorCode { get; init; }
+    public DateTimeOffset ReceivedAt { get; init; }
 }
 
 /// <summary>The next free sending slot of one of our numbers (Twilio paces WhatsApp senders at about 10/s).</summary>

@@ -16,7 +16,8 @@ public sealed record ParsedInbound(
     List<WhatsAppMedia> Media,
     WhatsAppLocation? Location,
     string? ButtonPayload,
-    string? ButtonText);
+    string? ButtonText,
+    string? WaId);
 
 public static class InboundParser
 {
@@ -50,23 +51,30 @@ public static class InboundParser
             }
         }
 
+        // A point on the globe or nothing: "NaN", "Infinity" or 91° are no place (and JSON cannot even hold NaN).
+        // The message itself is kept, as Twilio would deliver it; the raw payload still has what was sent.
         WhatsAppLocation? location = null;
-        if (double.TryParse(Field("Latitude"), NumberStyles.Float, CultureInfo.InvariantCulture, out var latitude)
-            && double.TryParse(Field("Longitude"), NumberStyles.Float, CultureInfo.InvariantCulture, out var longitude))
+        if (Coordinate(Field("Latitude"), 90) is { } latitude && Coordinate(Field("Longitude"), 180) is { } longitude)
         {
             location = new WhatsAppLocation(latitude, longitude, Field("Label"), Field("Address"));
         }
 
         // A customer id may be a WhatsApp username id rather than a phone number: the phone is only
         // filled when there is one (From itself, or WaId's digits).
+        var waId = Field("WaId")?.Trim();
         var phone = Validators.IsE164(customerId) ? customerId
-            : Field("WaId") is { } waId && Validators.IsE164("+" + waId) ? "+" + waId
+            : waId is not null && Validators.IsE164("+" + waId) ? "+" + waId
             : null;
 
         parsed = new ParsedInbound(messageSid, accountSid, to, customerId, phone, Field("ProfileName"), Field("Body"), media, location,
-            Field("ButtonPayload"), Field("ButtonText"));
+            Field("ButtonPayload"), Field("ButtonText"), waId is { Length: > 0 } ? waId : null);
         return true;
     }
+
+    private static double? Coordinate(string? text, double limit) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && Math.Abs(value) <= limit
+            ? value
+            : null;
 
     private static string? Address(string? value)
     {

@@ -48,6 +48,7 @@ public sealed class InboundStore(IngressDbContext db, TimeProvider time)
             Location = inbound.Location,
             ButtonPayload = inbound.ButtonPayload,
             ButtonText = inbound.ButtonText,
+            WaId = inbound.WaId,
             RawPayload = rawPayload,
             Sequence = sequence,
             ReceivedAt = time.GetUtcNow(),
@@ -59,6 +60,7 @@ public sealed class InboundStore(IngressDbContext db, TimeProvider time)
                 Location = message.Location,
                 ButtonPayload = message.ButtonPayload,
                 ButtonText = message.ButtonText,
+                WaId = message.WaId,
             },
             OrderingKeys.InboundPair(message.To, message.CustomerId));
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SafeNotify.Crm.Contracts;
@@ -17,11 +18,13 @@ public sealed record OutboundSendDue(string OutboundId);
 
 /// <summary>
 /// Sends a <see cref="SendWhatsAppMessage"/> through Twilio, part after part, and never twice. Twilio's API has
-/// no idempotency key, so each part is marked as being sent (committed) before the call; a part found in that
-/// state long after it began was interrupted by a crash and is reconciled with Twilio (fetched by SID, or found
-/// among the messages to the customer), or else marked <em>delivery unknown</em> for operators, never resent
-/// blindly. Sends are paced per sending number; Twilio's refusals for a moment (429, 5xx) are retried with
-/// backoff through timers kept as data (outbox rows with a due time), so a restart loses none.
+/// no idempotency key, so each part is marked as being in the call (committed) right before the call, once its
+/// pacing slot has come; a part found in that state long after it began was interrupted by a crash. Its SID is
+/// unknown then (Twilio's answer is what carries it), so it is reconciled by looking for it among the recent
+/// messages from our number to the customer (<see cref="FindSentAsync"/>), or else marked <em>delivery unknown</em>
+/// for operators, never resent blindly. Sends are paced per sending number; Twilio's refusals for a moment (429,
+/// 5xx) are retried with backoff through timers kept as data (outbox rows with a due time), so a restart loses none.
+/// Outside the customer's 24-hour window free text is not sent: the command's template goes instead, if it has one.
 /// <para>
 /// The messages from one of our numbers to one customer are a queue, kept in the database: a message starts (its
 /// first part is sent) only when no earlier message of the queue is still pending, in the order Lead issued them
@@ -41,6 +44,7 @@ public sealed partial class OutboundSender(
     IngressDbContext db,
     TwilioClients twilio,
     SenderPacer pacer,
+    DeliveryStatusRecorder statuses,
     IOptions<TwilioOptions> options,
     TimeProvider time,
     ILogger<OutboundSender> logger)
@@ -49,6 +53,12 @@ public sealed partial class OutboundSender(
 
     /// <summary>Waits for a pacing slot or a short backoff in place; longer ones become a timer.</summary>
     private static readonly TimeSpan MaxInlineWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long before its slot a part is claimed: about what claiming takes on a busy database, so the call still
+    /// starts on time, while the part is "in the call" before the call only for this moment, not for its whole wait.
+    /// </summary>
+    private static readonly TimeSpan ClaimLead = TimeSpan.FromMilliseconds(50);
 
     private TwilioOptions Options => options.Value;
 
@@ -157,7 +167,11 @@ public sealed partial class OutboundSender(
     private async Task<bool> RecordAsync(SendWhatsAppMessage command, DateTimeOffset? publishedAt, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var bodies = command.ContentSid is not null ? [command.Body] : MessageSplitter.Split(command.Body ?? "").Select(b => (string?)b);
+        var text = string.IsNullOrWhiteSpace(command.Body) ? null : command.Body;
+        var windowClosed = text is null ? null : await WindowClosedAsync(command, now, cancellationToken);
+        // Free text inside the window; outside it, or when there is no text, the approved template (one send).
+        var template = command.ContentSid is not null && (text is null || windowClosed is not null);
+        var bodies = template ? [null] : MessageSplitter.Split(command.Body ?? "").Select(b => (string?)b);
         var message = new OutboundMessage
         {
             OutboundId = command.OutboundId,
@@ -169,6 +183,10 @@ public sealed partial class OutboundSender(
             Body = command.Body,
             ContentSid = command.ContentSid,
             ContentVariables = command.ContentVariables,
+            SendsTemplate = template,
+            TemplateReason = template && text is not null
+                ? $"{windowClosed}: the free text was not sent; the approved template {command.ContentSid} was sent instead."
+                : null,
             Author = command.Author,
             State = OutboundState.Pending,
             RequestedAt = command.RequestedAt,
@@ -180,9 +198,9 @@ public sealed partial class OutboundSender(
         };
         db.OutboundMessages.Add(message);
 
-        if (command.ContentSid is null && !await InsideWindowAsync(command, now, cancellationToken))
+        if (!template && windowClosed is not null)
         {
-            Fail(message, "The customer last wrote more than 24 hours ago: only an approved template (ContentSid) may be sent.", "63016");
+            Fail(message, $"{windowClosed}: only an approved template (ContentSid) may be sent, and the command has none.", "63016");
         }
 
         try
@@ -238,9 +256,10 @@ public sealed partial class OutboundSender(
     /// <summary>
     /// Commits the end of <paramref name="message"/> (sent, failed or delivery unknown: its changes are tracked)
     /// with a timer that wakes the next message of its queue. Under the queue's lock, so a message deciding to
-    /// wait for this one either sees it ended or is seen here. False when another delivery ended it first.
+    /// wait for this one either sees it ended or is seen here. <paramref name="ending"/>, if any, makes the end's
+    /// changes inside that transaction. False when another delivery ended it first.
     /// </summary>
-    private async Task<bool> EndAsync(OutboundMessage message, CancellationToken cancellationToken)
+    private async Task<bool> EndAsync(OutboundMessage message, CancellationToken cancellationToken, Func<Task>? ending = null)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LockAsync(QueueKey(message), cancellationToken);
@@ -250,6 +269,11 @@ public sealed partial class OutboundSender(
         {
             db.ChangeTracker.Clear(); // ended by a concurrent delivery, which announced it and woke the next one
             return false;
+        }
+
+        if (ending is not null)
+        {
+            await ending();
         }
 
         var next = await db.OutboundMessages.AsNoTracking()
@@ -279,6 +303,13 @@ public sealed partial class OutboundSender(
             return await ScheduleAsync(message, due, cancellationToken); // woken early (a duplicate timer): wait for the due one
         }
 
+        var client = twilio.For(message.AccountSid);
+        if (client is null)
+        {
+            await FailPartAsync(message, part, $"No Twilio auth token is configured for account {message.AccountSid}.", null, cancellationToken);
+            return false;
+        }
+
         var slot = part.PacedSlotAt ?? await pacer.ReserveAsync(message.From, cancellationToken);
         var notBefore = part.NextAttemptAt is { } retryAt && retryAt > slot ? retryAt : slot;
         now = time.GetUtcNow();
@@ -289,30 +320,47 @@ public sealed partial class OutboundSender(
             return await ScheduleAsync(message, notBefore, cancellationToken);
         }
 
-        // Claim the part: only one delivery of the command gets to call Twilio for it.
+        // The wait first, then the claim: while it waits for its slot the part is only pending, so a crash in the wait
+        // leaves it as it was (its command or timer, not acknowledged, comes again) instead of "in the call", which
+        // reconciliation would have to look for at Twilio and, not finding it, mark delivery unknown. The claim is
+        // made a moment (ClaimLead) before the slot, so its round trip to the database does not delay the call.
+        var slotAt = await pacer.WaitForSlotAsync(message.From, notBefore, ClaimLead, cancellationToken);
+
+        // Claim this attempt, right before the call: of the deliveries that got this far for it, only one calls Twilio
+        // (the attempt number makes the claim a compare-and-set, so a delivery that read the part before another
+        // delivery's attempt cannot claim the next attempt early).
+        var attempt = part.Attempts;
         var claimedAt = time.GetUtcNow();
         var claimed = await db.OutboundParts
-            .Where(p => p.OutboundId == part.OutboundId && p.Index == part.Index && (p.State == PartState.Pending || p.State == PartState.RetryPending))
+            .Where(p => p.OutboundId == part.OutboundId && p.Index == part.Index && p.Attempts == attempt
+                && (p.State == PartState.Pending || p.State == PartState.RetryPending))
             .ExecuteUpdateAsync(p => p
                 .SetProperty(x => x.State, PartState.Sending)
                 .SetProperty(x => x.AttemptStartedAt, claimedAt)
                 .SetProperty(x => x.PacedSlotAt, (DateTimeOffset?)null)
-                .SetProperty(x => x.Attempts, x => x.Attempts + 1), cancellationToken);
+                .SetProperty(x => x.Attempts, attempt + 1), CancellationToken.None); // not cancelled half-way: committed means called
         if (claimed == 0)
         {
             return false;
         }
 
-        await db.Entry(part).ReloadAsync(cancellationToken); // the tracked part now is what the claim wrote
-
-        // Claimed first, then the wait for the slot: the call itself then starts on time.
-        await pacer.WaitForSlotAsync(message.From, notBefore, CancellationToken.None);
-
-        var client = twilio.For(message.AccountSid);
-        if (client is null)
+        // Claimed: from here on the call is made and its outcome recorded whatever happens to the caller. The tracked
+        // part is told what the claim wrote (as committed, not as a change to save), sparing a round trip to reload it.
+        var claim = db.Entry(part);
+        void Committed<T>(System.Linq.Expressions.Expression<Func<OutboundPart, T>> property, T value)
         {
-            await FailPartAsync(message, part, $"No Twilio auth token is configured for account {message.AccountSid}.", null, cancellationToken);
-            return false;
+            claim.Property(property).OriginalValue = value;
+            claim.Property(property).CurrentValue = value;
+        }
+
+        Committed(p => p.State, PartState.Sending);
+        Committed(p => p.AttemptStartedAt, claimedAt);
+        Committed(p => p.PacedSlotAt, null);
+        Committed(p => p.Attempts, attempt + 1);
+        var rest = slotAt - time.GetUtcNow();
+        if (rest > TimeSpan.Zero)
+        {
+            await Task.Delay(rest, time, CancellationToken.None);
         }
 
         MessageResource resource;
@@ -355,8 +403,8 @@ public sealed partial class OutboundSender(
     }
 
     /// <summary>
-    /// Asks Twilio whether an interrupted send arrived: by SID where it is known, else among the recent messages
-    /// from our number to the customer with the same text. Found: it counts as sent. Not found: delivery unknown.
+    /// Asks Twilio whether an interrupted send arrived (<see cref="FindSentAsync"/>). Found: it counts as sent.
+    /// Not found: delivery unknown.
     /// </summary>
     private async Task<bool> ReconcileAsync(OutboundMessage message, OutboundPart part, CancellationToken cancellationToken)
     {
@@ -366,9 +414,7 @@ public sealed partial class OutboundSender(
         {
             if (client is not null)
             {
-                found = part.TwilioSid is { } sid
-                    ? await MessageResource.FetchAsync(new FetchMessageOptions(sid), client)
-                    : await FindSentAsync(client, message, part);
+                found = await FindSentAsync(client, message, part, cancellationToken);
             }
         }
         catch (Exception ex) when (ex is ApiException or HttpRequestException or TaskCanceledException or ApiConnectionException)
@@ -394,9 +440,19 @@ public sealed partial class OutboundSender(
         return false;
     }
 
-    private async Task<MessageResource?> FindSentAsync(ITwilioRestClient client, OutboundMessage message, OutboundPart part)
+    /// <summary>
+    /// The message an interrupted attempt made at Twilio, if it made one. A send's SID comes only in Twilio's answer,
+    /// which is exactly what an interrupted call lost, and Twilio has no idempotency key; so the attempt's message is
+    /// looked for among the recent messages from our number to the customer: created during the attempt (from a few
+    /// seconds before it began, for Twilio's clock and whole seconds, until it must have ended), not the SID of a send
+    /// recorded already, and with the part's text, or, for a template, with every template variable's value in
+    /// its text (Twilio shows the rendered template; its resource does not name the ContentSid). The earliest wins.
+    /// </summary>
+    private async Task<MessageResource?> FindSentAsync(ITwilioRestClient client, OutboundMessage message, OutboundPart part, CancellationToken cancellationToken)
     {
-        var since = (part.AttemptStartedAt ?? message.CreatedAt).AddSeconds(-5).UtcDateTime;
+        var started = part.AttemptStartedAt ?? message.CreatedAt;
+        var from = started.AddSeconds(-5).UtcDateTime;
+        var until = (started + Options.InterruptedAfter).AddSeconds(5).UtcDateTime;
         var recent = await MessageResource.ReadAsync(new ReadMessageOptions
         {
             To = new PhoneNumber("whatsapp:" + message.To),
@@ -404,8 +460,43 @@ public sealed partial class OutboundSender(
             PageSize = 50,
             Limit = 50,
         }, client);
-        return recent.FirstOrDefault(m => m.DateCreated >= since
-            && (part.Body is null ? m.Body is null || m.Body.Length == 0 || message.ContentSid is not null : m.Body == part.Body));
+        var values = message.SendsTemplate ? TemplateValues(message.ContentVariables) : [];
+        var candidates = recent
+            .Where(m => m.DateCreated >= from && m.DateCreated <= until)
+            .Where(m => message.SendsTemplate
+                ? !string.IsNullOrEmpty(m.Body) && values.All(value => m.Body.Contains(value, StringComparison.Ordinal))
+                : m.Body == part.Body)
+            .ToList();
+        if (candidates.Count == 0)
+        {
+            return null;
+        }
+
+        var sids = candidates.Select(m => m.Sid).ToList();
+        var recorded = await db.OutboundParts.AsNoTracking().Where(p => p.TwilioSid != null && sids.Contains(p.TwilioSid))
+            .Select(p => p.TwilioSid!).ToListAsync(cancellationToken);
+        return candidates.Where(m => !recorded.Contains(m.Sid)).MinBy(m => m.DateCreated);
+    }
+
+    /// <summary>The values of a template's variables (<c>{"1":"María"}</c>); none when they cannot be read.</summary>
+    private static List<string> TemplateValues(string? contentVariables)
+    {
+        if (string.IsNullOrWhiteSpace(contentVariables))
+        {
+            return [];
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(contentVariables);
+            return document.RootElement.ValueKind != JsonValueKind.Object ? [] : document.RootElement.EnumerateObject()
+                .Where(p => p.Value.ValueKind == JsonValueKind.String && !string.IsNullOrEmpty(p.Value.GetString()))
+                .Select(p => p.Value.GetString()!).ToList();
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
     }
 
     private async Task<bool> RetryLaterAsync(OutboundMessage message, OutboundPart part, ApiException refusal, CancellationToken cancellationToken)
@@ -440,22 +531,45 @@ public sealed partial class OutboundSender(
         part.State = PartState.Sent;
         part.TwilioSid = resource.Sid;
         part.TwilioStatus = resource.Status?.ToString() ?? "queued";
+        part.ErrorCode = null; // a refusal for a moment before this success (429's 20429) is not the part's error
         part.SentAt = now;
         message.UpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);
+        // Callbacks that came before the SID was committed (Twilio may call back before its answer reaches us).
+        await statuses.ApplyEarlyAsync(resource.Sid, cancellationToken);
     }
 
-    private async Task CompleteAsync(OutboundMessage message, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        var parts = message.Parts.OrderBy(p => p.Index).ToList();
-        message.State = OutboundState.Sent;
-        message.UpdatedAt = now;
-        message.ReportedStatus = AggregateStatus(parts);
-        db.Publish(new OutboundMessageSent(message.OutboundId, message.TenantId, message.ConversationId, parts[0].TwilioSid!,
-            message.ReportedStatus, message.Author, parts.Count, now), Key(message));
-        await EndAsync(message, cancellationToken);
-    }
+    /// <summary>
+    /// Every part was sent: the message's status so far (callbacks applied while it was going out) is announced with
+    /// <see cref="OutboundMessageSent"/>. Under the row lock status callbacks take, so a callback applied meanwhile is
+    /// seen here, and one applied later finds the message sent and announces its own update.
+    /// </summary>
+    private Task CompleteAsync(OutboundMessage message, CancellationToken cancellationToken) =>
+        EndAsync(message, cancellationToken, async () =>
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM ingress.outbound_messages WHERE outbound_id = {message.OutboundId} FOR UPDATE", cancellationToken);
+            var parts = message.Parts.OrderBy(p => p.Index).ToList();
+            foreach (var part in parts)
+            {
+                await db.Entry(part).ReloadAsync(cancellationToken);
+            }
+
+            var now = time.GetUtcNow();
+            message.State = OutboundState.Sent;
+            message.UpdatedAt = now;
+            var status = AggregateStatus(parts);
+            var failed = status is "failed" or "undelivered" ? parts.First(p => p.TwilioStatus == status) : null;
+            // Twilio took every part. A failure it reported already (a callback ahead of its answer) follows as an
+            // update of its own, carrying Twilio's error code, as it would have had the callback come later.
+            message.ReportedStatus = failed is null ? status : "queued";
+            db.Publish(new OutboundMessageSent(message.OutboundId, message.TenantId, message.ConversationId, parts[0].TwilioSid!,
+                message.ReportedStatus, message.Author, parts.Count, now), Key(message));
+            if (failed is not null)
+            {
+                message.ErrorCode = failed.ErrorCode;
+                Report(message, status, failed.ErrorCode, now);
+            }
+        });
 
     private async Task FailPartAsync(OutboundMessage message, OutboundPart part, string reason, string? errorCode, CancellationToken cancellationToken)
     {
@@ -488,9 +602,9 @@ public sealed partial class OutboundSender(
         var send = new CreateMessageOptions(new PhoneNumber("whatsapp:" + message.To))
         {
             From = new PhoneNumber("whatsapp:" + message.From),
-            Body = part.Body,
-            ContentSid = message.ContentSid,
-            ContentVariables = message.ContentVariables,
+            Body = message.SendsTemplate ? null : part.Body,
+            ContentSid = message.SendsTemplate ? message.ContentSid : null,
+            ContentVariables = message.SendsTemplate ? message.ContentVariables : null,
         };
         if (!string.IsNullOrWhiteSpace(Options.PublicBaseUrl))
         {
@@ -500,12 +614,19 @@ public sealed partial class OutboundSender(
         return send;
     }
 
-    private async Task<bool> InsideWindowAsync(SendWhatsAppMessage command, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Null inside the customer's 24-hour window; outside it, why it is closed, in words.</summary>
+    private async Task<string?> WindowClosedAsync(SendWhatsAppMessage command, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var lastInbound = await db.InboundMessages
             .Where(m => m.To == command.From && m.CustomerId == command.To)
             .MaxAsync(m => (DateTimeOffset?)m.ReceivedAt, cancellationToken);
-        return lastInbound is { } at && now - at <= CustomerServiceWindow;
+        return lastInbound switch
+        {
+            null => "The customer has never written to this number, so the customer-service window (24 hours from their last message) is not open",
+            { } at when now - at > CustomerServiceWindow =>
+                $"The customer last wrote at {at:O}, more than 24 hours ago (the customer-service window closed at {at + CustomerServiceWindow:O})",
+            _ => null,
+        };
     }
 
     /// <summary>

@@ -24,25 +24,26 @@ public sealed class SenderPacer(IngressDbContext db, IOptions<TwilioOptions> opt
     }
 
     /// <summary>
-    /// Waits until <paramref name="notBefore"/>, then makes sure the send still keeps its place in the pace. A slot
-    /// reached more than half an interval late (a stalled process, a timer that fired late) is given up for a fresh
-    /// one: sends that fell behind together would otherwise all go at once, a burst at the very moment Twilio's
-    /// limit matters. Not cancellable: the caller has claimed the part and must go on to the call.
+    /// Waits until <paramref name="lead"/> before <paramref name="notBefore"/>, then makes sure the send still keeps its
+    /// place in the pace, and returns the time the send may go. A slot reached more than half an interval late (a
+    /// stalled process, a timer that fired late) is given up for a fresh one: sends that fell behind together would
+    /// otherwise all go at once, a burst at the very moment Twilio's limit matters. The caller claims its part only
+    /// after this wait, so it may be cancelled (a stopping host).
     /// </summary>
-    public async Task WaitForSlotAsync(string number, DateTimeOffset notBefore, CancellationToken cancellationToken)
+    public async Task<DateTimeOffset> WaitForSlotAsync(string number, DateTimeOffset notBefore, TimeSpan lead, CancellationToken cancellationToken)
     {
         var tolerance = options.Value.SendIntervalOf(number) / 2;
         while (true)
         {
-            var wait = notBefore - time.GetUtcNow();
+            var wait = notBefore - lead - time.GetUtcNow();
             if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(wait, time, CancellationToken.None);
+                await Task.Delay(wait, time, cancellationToken);
             }
 
             if (time.GetUtcNow() - notBefore <= tolerance)
             {
-                return;
+                return notBefore;
             }
 
             notBefore = await ReserveAsync(number, cancellationToken);

@@ -60,6 +60,12 @@ public sealed class TwilioOptions
     /// <summary>A send still "in the call" this long after it began was interrupted (a crash): it is reconciled.</summary>
     public TimeSpan InterruptedAfter { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a status callback for a SID not (yet) recorded is kept, waiting for its send to record the SID: a
+    /// send records its SID within seconds, so what is older belongs to no send of ours.
+    /// </summary>
+    public TimeSpan EarlyStatusCallbackRetention { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>The auth token of <paramref name="accountSid"/>; null for an account we do not know.</summary>
     public string? AuthTokenOf(string? accountSid)
     {

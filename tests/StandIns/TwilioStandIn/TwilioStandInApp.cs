@@ -54,7 +54,7 @@ public static class TwilioStandInApp
 
         var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
         var fault = state.TakeFault();
-        if (fault is { DelayMs: > 0 })
+        if (fault is { DelayMs: > 0, Mode: not TwilioFaultMode.DelayAfterAccept })
         {
             await Task.Delay(fault.DelayMs, request.HttpContext.RequestAborted);
         }
@@ -111,6 +111,11 @@ public static class TwilioStandInApp
         {
             request.HttpContext.Abort();
             return Results.Empty;
+        }
+
+        if (fault is { Mode: TwilioFaultMode.DelayAfterAccept, DelayMs: > 0 })
+        {
+            await Task.Delay(fault.DelayMs, request.HttpContext.RequestAborted);
         }
 
         return Results.Json(ToResource(message), statusCode: 201);
@@ -217,7 +222,7 @@ public static class TwilioStandInApp
         {
             ["account_sid"] = m.AccountSid,
             ["api_version"] = ApiVersion,
-            ["body"] = m.Body ?? "",
+            ["body"] = m.Body ?? RenderedTemplate(m),
             ["date_created"] = Rfc1123(m.CreatedAt),
             ["date_sent"] = m.SentAt is { } sentAt ? Rfc1123(sentAt) : null,
             ["date_updated"] = Rfc1123(m.UpdatedAt),
@@ -236,6 +241,22 @@ public static class TwilioStandInApp
             ["to"] = m.To,
             ["uri"] = uri + ".json",
         };
+    }
+
+    /// <summary>
+    /// A template send's text as Twilio lists it: the approved template rendered with its variables. The stand-in does
+    /// not know the templates' texts, so it renders the Content SID followed by the variables' values in order.
+    /// </summary>
+    private static string RenderedTemplate(SentMessage m)
+    {
+        if (m.ContentSid is null)
+        {
+            return "";
+        }
+
+        using var variables = JsonDocument.Parse(m.ContentVariables ?? "{}");
+        var values = variables.RootElement.EnumerateObject().OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => v.Value.ToString());
+        return string.Join(" ", values.Prepend($"[{m.ContentSid}]"));
     }
 
     internal static string Rfc1123(DateTimeOffset time) =>

@@ -55,6 +55,12 @@ public enum TwilioFaultMode
 
     /// <summary>Take the message, then break the connection before answering: sent, but the sender cannot know.</summary>
     DropAfterAccept,
+
+    /// <summary>
+    /// Take the message, then wait <see cref="TwilioFault.DelayMs"/> before answering: its status callbacks may reach
+    /// the sender before the answer with the SID does, as they can from Twilio.
+    /// </summary>
+    DelayAfterAccept,
 }
 
 /// <summary>

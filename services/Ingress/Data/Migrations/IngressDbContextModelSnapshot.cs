@@ -43,6 +43,36 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                     b.ToTable("customer_sequences", "ingress");
                 });
 
+            modelBuilder.Entity("SafeNotify.Crm.Ingress.Model.EarlyStatusCallback", b =>
+                {
+                    b.Property<string>("TwilioSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("twilio_sid");
+
+                    b.Property<string>("Status")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("ErrorCode")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("error_code");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.HasKey("TwilioSid", "Status")
+                        .HasName("pk_early_status_callbacks");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_early_status_callbacks_received_at");
+
+                    b.ToTable("early_status_callbacks", "ingress");
+                });
+
             modelBuilder.Entity("SafeNotify.Crm.Ingress.Model.InboundMessage", b =>
                 {
                     b.Property<string>("Id")
@@ -111,6 +141,10 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("to");
+
+                    b.Property<string>("WaId")
+                        .HasColumnType("text")
+                        .HasColumnName("wa_id");
 
                     b.HasKey("Id")
                         .HasName("pk_inbound_messages");
@@ -188,6 +222,10 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("requested_at");
 
+                    b.Property<bool>("SendsTemplate")
+                        .HasColumnType("boolean")
+                        .HasColumnName("sends_template");
+
                     b.Property<long>("Sequence")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("bigint")
@@ -204,6 +242,10 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)")
                         .HasColumnName("state");
+
+                    b.Property<string>("TemplateReason")
+                        .HasColumnType("text")
+                        .HasColumnName("template_reason");
 
                     b.Property<string>("TenantId")
                         .IsRequired()
