@@ -1,7 +1,7 @@
 using System.Globalization;
 using SafeNotify.Crm.Benchmarks;
 
-// dotnet run -c Release --project tests/Benchmarks -- webhooks [--rate 500] [--seconds 30] [--warmup 5] [--target gateway|ingress]
+// dotnet run -c Release --project tests/Benchmarks -- webhooks [--rate 500] [--seconds 30] [--warmup 60] [--warmup-rate 20] [--target gateway|ingress]
 // dotnet run -c Release --project tests/Benchmarks -- agent-choice [--messages 200000]
 // dotnet run -c Release --project tests/Benchmarks -- end-to-end [--rate 100] [--seconds 60] [--warmup 5] [--tenants 6] [--numbers 5] [--model-latency-ms 300] [--replicas 1]
 // dotnet run -c Release --project tests/Benchmarks -- memory [--rate 100] [--seconds 30] [--rest 20] [--tenants 6] [--numbers 5] [--replicas 1]
@@ -20,7 +20,8 @@ switch (command)
         return await WebhookBenchmark.RunAsync(new WebhookBenchmark.Options(
             int.Parse(Option("rate", "500"), CultureInfo.InvariantCulture),
             int.Parse(Option("seconds", "30"), CultureInfo.InvariantCulture),
-            int.Parse(Option("warmup", "5"), CultureInfo.InvariantCulture),
+            int.Parse(Option("warmup", "60"), CultureInfo.InvariantCulture),
+            int.Parse(Option("warmup-rate", "20"), CultureInfo.InvariantCulture),
             target,
             Path.GetFullPath(Path.Combine(resultsFolder, $"webhooks-{target}.md"))));
     case "metrics-query":
