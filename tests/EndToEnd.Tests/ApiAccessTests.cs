@@ -48,6 +48,33 @@ public sealed class ApiAccessTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task A_tenant_reads_and_patches_its_own_settings_at_api_tenant_settings_and_another_tenant_keeps_its_own()
+    {
+        var gym = await system.CreateTenantAsync("Gimnasio Ajustes", agentName: "FitBot");
+        var bakery = await system.CreateTenantAsync("Panadería Ajustes");
+
+        var patched = await system.CallAsync(HttpMethod.Patch, "/api/tenant/settings", gym.ApiKey, new { burstWindowSeconds = 5, conversationIdleSeconds = 7200 });
+        Assert.Equal((5, 7200), (patched["burstWindowSeconds"]!.GetValue<int>(), patched["conversationIdleSeconds"]!.GetValue<int>()));
+
+        // A field left out keeps its value; the same settings read under both names; the other tenant has the defaults.
+        await system.CallAsync(HttpMethod.Patch, "/api/tenant/settings", gym.ApiKey, new { gradeAThreshold = 80 });
+        var read = await system.CallAsync(HttpMethod.Get, "/api/tenant/settings", gym.ApiKey);
+        Assert.Equal((5, 7200, 80), (read["burstWindowSeconds"]!.GetValue<int>(), read["conversationIdleSeconds"]!.GetValue<int>(), read["gradeAThreshold"]!.GetValue<int>()));
+        Assert.Equal(80, (await system.CallAsync(HttpMethod.Get, "/api/leads/settings", gym.ApiKey))["gradeAThreshold"]!.GetValue<int>());
+        var other = await system.CallAsync(HttpMethod.Get, "/api/tenant/settings", bakery.ApiKey);
+        Assert.Equal((0, 70), (other["burstWindowSeconds"]!.GetValue<int>(), other["gradeAThreshold"]!.GetValue<int>()));
+
+        // Bad values are a 400 naming the field, and change nothing.
+        using var bad = await system.Gateway.SendAsync(system.Request(HttpMethod.Patch, "/api/tenant/settings", gym.ApiKey, new { burstWindowSeconds = 600 }));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("burstWindowSeconds", await bad.Content.ReadAsStringAsync());
+        Assert.Equal(5, (await system.CallAsync(HttpMethod.Get, "/api/tenant/settings", gym.ApiKey))["burstWindowSeconds"]!.GetValue<int>());
+
+        // The rest of /api/tenant is still Routing's.
+        Assert.Equal(gym.Id, (await system.CallAsync(HttpMethod.Get, "/api/tenant", gym.ApiKey))["id"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_tenant_never_sees_another_tenants_objects()
     {
         var clinic = await system.CreateTenantAsync("Clínica Norte");

@@ -39,6 +39,7 @@ public sealed partial class AttackMatrixTests(SystemFixture system)
         ["PATCH /api/agents/{id}"] = () => new JsonObject { ["name"] = "Secuestrado", ["isActive"] = false, ["temperature"] = 0.1 },
         ["POST /api/leads"] = () => new JsonObject { ["phone"] = $"+57320{Random.Shared.Next(1_000_000, 9_999_999)}", ["name"] = "Intruso" },
         ["PUT /api/leads/settings"] = () => new JsonObject { ["conversationIdleSeconds"] = 900, ["gradeAThreshold"] = 90 },
+        ["PATCH /api/tenant/settings"] = () => new JsonObject { ["burstWindowSeconds"] = 3, ["gradeAThreshold"] = 85 },
         ["PATCH /api/leads/{id}"] = () => new JsonObject { ["name"] = "Secuestrado", ["scoreChange"] = 10, ["scoreReason"] = "ataque" },
         ["PATCH /api/conversations/{id}"] = () => new JsonObject { ["internalNotes"] = "secuestrada", ["satisfactionRating"] = 1 },
         ["POST /api/conversations/{id}/messages"] = () => new JsonObject { ["body"] = "Mensaje de un intruso", ["assignedToUser"] = "intruso" },

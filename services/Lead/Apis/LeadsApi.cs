@@ -41,6 +41,12 @@ public static class LeadsApi
         leads.MapGet("/{id}/score-history", ScoreHistory).WithName("GetLeadScoreHistory").WithSummary("Every change of the score, newest first, with its evidence");
         leads.MapGet("/{id}/export", Export).WithName("ExportLead").WithSummary("The lead with its score history and every conversation with its messages, as JSON");
         leads.MapDelete("/{id}", Erase).WithName("EraseLead").WithSummary("Erase the customer's personal data here and in every service that holds some");
+
+        // ARCHITECTURE.md's name for the same settings (the gateway sends /api/tenant/settings here, the rest of
+        // /api/tenant to Routing). A field left out keeps its value, so PATCH and PUT are one handler.
+        var tenantSettings = app.MapGroup("/api/tenant/settings").WithTags("Leads").RequireTenant();
+        tenantSettings.MapGet("/", GetSettings).WithName("GetTenantSettings").WithSummary("The tenant's scoring, grading, idle and burst settings");
+        tenantSettings.MapPatch("/", PutSettings).WithName("PatchTenantSettings").WithSummary("Change some of the tenant's scoring, grading, idle and burst settings");
         return leads;
     }
 
