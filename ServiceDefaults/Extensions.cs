@@ -68,8 +68,7 @@ public static class ServiceDefaultsExtensions
             throw new InvalidOperationException($"Crm:ProcessPriority '{priority}' is not a process priority (Idle, BelowNormal, Normal).");
         }
 
-        using var process = System.Diagnostics.Process.GetCurrentProcess();
-        process.PriorityClass = value;
+        ProcessPriority.Apply(value);
         return builder;
     }
 

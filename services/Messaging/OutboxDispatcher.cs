@@ -75,6 +75,7 @@ public sealed partial class OutboxDispatcher<TDbContext>(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
         var table = db.Model.FindEntityType(typeof(OutboxMessage))!.GetSchemaQualifiedTableName();
+        db.Database.AutoSavepointsEnabled = false; // a failed pass is rolled back whole and tried again: no savepoint round trips
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The table name comes from the EF model and the batch size from options, never from input.

@@ -11,15 +11,19 @@ namespace SafeNotify.Crm.EndToEnd.Tests;
 public sealed class ProcessPriorityTests(SystemFixture system)
 {
     [Fact]
-    public void Consumer_services_yield_the_cpu_to_the_webhook_edge()
+    public void Consumer_services_yield_the_cpu_to_the_webhook_edge_on_every_thread()
     {
-        var nice = ResourceNames.Services.Prepend(ResourceNames.Gateway).ToDictionary(name => name, NiceOf);
+        // On Linux a nice value is a thread's: the thread-pool workers doing a service's work must have it, not only
+        // the main thread (setting the process's priority class alone lowered just that one).
+        var threads = ResourceNames.Services.Prepend(ResourceNames.Gateway).ToDictionary(name => name, ThreadNicesOf);
 
-        Assert.Equal(0, nice[ResourceNames.Gateway]);
-        Assert.Equal(0, nice[ResourceNames.Ingress]);
+        Assert.All(threads[ResourceNames.Gateway], thread => Assert.Equal(0, thread.Nice));
+        Assert.All(threads[ResourceNames.Ingress], thread => Assert.Equal(0, thread.Nice));
         foreach (var consumer in new[] { ResourceNames.Routing, ResourceNames.Agent, ResourceNames.Lead, ResourceNames.Metrics })
         {
-            Assert.True(nice[consumer] > 0, $"{consumer} runs at nice {nice[consumer]}, not below normal priority");
+            Assert.Contains(threads[consumer], thread => thread.Name.StartsWith(".NET TP Worker", StringComparison.Ordinal));
+            Assert.All(threads[consumer], thread => Assert.True(thread.Nice > 0,
+                $"{consumer}'s thread {thread.Name} runs at nice {thread.Nice}, not below normal priority"));
         }
     }
 
@@ -60,13 +64,28 @@ public sealed class ProcessPriorityTests(SystemFixture system)
         }
     }
 
-    /// <summary>The nice value of the service's own process (the resource's process may be a launcher whose child it is).</summary>
-    private int NiceOf(string resource)
+    /// <summary>The nice value of every thread of the service's own process (the resource's process may be a launcher whose child it is).</summary>
+    private List<(string Name, int Nice)> ThreadNicesOf(string resource)
     {
         var pid = PidOf(resource);
         var service = Descendants(pid).Prepend(pid).Cast<int?>().FirstOrDefault(p => string.Equals(Command(p!.Value), resource, StringComparison.OrdinalIgnoreCase))
             ?? throw new InvalidOperationException($"No process of {resource} under pid {pid}.");
-        return NiceOfPid(service);
+        var threads = new List<(string Name, int Nice)>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{service}/task"))
+        {
+            try
+            {
+                // A thread's id names it under /proc too.
+                var thread = int.Parse(Path.GetFileName(task), System.Globalization.CultureInfo.InvariantCulture);
+                threads.Add((Command(thread), NiceOfPid(thread)));
+            }
+            catch (IOException)
+            {
+                // the thread ended meanwhile
+            }
+        }
+
+        return threads;
     }
 
     private int PidOf(string resource)

@@ -16,6 +16,9 @@ public sealed class InboundStore(IngressDbContext db, TimeProvider time)
     /// <summary>False when the MessageSid was stored before (a Twilio retry, or the same webhook twice at once).</summary>
     public async Task<bool> StoreAsync(ParsedInbound inbound, Dictionary<string, string> rawPayload, CancellationToken cancellationToken)
     {
+        // Nothing here continues after a failed save (a unique violation ends the request), so EF's savepoint around
+        // SaveChanges would only cost two more round trips on the webhook's path.
+        db.Database.AutoSavepointsEnabled = false;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The pair's row lock orders concurrent messages of one customer: sequence order is commit order. The same
         // statement says whether this MessageSid was stored before (a Twilio retry): then the transaction is rolled
