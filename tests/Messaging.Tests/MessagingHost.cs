@@ -26,7 +26,7 @@ public sealed class MessagingHost : IAsyncDisposable
     public Received Received => _host.Services.GetRequiredService<Received>();
 
     public static async Task<MessagingHost> StartAsync(string databaseConnection, string brokerConnection, Guid runId,
-        string endpointPrefix, TimeSpan? pollInterval = null)
+        string endpointPrefix, TimeSpan? pollInterval = null, int? batchSize = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration["ConnectionStrings:shop-db"] = databaseConnection;
@@ -34,6 +34,11 @@ public sealed class MessagingHost : IAsyncDisposable
         builder.Configuration["Outbox:PollInterval"] = (pollInterval ?? TimeSpan.FromSeconds(1)).ToString();
         builder.Configuration["Outbox:PublishTimeout"] = "00:00:03";
         builder.Configuration["Outbox:MaxBackoff"] = "00:00:02";
+        if (batchSize is { } size)
+        {
+            builder.Configuration["Outbox:BatchSize"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton<Received>();
         builder.AddServiceDatabase<TestDbContext>("shop-db", "shop");

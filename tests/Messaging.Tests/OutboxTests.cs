@@ -179,6 +179,32 @@ public sealed class OutboxTests(OutboxFixture fixture) : IClassFixture<OutboxFix
         Assert.Contains("Unknown message type", parked.LastError);
     }
 
+    [Fact]
+    public async Task A_free_keys_event_goes_out_even_behind_more_due_events_waiting_for_their_key_than_a_pass_looks_at()
+    {
+        // A pass looks at a window of the earliest due rows (four batches): with batches of 2, eight rows.
+        var database = await (await SharedServers.PostgresAsync()).CreateDatabaseAsync("outbox-window");
+        await using var host = await MessagingHost.StartAsync(database, fixture.Broker, Guid.NewGuid(),
+            "outbox-window-" + Guid.NewGuid().ToString("N")[..8], TimeSpan.FromSeconds(1), batchSize: 2);
+        var waiting = NewOrderId();
+        var free = NewOrderId();
+        await host.WithDbAsync(async db =>
+        {
+            // The key's first event is a timer due in an hour: its twenty later events, all due now, wait for it.
+            db.Publish(new OrderPlaced(host.RunId, waiting + "-timer", waiting, 0), orderingKey: waiting, notBefore: DateTimeOffset.UtcNow.AddHours(1));
+            for (var number = 1; number <= 20; number++)
+            {
+                db.Publish(new OrderPlaced(host.RunId, $"{waiting}-{number}", waiting, number), orderingKey: waiting);
+            }
+
+            db.Publish(new OrderPlaced(host.RunId, free, free, 1), orderingKey: free);
+            await db.SaveChangesAsync();
+        });
+
+        await Eventually.TrueAsync(() => Task.FromResult(host.OrdersOfThisRun().Any(o => o.OrderId == free)), "the free key's event", TimeSpan.FromSeconds(20));
+        Assert.DoesNotContain(host.OrdersOfThisRun(), o => o.Key == waiting);
+    }
+
     private async Task<List<OutboxMessage>> OutboxRowsMentioningAsync(string text) =>
         (await Host.WithDbAsync(db => db.OutboxMessages.AsNoTracking().ToListAsync())).Where(m => m.Body.Contains(text, StringComparison.Ordinal)).ToList();
 

@@ -116,7 +116,8 @@ namespace SafeNotify.Crm.Metrics.Data.Migrations
                         .HasName("pk_outbox_messages");
 
                     b.HasIndex("DispatchedAt")
-                        .HasDatabaseName("ix_outbox_messages_dispatched_at");
+                        .HasDatabaseName("ix_outbox_messages_dispatched_at")
+                        .HasFilter("dispatched_at IS NOT NULL");
 
                     b.HasIndex("FailedAt")
                         .HasDatabaseName("ix_outbox_messages_failed")
