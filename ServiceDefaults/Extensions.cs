@@ -50,7 +50,7 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// <c>Crm:ProcessPriority</c> (e.g. <c>BelowNormal</c>): the AppHost gives it to the services that only consume
+    /// <c>Crm:ProcessPriority</c> (e.g. <c>Idle</c>): the AppHost gives it to the services that only consume
     /// events. When every process shares a small machine and the CPU runs out, the edge that acknowledges Twilio's
     /// webhooks (gateway, Ingress) and the database keep their share; the consumers take what is left, and their
     /// backlog waits, durable, in the broker's queues. Unset, the process keeps the priority it was started with.

@@ -77,7 +77,7 @@ if [ -n "${PG_BELOW_NORMAL_ROLES:-}" ]; then
     while kill -0 "$server" 2>/dev/null; do
       ps --ppid "$server" -o pid=,ni=,args= \
         | awk -v pattern="$roles_pattern" '$2 == 0 { pid = $1; $1 = ""; $2 = ""; sub(/^ +/, ""); if ($0 ~ pattern) print pid }' \
-        | xargs -r renice -n 10 -p >/dev/null 2>&1 || true
+        | xargs -r renice -n 19 -p >/dev/null 2>&1 || true
       sleep 1
     done
   ) &
