@@ -26,8 +26,10 @@ internal static class ProcessPriority
 
         // A thread started during a pass by a thread not yet reniced is found by the next pass; threads started
         // after the last pass are all started by reniced threads.
-        for (var pass = 0; pass < 5 && RenicedThreads(nice) > 0; pass++)
+        var pass = 0;
+        while (RenicedThreads(nice) > 0 && ++pass < 5)
         {
+            // another pass: the last one changed something, so a thread may have started meanwhile
         }
     }
 

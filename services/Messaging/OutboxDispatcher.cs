@@ -27,10 +27,10 @@ public sealed partial class OutboxDispatcher<TDbContext>(
 {
     private readonly OutboxOptions _options = options.Value;
     private DateTimeOffset _nextPurge = DateTimeOffset.MinValue;
-    private int _window = 4 * options.Value.BatchSize;
+    private int _window = WindowBatches * options.Value.BatchSize;
 
-    /// <summary>How many of the earliest due rows a pass considers (see the claim).</summary>
-    private int DefaultWindow => 4 * _options.BatchSize;
+    /// <summary>A pass considers this many batches' worth of the earliest due rows (see the claim), more when they all wait.</summary>
+    private const int WindowBatches = 4;
 
     private const int MaxWindow = 1 << 20;
 
@@ -96,11 +96,11 @@ public sealed partial class OutboxDispatcher<TDbContext>(
         // can run the per-key test over every pending row. When a window full of due rows holds none that is
         // free (all wait for an older row of their key, one backing off or a timer not yet due), the window
         // doubles until it reaches rows of free keys; it returns to its size after a pass that fills the batch.
+        var dueRows = $"FROM {table} AS c WHERE c.dispatched_at IS NULL AND c.failed_at IS NULL AND c.next_attempt_at <= now()";
         var claim = $"""
                 SELECT o.* FROM {table} AS o
                 WHERE o.sequence = ANY (ARRAY(
-                    SELECT c.sequence FROM {table} AS c
-                    WHERE c.dispatched_at IS NULL AND c.failed_at IS NULL AND c.next_attempt_at <= now()
+                    SELECT c.sequence {dueRows}
                     ORDER BY c.next_attempt_at, c.sequence
                     LIMIT {_window}))
                   AND o.dispatched_at IS NULL AND o.failed_at IS NULL
@@ -114,18 +114,13 @@ public sealed partial class OutboxDispatcher<TDbContext>(
         var rows = await db.OutboxMessages.FromSqlRaw(claim).ToListAsync(cancellationToken);
         if (rows.Count == _options.BatchSize)
         {
-            _window = DefaultWindow;
+            _window = WindowBatches * _options.BatchSize;
         }
 
         if (rows.Count == 0)
         {
             // Nothing free in the window: if the window was full of due rows, free keys may wait behind it.
-            var countDue = $"""
-                SELECT count(*)::int AS "Value" FROM (
-                    SELECT 1 FROM {table} AS c
-                    WHERE c.dispatched_at IS NULL AND c.failed_at IS NULL AND c.next_attempt_at <= now()
-                    LIMIT {_window}) AS due
-                """;
+            var countDue = $"""SELECT count(*)::int AS "Value" FROM (SELECT 1 {dueRows} LIMIT {_window}) AS due""";
             var due = await db.Database.SqlQueryRaw<int>(countDue).SingleAsync(cancellationToken);
             if (due == _window)
             {
