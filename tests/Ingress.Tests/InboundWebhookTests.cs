@@ -1,6 +1,9 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Ingress.Data;
+using SafeNotify.Crm.Ingress.Model;
 using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.Ingress.Tests;
@@ -165,6 +168,70 @@ public sealed class InboundWebhookTests(IngressService ingress)
         var next = await received.FirstAsync(m => m.MessageSid == later["MessageSid"]);
         Assert.Equal(2, next.Sequence);
         Assert.Single(received.Where(m => m.MessageSid == form["MessageSid"]));
+    }
+
+    [Fact]
+    public async Task Webhooks_arriving_together_are_each_stored_once_with_gapless_sequences_for_each_customer()
+    {
+        await using var received = await ingress.WatchAsync<WhatsAppMessageReceived>();
+        var customers = Enumerable.Range(0, 3).Select(_ => NewCustomer()).ToList();
+        var forms = customers.SelectMany(c => Enumerable.Range(1, 12).Select(i => TwilioSigner.InboundForm(IngressService.AccountSid, c, Number, $"mensaje {i}"))).ToList();
+
+        // Each webhook twice (Twilio's retry racing its original), all at once, so they share transactions.
+        var responses = await Task.WhenAll(forms.Concat(forms).OrderBy(_ => Random.Shared.Next())
+            .Select(form => ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", form)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var sids = forms.Select(f => f["MessageSid"]).ToList();
+        var stored = await ingress.WithDbAsync(db => db.InboundMessages.AsNoTracking().Where(m => sids.Contains(m.MessageSid)).ToListAsync());
+        Assert.Equal(sids.Order(), stored.Select(m => m.MessageSid).Order());
+        foreach (var customer in customers)
+        {
+            Assert.Equal(Enumerable.Range(1, 12).Select(i => (long)i), stored.Where(m => m.CustomerId == customer).Select(m => m.Sequence).Order());
+        }
+
+        await Eventually.TrueAsync(() => Task.FromResult(received.Where(m => sids.Contains(m.MessageSid)).Count >= sids.Count), "every message announced");
+        var announced = received.Where(m => sids.Contains(m.MessageSid));
+        Assert.Equal(sids.Count, announced.Count);
+        Assert.All(announced, m => Assert.Equal(stored.Single(s => s.MessageSid == m.MessageSid).Sequence, m.Sequence));
+    }
+
+    [Fact]
+    public async Task A_MessageSid_another_instance_is_storing_at_that_moment_fails_none_of_the_webhooks_written_with_it()
+    {
+        await using var received = await ingress.WatchAsync<WhatsAppMessageReceived>();
+        var contested = TwilioSigner.InboundForm(IngressService.AccountSid, NewCustomer(), Number, "hola");
+        var others = Enumerable.Range(0, 10).Select(i => TwilioSigner.InboundForm(IngressService.AccountSid, NewCustomer(), Number, $"buenas {i}")).ToList();
+
+        // Another instance has written the contested message and not committed yet: whoever writes it too waits on
+        // the unique index, then fails when that instance commits.
+        await using var scope = ingress.Services.CreateAsyncScope();
+        var other = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
+        await using var transaction = await other.Database.BeginTransactionAsync();
+        other.InboundMessages.Add(new InboundMessage
+        {
+            Id = "in_other_instance_" + contested["MessageSid"], MessageSid = contested["MessageSid"], AccountSid = IngressService.AccountSid,
+            To = Number, CustomerId = contested["From"]["whatsapp:".Length..], Body = "hola", RawPayload = contested, Sequence = 1,
+            ReceivedAt = DateTimeOffset.UtcNow,
+        });
+        await other.SaveChangesAsync();
+
+        var posting = Task.WhenAll(others.Prepend(contested).Select(form => ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", form)));
+        await Eventually.TrueAsync(async () => await other.Database.SqlQuery<int>(
+                $"SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()").SingleAsync() > 0,
+            "the webhook store waiting for the other instance");
+        await transaction.CommitAsync();
+
+        var responses = await posting;
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal(1, await ingress.StoredAsync(contested["MessageSid"]));
+        foreach (var form in others)
+        {
+            Assert.Equal(1, await ingress.StoredAsync(form["MessageSid"]));
+            await received.FirstAsync(m => m.MessageSid == form["MessageSid"]);
+        }
+
+        Assert.Empty(received.Where(m => m.MessageSid == contested["MessageSid"]));
     }
 
     [Fact]

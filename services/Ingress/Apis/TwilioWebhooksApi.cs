@@ -38,7 +38,17 @@ public static class TwilioWebhooksApi
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a Twilio inbound message.", detail: error);
         }
 
-        await store.StoreAsync(inbound!, form, cancellationToken);
+        try
+        {
+            await store.StoreAsync(inbound!, form, cancellationToken);
+        }
+        catch (InboundStoreStoppedException ex)
+        {
+            // Twilio retries a 503: the message is stored by this instance's successor, or by another instance.
+            context.Response.Headers.RetryAfter = "5";
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The service is stopping.", detail: ex.Message);
+        }
+
         return Results.Text(EmptyTwiml, "text/xml");
     }
 

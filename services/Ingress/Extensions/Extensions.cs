@@ -16,7 +16,9 @@ public static class Extensions
         builder.Services.AddOptions<TwilioOptions>().BindConfiguration("Twilio");
         builder.Services.AddSingleton<TwilioClients>();
         builder.Services.AddSingleton<TwilioSignatureChecker>();
-        builder.Services.AddScoped<InboundStore>();
+        builder.Services.AddOptions<InboundStoreOptions>().BindConfiguration("InboundStore");
+        builder.Services.AddSingleton<InboundStore>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<InboundStore>());
         builder.Services.AddScoped<DeliveryStatusRecorder>();
         builder.Services.AddScoped<SenderPacer>();
         builder.Services.AddScoped<OutboundSender>();

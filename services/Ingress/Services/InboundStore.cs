@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Ingress.Data;
 using SafeNotify.Crm.Ingress.Model;
@@ -7,37 +10,206 @@ using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Ingress.Services;
 
-/// <summary>
-/// Stores an inbound message once, stamps it with the next sequence of its (number, customer) pair, and
-/// writes <see cref="WhatsAppMessageReceived"/> to the outbox in the same transaction.
-/// </summary>
-public sealed class InboundStore(IngressDbContext db, TimeProvider time)
+/// <summary>How the webhook store groups the messages that arrive together.</summary>
+public sealed class InboundStoreOptions
 {
-    /// <summary>False when the MessageSid was stored before (a Twilio retry, or the same webhook twice at once).</summary>
-    public async Task<bool> StoreAsync(ParsedInbound inbound, Dictionary<string, string> rawPayload, CancellationToken cancellationToken)
+    /// <summary>Transactions in flight at once; each takes whatever webhooks queued while the others ran.</summary>
+    public int Writers { get; set; } = 2;
+
+    /// <summary>The most webhooks one transaction holds.</summary>
+    public int MaxBatch { get; set; } = 100;
+}
+
+/// <summary>
+/// Stores each inbound message once, stamps it with the next sequence of its (number, customer) pair, and writes
+/// <see cref="WhatsAppMessageReceived"/> to the outbox in the same transaction.
+/// <para>
+/// Group commit: the webhooks that arrive while a transaction is in flight are written together in the next one,
+/// and each is answered when that transaction has committed. A transaction costs the same four round trips to
+/// Postgres and one flush to disk for one webhook or a hundred, and at hundreds of webhooks a second those round
+/// trips, not the work in them, were the webhook's latency. Should a grouped transaction fail (a MessageSid that
+/// another instance is storing at the same moment, one message the database refuses), each of its webhooks is
+/// written again on its own, so one cannot fail the others.
+/// </para>
+/// </summary>
+public sealed partial class InboundStore(IServiceScopeFactory scopes, TimeProvider time, IOptions<InboundStoreOptions> options, ILogger<InboundStore> logger)
+    : BackgroundService
+{
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
+
+    /// <summary>
+    /// True once the message is stored (committed), false when its MessageSid was stored before (a Twilio retry, or
+    /// the same webhook twice at once). Throws <see cref="InboundStoreStoppedException"/> once the service is stopping.
+    /// </summary>
+    public Task<bool> StoreAsync(ParsedInbound inbound, Dictionary<string, string> rawPayload, CancellationToken cancellationToken)
     {
-        // Nothing here continues after a failed save (a unique violation ends the request), so EF's savepoint around
-        // SaveChanges would only cost two more round trips on the webhook's path.
-        db.Database.AutoSavepointsEnabled = false;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // The pair's row lock orders concurrent messages of one customer: sequence order is commit order. The same
-        // statement says whether this MessageSid was stored before (a Twilio retry): then the transaction is rolled
-        // back, the sequence with it. One round trip instead of a separate look-up on the webhook's path.
-        var next = await db.Database.SqlQuery<NextSequence>($"""
-            INSERT INTO ingress.customer_sequences (number, customer_id, last_sequence) VALUES ({inbound.To}, {inbound.CustomerId}, 1)
-            ON CONFLICT (number, customer_id) DO UPDATE SET last_sequence = customer_sequences.last_sequence + 1
-            RETURNING last_sequence AS "Sequence",
-                EXISTS (SELECT FROM ingress.inbound_messages WHERE message_sid = {inbound.MessageSid}) AS "Stored"
-            """).ToListAsync(cancellationToken) is [var row] ? row : throw new InvalidOperationException("No sequence returned.");
-        if (next.Stored)
+        var pending = new Pending(inbound, rawPayload, Activity.Current);
+        if (!_queue.Writer.TryWrite(pending))
         {
-            await transaction.RollbackAsync(cancellationToken);
-            return false;
+            throw new InboundStoreStoppedException();
         }
 
-        var sequence = next.Sequence;
+        // A caller that gives up (Twilio's 15 s timeout) stops waiting; its message is still written, and Twilio's
+        // retry of it is then recognised as stored.
+        return pending.Stored.Task.WaitAsync(cancellationToken);
+    }
 
-        var message = new InboundMessage
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.Value.Writers)).Select(_ => Task.Run(WriteUntilStoppedAsync, CancellationToken.None)));
+
+    /// <summary>Stops taking webhooks, then writes every one already taken before the service stops.</summary>
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        return base.StopAsync(cancellationToken);
+    }
+
+    private async Task WriteUntilStoppedAsync()
+    {
+        var maxBatch = Math.Max(1, options.Value.MaxBatch);
+        var batch = new List<Pending>(maxBatch);
+        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < maxBatch && _queue.Reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            if (batch.Count > 0)
+            {
+                await WriteAsync(batch);
+                batch.Clear();
+            }
+        }
+    }
+
+    private async Task WriteAsync(List<Pending> batch)
+    {
+        try
+        {
+            var stored = await WriteTogetherAsync(batch);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Stored.TrySetResult(stored[i]);
+            }
+        }
+        catch (Exception ex) when (batch.Count > 1)
+        {
+            LogWrittenOneByOne(logger, batch.Count, ex.Message);
+            foreach (var pending in batch)
+            {
+                await WriteAsync([pending]);
+            }
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            batch[0].Stored.TrySetResult(false); // the same MessageSid, committed a moment ago by another transaction
+        }
+        catch (Exception ex)
+        {
+            batch[0].Stored.TrySetException(ex);
+        }
+    }
+
+    /// <summary>One transaction for the whole batch; says for each webhook whether it was stored now.</summary>
+    private async Task<bool[]> WriteTogetherAsync(List<Pending> batch)
+    {
+        // A MessageSid twice in one batch is the same webhook twice at once: the first is the one stored.
+        var stored = new bool[batch.Count];
+        var firsts = new List<int>(batch.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (seen.Add(batch[i].Inbound.MessageSid))
+            {
+                firsts.Add(i);
+            }
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
+        // Nothing continues after a failed save (the batch is written again item by item), so EF's savepoint around
+        // SaveChanges would only cost two more round trips.
+        db.Database.AutoSavepointsEnabled = false;
+        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+
+        var sequences = await NextSequencesAsync(db, firsts.Select(i => batch[i].Inbound).ToList());
+        var now = time.GetUtcNow();
+        var writer = Activity.Current;
+        for (var f = 0; f < firsts.Count; f++)
+        {
+            if (sequences[f] is not { } sequence)
+            {
+                continue; // stored before: a Twilio retry
+            }
+
+            var pending = batch[firsts[f]];
+            stored[firsts[f]] = true;
+            var message = NewMessage(pending, sequence, now);
+            db.InboundMessages.Add(message);
+            // The event carries the webhook's own trace, so one trace spans the webhook and the services after it.
+            Activity.Current = pending.Trace;
+            db.Publish(new WhatsAppMessageReceived(message.Id, message.MessageSid, message.AccountSid, message.To, message.CustomerId,
+                    message.CustomerPhone, message.ProfileName, message.Body, message.Media, message.Sequence, message.ReceivedAt)
+                {
+                    Location = message.Location,
+                    ButtonPayload = message.ButtonPayload,
+                    ButtonText = message.ButtonText,
+                    WaId = message.WaId,
+                },
+                OrderingKeys.InboundPair(message.To, message.CustomerId));
+            Activity.Current = writer;
+        }
+
+        await db.SaveChangesAsync(CancellationToken.None);
+        await transaction.CommitAsync(CancellationToken.None);
+        return stored;
+    }
+
+    /// <summary>
+    /// In one statement: which of <paramref name="inbound"/> were stored before, and for the others the next
+    /// sequences of their pairs, in the batch's order. Each pair's counter moves once by the number of its new
+    /// messages; its row lock orders concurrent transactions of one customer, so sequence order is commit order.
+    /// The counters are locked in key order, the same in every transaction, so two batches cannot deadlock on them.
+    /// </summary>
+    private static async Task<long?[]> NextSequencesAsync(IngressDbContext db, List<ParsedInbound> inbound)
+    {
+        var sids = inbound.Select(m => m.MessageSid).ToArray();
+        var numbers = inbound.Select(m => m.To).ToArray();
+        var customers = inbound.Select(m => m.CustomerId).ToArray();
+        var rows = await db.Database.SqlQuery<NextSequence>($"""
+            WITH batch AS (
+                SELECT * FROM unnest({sids}::text[], {numbers}::text[], {customers}::text[])
+                    WITH ORDINALITY AS b (message_sid, number, customer_id, position)
+            ), fresh AS (
+                SELECT b.* FROM batch AS b
+                WHERE NOT EXISTS (SELECT FROM ingress.inbound_messages AS m WHERE m.message_sid = b.message_sid)
+            ), taken AS (
+                SELECT number, customer_id, count(*) AS taken FROM fresh GROUP BY number, customer_id
+            ), advanced AS (
+                INSERT INTO ingress.customer_sequences AS s (number, customer_id, last_sequence)
+                SELECT number, customer_id, taken FROM taken ORDER BY number, customer_id
+                ON CONFLICT (number, customer_id) DO UPDATE SET last_sequence = s.last_sequence + excluded.last_sequence
+                RETURNING s.number, s.customer_id, s.last_sequence
+            )
+            SELECT f.position::int AS "Position",
+                a.last_sequence - t.taken + row_number() OVER (PARTITION BY f.number, f.customer_id ORDER BY f.position) AS "Sequence"
+            FROM fresh AS f JOIN taken AS t USING (number, customer_id) JOIN advanced AS a USING (number, customer_id)
+            """).ToListAsync(CancellationToken.None);
+
+        var sequences = new long?[inbound.Count];
+        foreach (var row in rows)
+        {
+            sequences[row.Position - 1] = row.Sequence;
+        }
+
+        return sequences;
+    }
+
+    private static InboundMessage NewMessage(Pending pending, long sequence, DateTimeOffset receivedAt)
+    {
+        var inbound = pending.Inbound;
+        return new InboundMessage
         {
             Id = Ids.New("in"),
             MessageSid = inbound.MessageSid,
@@ -52,32 +224,23 @@ public sealed class InboundStore(IngressDbContext db, TimeProvider time)
             ButtonPayload = inbound.ButtonPayload,
             ButtonText = inbound.ButtonText,
             WaId = inbound.WaId,
-            RawPayload = rawPayload,
+            RawPayload = pending.RawPayload,
             Sequence = sequence,
-            ReceivedAt = time.GetUtcNow(),
+            ReceivedAt = receivedAt,
         };
-        db.InboundMessages.Add(message);
-        db.Publish(new WhatsAppMessageReceived(message.Id, message.MessageSid, message.AccountSid, message.To, message.CustomerId,
-                message.CustomerPhone, message.ProfileName, message.Body, message.Media, message.Sequence, message.ReceivedAt)
-            {
-                Location = message.Location,
-                ButtonPayload = message.ButtonPayload,
-                ButtonText = message.ButtonText,
-                WaId = message.WaId,
-            },
-            OrderingKeys.InboundPair(message.To, message.CustomerId));
-
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return true;
-        }
-        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
-        {
-            return false; // the same MessageSid committed a moment ago by a concurrent request
-        }
     }
 
-    private sealed record NextSequence(long Sequence, bool Stored);
+    /// <summary>A webhook waiting for its transaction; <see cref="Trace"/> is its request's activity.</summary>
+    private sealed record Pending(ParsedInbound Inbound, Dictionary<string, string> RawPayload, Activity? Trace)
+    {
+        public TaskCompletionSource<bool> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed record NextSequence(int Position, long Sequence);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "A transaction of {Count} webhooks failed ({Reason}); writing them one by one")]
+    private static partial void LogWrittenOneByOne(ILogger logger, int count, string reason);
 }
+
+/// <summary>The service is stopping and takes no more webhooks; Twilio retries a refused one.</summary>
+public sealed class InboundStoreStoppedException() : Exception("The service is stopping; the webhook was not stored.");
