@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -32,10 +33,12 @@ public sealed class InboundStoreOptions
 /// written again on its own, so one cannot fail the others.
 /// </para>
 /// </summary>
-public sealed partial class InboundStore(IServiceScopeFactory scopes, TimeProvider time, IOptions<InboundStoreOptions> options, ILogger<InboundStore> logger)
+public sealed partial class InboundStore(
+    IServiceScopeFactory scopes, TimeProvider time, IOptions<InboundStoreOptions> options, IMeterFactory meters, ILogger<InboundStore> logger)
     : BackgroundService
 {
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
+    private readonly InboundStoreMetrics _metrics = new(meters);
 
     /// <summary>
     /// True once the message is stored (committed), false when its MessageSid was stored before (a Twilio retry, or
@@ -43,7 +46,7 @@ public sealed partial class InboundStore(IServiceScopeFactory scopes, TimeProvid
     /// </summary>
     public Task<bool> StoreAsync(ParsedInbound inbound, Dictionary<string, string> rawPayload, CancellationToken cancellationToken)
     {
-        var pending = new Pending(inbound, rawPayload, Activity.Current);
+        var pending = new Pending(inbound, rawPayload, Activity.Current, Stopwatch.GetTimestamp());
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new InboundStoreStoppedException();
@@ -87,7 +90,15 @@ public sealed partial class InboundStore(IServiceScopeFactory scopes, TimeProvid
     {
         try
         {
+            var started = Stopwatch.GetTimestamp();
+            foreach (var pending in batch)
+            {
+                _metrics.Queued.Record(Stopwatch.GetElapsedTime(pending.QueuedAt, started).TotalSeconds);
+            }
+
             var stored = await WriteTogetherAsync(batch);
+            _metrics.BatchSize.Record(batch.Count);
+            _metrics.Transaction.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Stored.TrySetResult(stored[i]);
@@ -231,7 +242,7 @@ public sealed partial class InboundStore(IServiceScopeFactory scopes, TimeProvid
     }
 
     /// <summary>A webhook waiting for its transaction; <see cref="Trace"/> is its request's activity.</summary>
-    private sealed record Pending(ParsedInbound Inbound, Dictionary<string, string> RawPayload, Activity? Trace)
+    private sealed record Pending(ParsedInbound Inbound, Dictionary<string, string> RawPayload, Activity? Trace, long QueuedAt)
     {
         public TaskCompletionSource<bool> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -240,6 +251,23 @@ public sealed partial class InboundStore(IServiceScopeFactory scopes, TimeProvid
 
     [LoggerMessage(Level = LogLevel.Information, Message = "A transaction of {Count} webhooks failed ({Reason}); writing them one by one")]
     private static partial void LogWrittenOneByOne(ILogger logger, int count, string reason);
+}
+
+/// <summary>What operators watch of the group commit: how full its transactions are, and where a webhook's time goes.</summary>
+internal sealed class InboundStoreMetrics
+{
+    public InboundStoreMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(Microsoft.Extensions.Hosting.ServiceDefaultsExtensions.ActivitySourceName);
+        BatchSize = meter.CreateHistogram<int>("safenotify.ingress.inbound.batch.size", "{webhook}", "Webhooks written by one transaction.");
+        Queued = meter.CreateHistogram<double>("safenotify.ingress.inbound.queue.duration", "s", "Time a webhook waited for its transaction to start.");
+        Transaction = meter.CreateHistogram<double>("safenotify.ingress.inbound.transaction.duration", "s",
+            "Time one transaction of webhooks took, from its start to its commit.");
+    }
+
+    public Histogram<int> BatchSize { get; }
+    public Histogram<double> Queued { get; }
+    public Histogram<double> Transaction { get; }
 }
 
 /// <summary>The service is stopping and takes no more webhooks; Twilio retries a refused one.</summary>
