@@ -80,7 +80,15 @@ public sealed partial class InboundStore(
 
             if (batch.Count > 0)
             {
+                var started = Stopwatch.GetTimestamp();
+                foreach (var pending in batch)
+                {
+                    _metrics.Queued.Record(Stopwatch.GetElapsedTime(pending.QueuedAt, started).TotalSeconds);
+                }
+
                 await WriteAsync(batch);
+                _metrics.BatchSize.Record(batch.Count);
+                _metrics.Transaction.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 batch.Clear();
             }
         }
@@ -90,15 +98,7 @@ public sealed partial class InboundStore(
     {
         try
         {
-            var started = Stopwatch.GetTimestamp();
-            foreach (var pending in batch)
-            {
-                _metrics.Queued.Record(Stopwatch.GetElapsedTime(pending.QueuedAt, started).TotalSeconds);
-            }
-
             var stored = await WriteTogetherAsync(batch);
-            _metrics.BatchSize.Record(batch.Count);
-            _metrics.Transaction.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Stored.TrySetResult(stored[i]);
@@ -160,7 +160,9 @@ public sealed partial class InboundStore(
             db.InboundMessages.Add(message);
             // The event carries the webhook's own trace, so one trace spans the webhook and the services after it.
             Activity.Current = pending.Trace;
-            db.Publish(new WhatsAppMessageReceived(message.Id, message.MessageSid, message.AccountSid, message.To, message.CustomerId,
+            try
+            {
+                db.Publish(new WhatsAppMessageReceived(message.Id, message.MessageSid, message.AccountSid, message.To, message.CustomerId,
                     message.CustomerPhone, message.ProfileName, message.Body, message.Media, message.Sequence, message.ReceivedAt)
                 {
                     Location = message.Location,
@@ -169,7 +171,11 @@ public sealed partial class InboundStore(
                     WaId = message.WaId,
                 },
                 OrderingKeys.InboundPair(message.To, message.CustomerId));
-            Activity.Current = writer;
+            }
+            finally
+            {
+                Activity.Current = writer; // never left on a request's trace, whatever Publish does
+            }
         }
 
         await db.SaveChangesAsync(CancellationToken.None);
@@ -262,7 +268,7 @@ internal sealed class InboundStoreMetrics
         BatchSize = meter.CreateHistogram<int>("safenotify.ingress.inbound.batch.size", "{webhook}", "Webhooks written by one transaction.");
         Queued = meter.CreateHistogram<double>("safenotify.ingress.inbound.queue.duration", "s", "Time a webhook waited for its transaction to start.");
         Transaction = meter.CreateHistogram<double>("safenotify.ingress.inbound.transaction.duration", "s",
-            "Time one transaction of webhooks took, from its start to its commit.");
+            "Time one group of webhooks took to write, from its transaction's start to its commit (and any retry one by one).");
     }
 
     public Histogram<int> BatchSize { get; }
