@@ -85,10 +85,21 @@ public class SystemFixture : IAsyncLifetime
         RouteToRecorder(builder);
         Configure(builder);
         App = await builder.BuildAsync();
+        var startedAt = DateTime.UtcNow;
         using var timeout = new CancellationTokenSource(StartTimeout);
-        await App.StartAsync(timeout.Token);
-        await App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Gateway, timeout.Token);
-        await App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.TwilioStandIn, timeout.Token);
+        try
+        {
+            await App.StartAsync(timeout.Token);
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Gateway, timeout.Token);
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.TwilioStandIn, timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            // A start that hangs on a CI machine must say which resource held it up and what the resources said.
+            throw new TimeoutException(
+                $"The system was not healthy within {StartTimeout.TotalMinutes} min of starting.\n" +
+                $"What the resources reported:\n{ResourceLogs.Troubles(startedAt)}");
+        }
 
         Gateway = CreateGatewayClient();
         TwilioStandIn = App.CreateHttpClient(ResourceNames.TwilioStandIn);
