@@ -95,7 +95,7 @@ public class SystemFixture : IAsyncLifetime
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            // A start that hangs on a CI machine must say which resource held it up and what the resources said.
+            // A start that hangs on a CI machine nobody can log into must say what the resources reported meanwhile.
             throw new TimeoutException(
                 $"The system was not healthy within {StartTimeout.TotalMinutes} min of starting.\n" +
                 $"What the resources reported:\n{ResourceLogs.Troubles(startedAt)}");
