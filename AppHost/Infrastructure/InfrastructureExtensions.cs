@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -44,7 +42,7 @@ internal static class InfrastructureExtensions
                 ReferenceExpression.Create($"{endpoint.Property(EndpointProperty.Port)}"));
         }
 
-        var port = FreePort();
+        var port = FreePorts.Next();
         var executable = builder.AddExecutable(ResourceNames.Postgres, "bash", InfraDirectory(builder), "postgres.sh")
             .WithEnvironment("PG_STATE_DIR", state.Folder("postgres"))
             .WithEnvironment("PG_SUPERUSER_PASSWORD", superuserPassword)
@@ -77,10 +75,10 @@ internal static class InfrastructureExtensions
                 ReferenceExpression.Create($"{endpoint.Property(EndpointProperty.Port)}"));
         }
 
-        var port = FreePort();
+        var port = FreePorts.Next();
         var executable = builder.AddExecutable(ResourceNames.RabbitMq, "bash", InfraDirectory(builder), "rabbitmq.sh")
             .WithEnvironment("RABBITMQ_STATE_DIR", state.Folder("rabbitmq"))
-            .WithEnvironment("RABBITMQ_DIST_PORT", FreePort().ToString())
+            .WithEnvironment("RABBITMQ_DIST_PORT", FreePorts.Next().ToString())
             .WithEnvironment("RABBITMQ_USER", "safenotify")
             .WithEnvironment("RABBITMQ_PASSWORD", password)
             .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", env: "RABBITMQ_NODE_PORT", isProxied: false)
@@ -117,13 +115,6 @@ internal static class InfrastructureExtensions
     private static IResourceBuilder<IResource> AsResource<T>(this IResourceBuilder<T> resource) where T : IResource =>
         (IResourceBuilder<IResource>)resource;
 
-    /// <summary>A port nobody listens on right now (the OS picks it); the servers bind it a moment later.</summary>
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 internal static class TelemetryExtensions

@@ -1,13 +1,13 @@
-using System.Net;
 using Aspire.Hosting.ApplicationModel;
-using System.Net.Sockets;
+using SafeNotify.Crm.AppHost.Infrastructure;
 
 namespace SafeNotify.Crm.EndToEnd.Tests;
 
 /// <summary>
 /// Gives every project endpoint that is not behind the orchestrator's proxy (the gateway and the services: see the
 /// AppHost's WithDirectEndpoint) a free port of its own instead of its launch profile's fixed one, so that two systems
-/// booted on one machine at the same time (two test runs) never answer each other's requests.
+/// booted on one machine at the same time (two test collections, two test runs) never answer each other's requests.
+/// The ports come from the AppHost's own allocator, so they never repeat the ones it drew for Postgres and RabbitMQ.
 /// </summary>
 internal static class PrivatePorts
 {
@@ -17,17 +17,10 @@ internal static class PrivatePorts
         {
             foreach (var endpoint in project.Annotations.OfType<EndpointAnnotation>().Where(e => !e.IsProxied && e.Port is not null))
             {
-                var port = FreePort();
+                var port = FreePorts.Next();
                 endpoint.Port = port;
                 endpoint.TargetPort = port;
             }
         }
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Specialized;
 using System.Net;
+using SafeNotify.Crm.AppHost.Infrastructure;
 
 namespace SafeNotify.Crm.EndToEnd.Tests;
 
@@ -16,7 +17,7 @@ public class RequestRecorder(string contentType = "application/json") : IDisposa
     private readonly HttpListener _listener = new();
     private readonly CancellationTokenSource _stop = new();
 
-    public string Url { get; } = $"http://127.0.0.1:{PrivatePorts.FreePort()}";
+    public string Url { get; } = $"http://127.0.0.1:{FreePorts.Next()}";
 
     public ConcurrentQueue<RecordedRequest> Received { get; } = new();
 

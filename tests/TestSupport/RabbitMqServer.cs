@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using SafeNotify.Crm.AppHost.Infrastructure;
 
 namespace SafeNotify.Crm.TestSupport;
 
@@ -7,7 +8,7 @@ public sealed class RabbitMqServer() : ServerProcess("rabbitmq")
 {
     public const string User = "safenotify";
     public const string Password = "test-broker";
-    private readonly int _distributionPort = FreePort();
+    private readonly int _distributionPort = FreePorts.Next();
 
     protected override string Script => "rabbitmq.sh";
 

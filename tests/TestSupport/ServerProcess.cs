@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using SafeNotify.Crm.AppHost.Infrastructure;
 
 namespace SafeNotify.Crm.TestSupport;
 
@@ -41,7 +40,7 @@ public abstract class ServerProcess : IAsyncDisposable
                 | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         }
 
-        Port = FreePort();
+        Port = FreePorts.Next();
     }
 
     public string StateDirectory { get; }
@@ -177,12 +176,5 @@ public abstract class ServerProcess : IAsyncDisposable
                 _output.AppendLine(line);
             }
         }
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
