@@ -8,6 +8,13 @@ public sealed class OutboxOptions
 
     public int BatchSize { get; set; } = 100;
 
+    /// <summary>
+    /// How long after it was written a row may still commit and be dispatched at once. A pass looks no further back
+    /// than this or the earliest row pending when last measured (each <see cref="PollInterval"/>); a slower
+    /// transaction's rows wait for that measurement.
+    /// </summary>
+    public TimeSpan LateCommitGrace { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How long one publish may wait for the broker's confirmation.</summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -205,6 +205,33 @@ public sealed class OutboxTests(OutboxFixture fixture) : IClassFixture<OutboxFix
         Assert.DoesNotContain(host.OrdersOfThisRun(), o => o.Key == waiting);
     }
 
+    [Fact]
+    public async Task An_event_whose_transaction_commits_long_after_it_was_written_is_still_published()
+    {
+        // Passes look back only a couple of seconds (the dispatched rows before that are dead weight in the index);
+        // the earliest pending row is measured again each poll interval (1 s here), and that is what finds this one.
+        var database = await (await SharedServers.PostgresAsync()).CreateDatabaseAsync("outbox-late");
+        await using var host = await MessagingHost.StartAsync(database, fixture.Broker, Guid.NewGuid(),
+            "outbox-late-" + Guid.NewGuid().ToString("N")[..8], TimeSpan.FromSeconds(1));
+        var early = NewOrderId();
+        var late = NewOrderId();
+        await host.WithDbAsync(async db =>
+        {
+            db.Publish(new OrderPlaced(host.RunId, early, early, 1), orderingKey: early);
+            await db.SaveChangesAsync();
+        });
+        await Eventually.TrueAsync(() => Task.FromResult(host.OrdersOfThisRun().Any(o => o.OrderId == early)), "the first event", TimeSpan.FromSeconds(10));
+
+        await host.WithDbAsync(async db =>
+        {
+            // Written a minute ago by a transaction that only commits now.
+            db.Publish(new OrderPlaced(host.RunId, late, late, 1), orderingKey: late).NextAttemptAt = DateTimeOffset.UtcNow.AddMinutes(-1);
+            await db.SaveChangesAsync();
+        });
+
+        await Eventually.TrueAsync(() => Task.FromResult(host.OrdersOfThisRun().Any(o => o.OrderId == late)), "the late-committed event", TimeSpan.FromSeconds(10));
+    }
+
     private async Task<List<OutboxMessage>> OutboxRowsMentioningAsync(string text) =>
         (await Host.WithDbAsync(db => db.OutboxMessages.AsNoTracking().ToListAsync())).Where(m => m.Body.Contains(text, StringComparison.Ordinal)).ToList();
 
