@@ -15,7 +15,8 @@ namespace SafeNotify.Crm.Benchmarks;
 /// </summary>
 public static class WebhookBenchmark
 {
-    public sealed record Options(int Rate, int Seconds, int WarmupSeconds, int WarmupRate, string Target, string OutputFile);
+    /// <param name="LatenciesFile">Where to write each measured request (scheduled time, latency, status) as CSV, when given: where in the run the slow ones fall.</param>
+    public sealed record Options(int Rate, int Seconds, int WarmupSeconds, int WarmupRate, string Target, string OutputFile, string? LatenciesFile = null);
 
     public static async Task<int> RunAsync(Options options)
     {
@@ -63,6 +64,13 @@ public static class WebhookBenchmark
         Directory.CreateDirectory(Path.GetDirectoryName(options.OutputFile)!);
         await File.WriteAllTextAsync(options.OutputFile, report);
         Console.WriteLine($"Written to {options.OutputFile}");
+        if (options.LatenciesFile is { } latenciesFile)
+        {
+            await File.WriteAllLinesAsync(latenciesFile, run.Latencies.Select((latency, i) => string.Create(CultureInfo.InvariantCulture,
+                $"{i * 1000.0 / options.Rate:0.0},{latency:0.00},{run.Statuses[i]}")).Prepend("scheduled_ms,latency_ms,status"));
+            Console.WriteLine($"Latencies written to {latenciesFile}");
+        }
+
         return failures == 0 && routed == total ? 0 : 1;
     }
 
