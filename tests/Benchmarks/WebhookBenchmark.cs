@@ -15,7 +15,10 @@ namespace SafeNotify.Crm.Benchmarks;
 /// </summary>
 public static class WebhookBenchmark
 {
-    /// <param name="LatenciesFile">Where to write each measured request (scheduled time, latency, status) as CSV, when given: where in the run the slow ones fall.</param>
+    /// <param name="LatenciesFile">
+    /// Where to write each measured request as CSV, when given, to see where in the run the slow ones fall: its scheduled
+    /// time from the phase's start, its latency, and its HTTP status (-1 when no answer came).
+    /// </param>
     public sealed record Options(int Rate, int Seconds, int WarmupSeconds, int WarmupRate, string Target, string OutputFile, string? LatenciesFile = null);
 
     public static async Task<int> RunAsync(Options options)
