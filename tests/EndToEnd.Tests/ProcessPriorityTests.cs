@@ -32,26 +32,30 @@ public sealed class ProcessPriorityTests(SystemFixture system)
     {
         // Every service holds pooled connections by now (each has consumed, or at least polled its outbox); the
         // server lowers a new session's priority within a second.
-        var sessions = new Dictionary<string, List<int>>();
+        // Where the kernel shares the CPU between session groups first (autogroup), each session is a group of its
+        // own, so the group's nice value must be lowered too: the session's alone changes nothing between groups.
+        var sessions = new Dictionary<string, List<(int Nice, int? GroupNice)>>();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         do
         {
             await Task.Delay(500);
-            sessions = DatabaseSessions().GroupBy(s => s.Role).ToDictionary(g => g.Key, g => g.Select(s => s.Nice).ToList());
+            sessions = DatabaseSessions().GroupBy(s => s.Role).ToDictionary(g => g.Key, g => g.Select(s => (s.Nice, s.GroupNice)).ToList());
         }
-        while (DateTime.UtcNow < deadline && !ResourceNames.Consumers.All(c => sessions.TryGetValue(c, out var n) && n.All(v => v > 0)));
+        while (DateTime.UtcNow < deadline
+            && !ResourceNames.Consumers.All(c => sessions.TryGetValue(c, out var n) && n.All(v => v.Nice > 0 && v.GroupNice is null or > 0)));
 
         Assert.True(sessions.TryGetValue(ResourceNames.Ingress, out var ingress), "Ingress has no database session");
-        Assert.All(ingress, value => Assert.Equal(0, value));
+        Assert.All(ingress, value => Assert.Equal((0, value.GroupNice is null ? null : 0), value));
         foreach (var consumer in ResourceNames.Consumers)
         {
             Assert.True(sessions.TryGetValue(consumer, out var values), $"{consumer} has no database session");
-            Assert.All(values, value => Assert.True(value > 0, $"a session of {consumer} runs at nice {value}"));
+            Assert.All(values, value => Assert.True(value.Nice > 0, $"a session of {consumer} runs at nice {value.Nice}"));
+            Assert.All(values, value => Assert.True(value.GroupNice is null or > 0, $"a session of {consumer} is in a session group at nice {value.GroupNice}"));
         }
     }
 
     /// <summary>The sessions of the system's Postgres server: its children titled "postgres: &lt;role&gt; &lt;database&gt; ...".</summary>
-    private IEnumerable<(string Role, int Nice)> DatabaseSessions()
+    private IEnumerable<(string Role, int Nice, int? GroupNice)> DatabaseSessions()
     {
         var server = Descendants(PidOf(ResourceNames.Postgres)).First(pid => Command(pid) == "postgres" && ParentCommand(pid) != "postgres");
         foreach (var session in Descendants(server))
@@ -59,7 +63,7 @@ public sealed class ProcessPriorityTests(SystemFixture system)
             var title = File.ReadAllText($"/proc/{session}/cmdline").Split('\0')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (title is ["postgres:", var role, _, ..] && ResourceNames.Services.Contains(role))
             {
-                yield return (role, NiceOfPid(session));
+                yield return (role, NiceOfPid(session), AutogroupNiceOf(session));
             }
         }
     }
@@ -102,6 +106,19 @@ public sealed class ProcessPriorityTests(SystemFixture system)
     }
 
     private static int NiceOfPid(int pid) => int.Parse(StatFields(pid)[16], System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The nice value of the process's session group ("/autogroup-N nice X"), or null where the kernel has no such groups.</summary>
+    private static int? AutogroupNiceOf(int pid)
+    {
+        var path = $"/proc/{pid}/autogroup";
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var fields = File.ReadAllText(path).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return fields is [_, "nice", var nice] ? int.Parse(nice, System.Globalization.CultureInfo.InvariantCulture) : null;
+    }
 
     private static string ParentCommand(int pid) => Command(int.Parse(StatFields(pid)[1], System.Globalization.CultureInfo.InvariantCulture));
 
