@@ -69,6 +69,7 @@ public static class ServiceDefaultsExtensions
         }
 
         ProcessPriority.Apply(value);
+        builder.Services.AddHostedService<ProcessPriorityReport>();
         return builder;
     }
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace SafeNotify.Crm.ServiceDefaults;
 
@@ -9,9 +11,14 @@ namespace SafeNotify.Crm.ServiceDefaults;
 /// <see cref="Process.PriorityClass"/> sets only the main thread's: the thread-pool workers that do all of a
 /// service's work kept competing at normal priority (measured: a consumer's 25 pool workers at nice 0, its main
 /// thread at 10). So every thread is given the value, and threads started later inherit it from their creator.
+/// At <see cref="ProcessPriorityClass.Idle"/> the process also joins the idle CPU group where the machine offers one
+/// (<see cref="IdleCpuGroup"/>).
 /// </summary>
 internal static class ProcessPriority
 {
+    /// <summary>Where the process's CPU priority now comes from, for the start-up log.</summary>
+    public static string Placement { get; private set; } = "the priority it was started with";
+
     public static void Apply(ProcessPriorityClass priority)
     {
         using (var process = Process.GetCurrentProcess())
@@ -30,6 +37,12 @@ internal static class ProcessPriority
         while (RenicedThreads(nice) > 0 && ++pass < 5)
         {
             // another pass: the last one changed something, so a thread may have started meanwhile
+        }
+
+        Placement = $"nice {nice} on every thread";
+        if (priority == ProcessPriorityClass.Idle)
+        {
+            Placement += IdleCpuGroup.TryJoin(out var detail) ? $", and the idle CPU group {detail}" : $"; no idle CPU group ({detail})";
         }
     }
 
@@ -76,4 +89,19 @@ internal static class ProcessPriority
 
     [DllImport("libc", EntryPoint = "setpriority", SetLastError = true)]
     private static extern int SetPriority(int which, int who, int prio);
+}
+
+/// <summary>Says once, at start, where the service's CPU priority comes from (the nice value, the idle CPU group).</summary>
+internal sealed partial class ProcessPriorityReport(ILogger<ProcessPriorityReport> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        LogPlacement(logger, ProcessPriority.Placement);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "CPU priority: {Placement}")]
+    private static partial void LogPlacement(ILogger logger, string placement);
 }

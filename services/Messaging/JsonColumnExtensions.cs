@@ -13,6 +13,9 @@ public static class JsonColumnExtensions
         Converters = { new JsonStringEnumConverter() },
     };
 
+    /// <summary>The JSON a <see cref="HasJsonColumn{T}"/> column holds for <paramref name="value"/>, for code that writes the column itself.</summary>
+    public static string ToJsonColumnValue<T>(T value) => JsonSerializer.Serialize(value, Options);
+
     /// <summary>Stores a value object as <c>jsonb</c>, compared by its JSON so in-place changes are saved.</summary>
     public static PropertyBuilder<T> HasJsonColumn<T>(this PropertyBuilder<T> property)
     {

@@ -16,7 +16,7 @@ public static class MessagingModelBuilderExtensions
     {
         modelBuilder.Entity<OutboxMessage>(outbox =>
         {
-            outbox.ToTable("outbox_messages");
+            outbox.ToTable(OutboxMessage.Table);
             outbox.HasKey(m => m.Sequence);
             outbox.Property(m => m.Sequence).HasColumnName("sequence").UseIdentityAlwaysColumn();
             outbox.Property(m => m.MessageId).HasColumnName("message_id");

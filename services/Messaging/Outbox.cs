@@ -23,25 +23,35 @@ public static class Outbox
     public static OutboxMessage Publish<T>(this IMessagingDbContext db, T message, string? orderingKey = null, DateTimeOffset? notBefore = null)
         where T : class
     {
+        var row = NewRow(message, orderingKey, notBefore, Activity.Current);
+        db.OutboxMessages.Add(row);
+        return row;
+    }
+
+    /// <summary>
+    /// The outbox row of <paramref name="message"/>, for code that writes it itself in its own transaction (see
+    /// <see cref="DirectConnections{TDbContext}"/>); it continues the trace of <paramref name="trace"/>.
+    /// </summary>
+    public static OutboxMessage NewRow<T>(T message, string? orderingKey, DateTimeOffset? notBefore, Activity? trace)
+        where T : class
+    {
         var now = DateTimeOffset.UtcNow;
         var messageId = Guid.CreateVersion7(now);
-        var activity = Activity.Current;
-        var row = new OutboxMessage
+        return new OutboxMessage
         {
             MessageId = messageId,
             MessageType = TypeName(typeof(T)),
             Body = JsonSerializer.Serialize(message, SerializerOptions),
             OrderingKey = orderingKey ?? messageId.ToString("N"),
-            TraceParent = activity?.IdFormat == ActivityIdFormat.W3C ? activity.Id : null,
-            TraceState = activity?.TraceStateString,
+            TraceParent = trace?.IdFormat == ActivityIdFormat.W3C ? trace.Id : null,
+            TraceState = trace?.TraceStateString,
             CreatedAt = now,
             NextAttemptAt = notBefore ?? now,
         };
-        db.OutboxMessages.Add(row);
-        return row;
     }
 
-    internal static string TypeName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
+    /// <summary>How the outbox names a message type (and finds it again when publishing).</summary>
+    public static string TypeName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
 
     internal static Type? ResolveType(string name) => TypesByName.GetOrAdd(name, static n => Type.GetType(n, throwOnError: false));
 }

@@ -6,6 +6,9 @@ namespace SafeNotify.Crm.Messaging;
 /// </summary>
 public sealed class OutboxMessage
 {
+    /// <summary>The outbox's table, in each service's own schema.</summary>
+    public const string Table = "outbox_messages";
+
     /// <summary>Commit order; messages of one <see cref="OrderingKey"/> are published in this order.</summary>
     public long Sequence { get; set; }
 

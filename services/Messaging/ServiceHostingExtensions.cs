@@ -34,6 +34,7 @@ public static class ServiceHostingExtensions
         // Retries belong to the message pipeline (MassTransit retries a whole consumer in a fresh scope);
         // EF's retrying strategy would refuse our explicit transactions.
         builder.EnrichNpgsqlDbContext<TDbContext>(settings => settings.DisableRetry = true);
+        builder.Services.AddSingleton(_ => DirectConnections<TDbContext>.Create(connectionString, schema));
 
         builder.Services.AddHostedService<DatabaseMigrator<TDbContext>>();
         return builder;

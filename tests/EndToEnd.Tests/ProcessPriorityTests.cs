@@ -28,6 +28,31 @@ public sealed class ProcessPriorityTests(SystemFixture system)
     }
 
     [Fact]
+    public void Where_the_machine_offers_an_idle_cpu_group_the_consumer_services_run_in_it_and_the_edge_does_not()
+    {
+        // A nice value only weighs: a woken thread of the edge still waited for a running consumer's time slice. In a
+        // group whose CPU policy is idle, the consumers run only on a CPU nothing else wants.
+        if (!IdleCpuGroupsOffered())
+        {
+            return; // this machine has no writable cgroup cpu hierarchy with cpu.idle: the nice values above are all there is
+        }
+
+        foreach (var consumer in ResourceNames.Consumers)
+        {
+            var group = CpuGroupOf(ServicePid(consumer));
+            Assert.True(group is not null && Path.GetFileName(group) == "safenotify-idle", $"{consumer} runs in the CPU group {group}");
+            Assert.Equal("1", File.ReadAllText(Path.Combine(group!, "cpu.idle")).Trim());
+        }
+
+        foreach (var edge in new[] { ResourceNames.Gateway, ResourceNames.Ingress })
+        {
+            var group = CpuGroupOf(ServicePid(edge));
+            Assert.True(group is null || !File.Exists(Path.Combine(group, "cpu.idle")) || File.ReadAllText(Path.Combine(group, "cpu.idle")).Trim() == "0",
+                $"{edge} runs in the idle CPU group {group}");
+        }
+    }
+
+    [Fact]
     public async Task The_consumer_services_database_sessions_yield_the_cpu_too_and_the_edges_do_not()
     {
         // Every service holds pooled connections by now (each has consumed, or at least polled its outbox); the
@@ -68,12 +93,75 @@ public sealed class ProcessPriorityTests(SystemFixture system)
         }
     }
 
-    /// <summary>The nice value of every thread of the service's own process (the resource's process may be a launcher whose child it is).</summary>
-    private List<(string Name, int Nice)> ThreadNicesOf(string resource)
+    /// <summary>The service's own process (the resource's process may be a launcher whose child it is).</summary>
+    private int ServicePid(string resource)
     {
         var pid = PidOf(resource);
-        var service = Descendants(pid).Prepend(pid).Cast<int?>().FirstOrDefault(p => string.Equals(Command(p!.Value), resource, StringComparison.OrdinalIgnoreCase))
+        return Descendants(pid).Prepend(pid).Cast<int?>().FirstOrDefault(p => string.Equals(Command(p!.Value), resource, StringComparison.OrdinalIgnoreCase))
             ?? throw new InvalidOperationException($"No process of {resource} under pid {pid}.");
+    }
+
+    /// <summary>
+    /// Whether this machine lets a process make a CPU group with an idle policy beside its own, found out by making one
+    /// (and removing it), independently of the services' code.
+    /// </summary>
+    private static bool IdleCpuGroupsOffered()
+    {
+        if (CpuGroupOf(Environment.ProcessId) is not { } own)
+        {
+            return false;
+        }
+
+        var probe = Path.Combine(own, "probe-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            Directory.CreateDirectory(probe);
+            File.WriteAllText(Path.Combine(probe, "cpu.idle"), "1");
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(probe);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // never made
+            }
+        }
+    }
+
+    /// <summary>The directory of the CPU control group of a process: cgroup v2's where its root has the cpu controller, else v1's cpu hierarchy.</summary>
+    private static string? CpuGroupOf(int pid)
+    {
+        const string root = "/sys/fs/cgroup";
+        foreach (var line in File.ReadAllLines($"/proc/{pid}/cgroup"))
+        {
+            var fields = line.Split(':', 3);
+            var path = fields[2].TrimStart('/');
+            if (fields[1].Length == 0 && File.Exists($"{root}/cgroup.controllers") && File.ReadAllText($"{root}/cgroup.controllers").Split(' ', StringSplitOptions.TrimEntries).Contains("cpu"))
+            {
+                return Path.Combine(root, path);
+            }
+
+            if (fields[1].Split(',').Contains("cpu") && Directory.Exists(Path.Combine(root, fields[1])))
+            {
+                return Path.Combine(root, fields[1], path);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The nice value of every thread of the service's own process.</summary>
+    private List<(string Name, int Nice)> ThreadNicesOf(string resource)
+    {
+        var service = ServicePid(resource);
         var threads = new List<(string Name, int Nice)>();
         foreach (var task in Directory.EnumerateDirectories($"/proc/{service}/task"))
         {

@@ -1,9 +1,12 @@
 using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Ingress.Data;
 using SafeNotify.Crm.Ingress.Model;
+using SafeNotify.Crm.Ingress.Services;
 using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.Ingress.Tests;
@@ -232,6 +235,21 @@ public sealed class InboundWebhookTests(IngressService ingress)
         }
 
         Assert.Empty(received.Where(m => m.MessageSid == contested["MessageSid"]));
+    }
+
+    [Fact]
+    public void The_webhook_store_writes_every_column_the_model_maps_for_inbound_messages()
+    {
+        // The store writes with its own SQL, not EF: a column added to the model must be added there too.
+        using var scope = ingress.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
+        var table = StoreObjectIdentifier.Table("inbound_messages", IngressDbContext.Schema);
+        var mapped = db.Model.FindEntityType(typeof(InboundMessage))!.GetProperties().Select(p => p.GetColumnName(table)!);
+
+        var insert = Regex.Match(InboundStore.InsertSql, @"INSERT INTO ingress\.inbound_messages \(([^)]*)\)");
+        Assert.True(insert.Success, "the store's statement inserts into ingress.inbound_messages");
+        var written = insert.Groups[1].Value.Split(',').Select(column => column.Trim().Trim('"'));
+        Assert.Equal(mapped.Order(), written.Order());
     }
 
     [Fact]

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
-using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using NpgsqlTypes;
 using Microsoft.Extensions.Options;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Ingress.Data;
-using SafeNotify.Crm.Ingress.Model;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.ServiceDefaults;
 
@@ -26,15 +26,16 @@ public sealed class InboundStoreOptions
 /// <see cref="WhatsAppMessageReceived"/> to the outbox in the same transaction.
 /// <para>
 /// Group commit: the webhooks that arrive while a transaction is in flight are written together in the next one,
-/// and each is answered when that transaction has committed. A transaction costs the same four round trips to
-/// Postgres and one flush to disk for one webhook or a hundred, and at hundreds of webhooks a second those round
-/// trips, not the work in them, were the webhook's latency. Should a grouped transaction fail (a MessageSid that
-/// another instance is storing at the same moment, one message the database refuses), each of its webhooks is
-/// written again on its own, so one cannot fail the others.
+/// and each is answered when that transaction has committed. A batch is one statement on a
+/// <see cref="DirectConnections{TDbContext}"/> connection: one round trip and one flush to disk for one webhook or a
+/// hundred. Through EF the same work took four round trips, the pool's seven-statement reset and a statement per row,
+/// and at hundreds of webhooks a second that overhead, not the work, was most of the webhook's latency and of
+/// Ingress's database CPU. Should a batch fail (a MessageSid that another instance is storing at the same moment,
+/// one message the database refuses), each of its webhooks is written again on its own, so one cannot fail the others.
 /// </para>
 /// </summary>
 public sealed partial class InboundStore(
-    IServiceScopeFactory scopes, TimeProvider time, IOptions<InboundStoreOptions> options, IMeterFactory meters, ILogger<InboundStore> logger)
+    DirectConnections<IngressDbContext> connections, OutboxSignal<IngressDbContext> signal, TimeProvider time, IOptions<InboundStoreOptions> options, IMeterFactory meters, ILogger<InboundStore> logger)
     : BackgroundService
 {
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
@@ -112,7 +113,7 @@ public sealed partial class InboundStore(
                 await WriteAsync([pending]);
             }
         }
-        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             batch[0].Stored.TrySetResult(false); // the same MessageSid, committed a moment ago by another transaction
         }
@@ -122,7 +123,13 @@ public sealed partial class InboundStore(
         }
     }
 
-    /// <summary>One transaction for the whole batch; says for each webhook whether it was stored now.</summary>
+    /// <summary>
+    /// One statement for the whole batch, so one round trip to Postgres and one commit: it leaves out the MessageSids
+    /// stored before, moves each pair's counter once by its number of new messages, and inserts the new messages and
+    /// their <see cref="WhatsAppMessageReceived"/> events with the sequences it handed out. The counters' row locks
+    /// order concurrent batches of one customer, so sequence order is commit order; they are taken in key order, the
+    /// same in every batch, so two batches cannot deadlock on them. Says for each webhook whether it was stored now.
+    /// </summary>
     private async Task<bool[]> WriteTogetherAsync(List<Pending> batch)
     {
         // A MessageSid twice in one batch is the same webhook twice at once: the first is the one stored.
@@ -137,123 +144,175 @@ public sealed partial class InboundStore(
             }
         }
 
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
-        // Nothing continues after a failed save (the batch is written again item by item), so EF's savepoint around
-        // SaveChanges would only cost two more round trips.
-        db.Database.AutoSavepointsEnabled = false;
-        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-
-        var sequences = await NextSequencesAsync(db, firsts.Select(i => batch[i].Inbound).ToList());
-        var now = time.GetUtcNow();
-        var writer = Activity.Current;
+        var rows = new NewMessages(firsts.Count);
+        var receivedAt = time.GetUtcNow();
         for (var f = 0; f < firsts.Count; f++)
         {
-            if (sequences[f] is not { } sequence)
-            {
-                continue; // stored before: a Twilio retry
-            }
+            rows.Add(f, batch[firsts[f]], receivedAt);
+        }
 
-            var pending = batch[firsts[f]];
-            stored[firsts[f]] = true;
-            var message = NewMessage(pending, sequence, now);
-            db.InboundMessages.Add(message);
-            // The event carries the webhook's own trace, so one trace spans the webhook and the services after it.
-            Activity.Current = pending.Trace;
-            try
+        await using var connection = await connections.OpenAsync(CancellationToken.None);
+        await using var command = rows.InsertCommand(connection, receivedAt);
+        var anyStored = false;
+        await using (var reader = await command.ExecuteReaderAsync(CancellationToken.None))
+        {
+            while (await reader.ReadAsync(CancellationToken.None))
             {
-                db.Publish(new WhatsAppMessageReceived(message.Id, message.MessageSid, message.AccountSid, message.To, message.CustomerId,
-                    message.CustomerPhone, message.ProfileName, message.Body, message.Media, message.Sequence, message.ReceivedAt)
-                {
-                    Location = message.Location,
-                    ButtonPayload = message.ButtonPayload,
-                    ButtonText = message.ButtonText,
-                    WaId = message.WaId,
-                },
-                OrderingKeys.InboundPair(message.To, message.CustomerId));
-            }
-            finally
-            {
-                Activity.Current = writer; // never left on a request's trace, whatever Publish does
+                stored[firsts[reader.GetInt32(0) - 1]] = true;
+                anyStored = true;
             }
         }
 
-        await db.SaveChangesAsync(CancellationToken.None);
-        await transaction.CommitAsync(CancellationToken.None);
+        if (anyStored)
+        {
+            signal.Notify(); // the statement committed: its events are ready to publish
+        }
+
         return stored;
     }
 
-    /// <summary>
-    /// In one statement: which of <paramref name="inbound"/> were stored before, and for the others the next
-    /// sequences of their pairs, in the batch's order. Each pair's counter moves once by the number of its new
-    /// messages; its row lock orders concurrent transactions of one customer, so sequence order is commit order.
-    /// The counters are locked in key order, the same in every transaction, so two batches cannot deadlock on them.
-    /// </summary>
-    private static async Task<long?[]> NextSequencesAsync(IngressDbContext db, List<ParsedInbound> inbound)
+    /// <summary>The new messages of one batch, as the columns of <see cref="InsertSql"/>.</summary>
+    private sealed class NewMessages(int count)
     {
-        var sids = inbound.Select(m => m.MessageSid).ToArray();
-        var numbers = inbound.Select(m => m.To).ToArray();
-        var customers = inbound.Select(m => m.CustomerId).ToArray();
-        var rows = await db.Database.SqlQuery<NextSequence>($"""
-            WITH batch AS (
-                SELECT * FROM unnest({sids}::text[], {numbers}::text[], {customers}::text[])
-                    WITH ORDINALITY AS b (message_sid, number, customer_id, position)
-            ), fresh AS (
-                SELECT b.* FROM batch AS b
-                WHERE NOT EXISTS (SELECT FROM ingress.inbound_messages AS m WHERE m.message_sid = b.message_sid)
-            ), taken AS (
-                SELECT number, customer_id, count(*) AS taken FROM fresh GROUP BY number, customer_id
-            ), advanced AS (
-                INSERT INTO ingress.customer_sequences AS s (number, customer_id, last_sequence)
-                SELECT number, customer_id, taken FROM taken ORDER BY number, customer_id
-                ON CONFLICT (number, customer_id) DO UPDATE SET last_sequence = s.last_sequence + excluded.last_sequence
-                RETURNING s.number, s.customer_id, s.last_sequence
-            )
-            SELECT f.position::int AS "Position",
-                a.last_sequence - t.taken + row_number() OVER (PARTITION BY f.number, f.customer_id ORDER BY f.position) AS "Sequence"
-            FROM fresh AS f JOIN taken AS t USING (number, customer_id) JOIN advanced AS a USING (number, customer_id)
-            """).ToListAsync(CancellationToken.None);
+        private readonly string[] _ids = new string[count];
+        private readonly string[] _messageSids = new string[count];
+        private readonly string[] _accountSids = new string[count];
+        private readonly string[] _numbers = new string[count];
+        private readonly string[] _customerIds = new string[count];
+        private readonly string?[] _customerPhones = new string?[count];
+        private readonly string?[] _profileNames = new string?[count];
+        private readonly string?[] _bodies = new string?[count];
+        private readonly string[] _media = new string[count];
+        private readonly string?[] _locations = new string?[count];
+        private readonly string?[] _buttonPayloads = new string?[count];
+        private readonly string?[] _buttonTexts = new string?[count];
+        private readonly string?[] _waIds = new string?[count];
+        private readonly string[] _rawPayloads = new string[count];
+        private readonly Guid[] _eventIds = new Guid[count];
+        private readonly string[] _events = new string[count];
+        private readonly string[] _orderingKeys = new string[count];
+        private readonly string?[] _traceParents = new string?[count];
+        private readonly string?[] _traceStates = new string?[count];
+        private readonly DateTimeOffset[] _eventTimes = new DateTimeOffset[count];
 
-        var sequences = new long?[inbound.Count];
-        foreach (var row in rows)
+        public void Add(int i, Pending pending, DateTimeOffset receivedAt)
         {
-            sequences[row.Position - 1] = row.Sequence;
+            var inbound = pending.Inbound;
+            _ids[i] = Ids.New("in");
+            _messageSids[i] = inbound.MessageSid;
+            _accountSids[i] = inbound.AccountSid;
+            _numbers[i] = inbound.To;
+            _customerIds[i] = inbound.CustomerId;
+            _customerPhones[i] = inbound.CustomerPhone;
+            _profileNames[i] = inbound.ProfileName;
+            _bodies[i] = inbound.Body;
+            _media[i] = JsonColumnExtensions.ToJsonColumnValue(inbound.Media);
+            _locations[i] = inbound.Location is { } location ? JsonColumnExtensions.ToJsonColumnValue(location) : null;
+            _buttonPayloads[i] = inbound.ButtonPayload;
+            _buttonTexts[i] = inbound.ButtonText;
+            _waIds[i] = inbound.WaId;
+            _rawPayloads[i] = JsonColumnExtensions.ToJsonColumnValue(pending.RawPayload);
+
+            // The event carries the webhook's own trace, so one trace spans the webhook and the services after it.
+            // Its sequence is not known yet: the statement sets it from the one it hands out.
+            var received = new WhatsAppMessageReceived(_ids[i], inbound.MessageSid, inbound.AccountSid, inbound.To, inbound.CustomerId,
+                inbound.CustomerPhone, inbound.ProfileName, inbound.Body, inbound.Media, Sequence: 0, receivedAt)
+            {
+                Location = inbound.Location,
+                ButtonPayload = inbound.ButtonPayload,
+                ButtonText = inbound.ButtonText,
+                WaId = inbound.WaId,
+            };
+            var row = Outbox.NewRow(received, OrderingKeys.InboundPair(inbound.To, inbound.CustomerId), notBefore: null, pending.Trace);
+            _eventIds[i] = row.MessageId;
+            _events[i] = row.Body;
+            _orderingKeys[i] = row.OrderingKey;
+            _traceParents[i] = row.TraceParent;
+            _traceStates[i] = row.TraceState;
+            _eventTimes[i] = row.CreatedAt;
         }
 
-        return sequences;
-    }
-
-    private static InboundMessage NewMessage(Pending pending, long sequence, DateTimeOffset receivedAt)
-    {
-        var inbound = pending.Inbound;
-        return new InboundMessage
+        public NpgsqlCommand InsertCommand(NpgsqlConnection connection, DateTimeOffset receivedAt) => new(InsertSql, connection)
         {
-            Id = Ids.New("in"),
-            MessageSid = inbound.MessageSid,
-            AccountSid = inbound.AccountSid,
-            To = inbound.To,
-            CustomerId = inbound.CustomerId,
-            CustomerPhone = inbound.CustomerPhone,
-            ProfileName = inbound.ProfileName,
-            Body = inbound.Body,
-            Media = inbound.Media,
-            Location = inbound.Location,
-            ButtonPayload = inbound.ButtonPayload,
-            ButtonText = inbound.ButtonText,
-            WaId = inbound.WaId,
-            RawPayload = pending.RawPayload,
-            Sequence = sequence,
-            ReceivedAt = receivedAt,
+            // Positional, in the order of InsertSql's columns ($1 ... $22): Npgsql sends them as they are, without
+            // rewriting the statement for named parameters on every call.
+            Parameters =
+            {
+                new NpgsqlParameter<string[]> { TypedValue = _ids },
+                new NpgsqlParameter<string[]> { TypedValue = _messageSids },
+                new NpgsqlParameter<string[]> { TypedValue = _accountSids },
+                new NpgsqlParameter<string[]> { TypedValue = _numbers },
+                new NpgsqlParameter<string[]> { TypedValue = _customerIds },
+                new NpgsqlParameter<string?[]> { TypedValue = _customerPhones },
+                new NpgsqlParameter<string?[]> { TypedValue = _profileNames },
+                new NpgsqlParameter<string?[]> { TypedValue = _bodies },
+                new NpgsqlParameter<string[]> { TypedValue = _media, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+                new NpgsqlParameter<string?[]> { TypedValue = _locations, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+                new NpgsqlParameter<string?[]> { TypedValue = _buttonPayloads },
+                new NpgsqlParameter<string?[]> { TypedValue = _buttonTexts },
+                new NpgsqlParameter<string?[]> { TypedValue = _waIds },
+                new NpgsqlParameter<string[]> { TypedValue = _rawPayloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+                new NpgsqlParameter<Guid[]> { TypedValue = _eventIds },
+                new NpgsqlParameter<string[]> { TypedValue = _events, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+                new NpgsqlParameter<string[]> { TypedValue = _orderingKeys },
+                new NpgsqlParameter<string?[]> { TypedValue = _traceParents },
+                new NpgsqlParameter<string?[]> { TypedValue = _traceStates },
+                new NpgsqlParameter<DateTimeOffset[]> { TypedValue = _eventTimes },
+                new NpgsqlParameter<DateTimeOffset> { TypedValue = receivedAt },
+                new NpgsqlParameter<string> { TypedValue = EventType },
+            },
         };
     }
+
+    private static readonly string EventType = Outbox.TypeName(typeof(WhatsAppMessageReceived));
+
+    /// <summary>
+    /// The batch's new messages and their events, in one statement (see <see cref="WriteTogetherAsync"/>); returns
+    /// the batch positions (from 1) of those stored now. Every column of <c>inbound_messages</c> is written here (a
+    /// test compares this list with the EF model).
+    /// </summary>
+    internal const string InsertSql = $$"""
+        WITH batch AS (
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                    $9::jsonb[], $10::jsonb[], $11::text[], $12::text[], $13::text[], $14::jsonb[],
+                    $15::uuid[], $16::jsonb[], $17::text[], $18::text[], $19::text[], $20::timestamptz[])
+                WITH ORDINALITY AS b (id, message_sid, account_sid, number, customer_id, customer_phone, profile_name, body,
+                    media, location, button_payload, button_text, wa_id, raw_payload,
+                    event_id, event, ordering_key, trace_parent, trace_state, event_at, position)
+        ), fresh AS (
+            SELECT b.* FROM batch AS b
+            WHERE NOT EXISTS (SELECT FROM {{IngressDbContext.Schema}}.inbound_messages AS m WHERE m.message_sid = b.message_sid)
+        ), taken AS (
+            SELECT number, customer_id, count(*) AS taken FROM fresh GROUP BY number, customer_id
+        ), advanced AS (
+            INSERT INTO {{IngressDbContext.Schema}}.customer_sequences AS s (number, customer_id, last_sequence)
+            SELECT number, customer_id, taken FROM taken ORDER BY number, customer_id
+            ON CONFLICT (number, customer_id) DO UPDATE SET last_sequence = s.last_sequence + excluded.last_sequence
+            RETURNING s.number, s.customer_id, s.last_sequence
+        ), numbered AS (
+            SELECT f.*, a.last_sequence - t.taken + row_number() OVER (PARTITION BY f.number, f.customer_id ORDER BY f.position) AS sequence
+            FROM fresh AS f JOIN taken AS t USING (number, customer_id) JOIN advanced AS a USING (number, customer_id)
+        ), messages AS (
+            INSERT INTO {{IngressDbContext.Schema}}.inbound_messages (id, message_sid, account_sid, "to", customer_id, customer_phone,
+                profile_name, body, media, location, button_payload, button_text, wa_id, raw_payload, sequence, received_at)
+            SELECT id, message_sid, account_sid, number, customer_id, customer_phone,
+                profile_name, body, media, location, button_payload, button_text, wa_id, raw_payload, sequence, $21
+            FROM numbered
+        ), events AS (
+            INSERT INTO {{IngressDbContext.Schema}}.outbox_messages (message_id, message_type, body, ordering_key, trace_parent, trace_state,
+                created_at, next_attempt_at, attempts)
+            SELECT event_id, $22, jsonb_set(event, '{sequence}', to_jsonb(sequence)), ordering_key, trace_parent, trace_state,
+                event_at, event_at, 0
+            FROM numbered ORDER BY position
+        )
+        SELECT position::int FROM numbered
+        """;
 
     /// <summary>A webhook waiting for its transaction; <see cref="Trace"/> is its request's activity.</summary>
     private sealed record Pending(ParsedInbound Inbound, Dictionary<string, string> RawPayload, Activity? Trace, long QueuedAt)
     {
         public TaskCompletionSource<bool> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
-
-    private sealed record NextSequence(int Position, long Sequence);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "A transaction of {Count} webhooks failed ({Reason}); writing them one by one")]
     private static partial void LogWrittenOneByOne(ILogger logger, int count, string reason);
