@@ -1,7 +1,7 @@
 using System.Globalization;
 using SafeNotify.Crm.Benchmarks;
 
-// dotnet run -c Release --project tests/Benchmarks -- webhooks [--rate 500] [--seconds 30] [--warmup 60] [--warmup-rate 20] [--target gateway|ingress] [--latencies file.csv]
+// dotnet run -c Release --project tests/Benchmarks -- webhooks [--rate 500] [--seconds 30] [--warmup 60] [--warmup-rate 20] [--lead-in 5] [--target gateway|ingress] [--latencies file.csv]
 // dotnet run -c Release --project tests/Benchmarks -- agent-choice [--messages 200000]
 // dotnet run -c Release --project tests/Benchmarks -- end-to-end [--rate 100] [--seconds 60] [--warmup 5] [--tenants 6] [--numbers 5] [--model-latency-ms 300] [--replicas 1]
 // dotnet run -c Release --project tests/Benchmarks -- memory [--rate 100] [--seconds 30] [--rest 20] [--tenants 6] [--numbers 5] [--replicas 1]
@@ -24,7 +24,8 @@ switch (command)
             int.Parse(Option("warmup-rate", "20"), CultureInfo.InvariantCulture),
             target,
             Path.GetFullPath(Path.Combine(resultsFolder, $"webhooks-{target}.md")),
-            Option("latencies", "") is { Length: > 0 } latencies ? Path.GetFullPath(latencies) : null));
+            Option("latencies", "") is { Length: > 0 } latencies ? Path.GetFullPath(latencies) : null,
+            int.Parse(Option("lead-in", "5"), CultureInfo.InvariantCulture)));
     case "metrics-query":
         // dotnet run -c Release --project tests/Benchmarks -- metrics-query [--messages 1000000] [--requests 300] [--warmup 100]
         return await MetricsQueryBenchmark.RunAsync(new MetricsQueryBenchmark.Options(

@@ -16,10 +16,13 @@ namespace SafeNotify.Crm.Benchmarks;
 public static class WebhookBenchmark
 {
     /// <param name="LatenciesFile">
-    /// Where to write each measured request as CSV, when given, to see where in the run the slow ones fall: its scheduled
-    /// time from the phase's start, its latency, and its HTTP status (-1 when no answer came).
+    /// Where to write each request at the rate as CSV, when given, to see where in the run the slow ones fall: its scheduled
+    /// time from the measured window's start (negative in the lead-in), its latency, and its HTTP status (-1 when no
+    /// answer came).
     /// </param>
-    public sealed record Options(int Rate, int Seconds, int WarmupSeconds, int WarmupRate, string Target, string OutputFile, string? LatenciesFile = null);
+    /// <param name="LeadInSeconds">Seconds at the rate before the measured window (reported apart).</param>
+    public sealed record Options(int Rate, int Seconds, int WarmupSeconds, int WarmupRate, string Target, string OutputFile, string? LatenciesFile = null,
+        int LeadInSeconds = 5);
 
     public static async Task<int> RunAsync(Options options)
     {
@@ -50,27 +53,33 @@ public static class WebhookBenchmark
             return 1;
         }
 
+        // The measured window is the steady state at the rate: the schedule starts LeadInSeconds earlier, at the same
+        // rate and without a pause, and those first requests (the jump from the warm-up's rate, while connection
+        // pools and the consumers' database sessions grow) are reported on their own line, not in the percentiles.
+        var leadIn = options.Rate * options.LeadInSeconds;
         var total = options.Rate * options.Seconds;
-        Console.WriteLine($"Sending {total} webhooks at {options.Rate}/s to {options.Target} ({options.Seconds} s measured) ...");
-        var run = await SendAtAsync(http, Enumerable.Range(warmup, total).Select(i => Build(system, publicBase, number, i)).ToArray(), options.Rate);
+        Console.WriteLine($"Sending {leadIn + total} webhooks at {options.Rate}/s to {options.Target} ({options.LeadInSeconds} s lead-in, then {options.Seconds} s measured) ...");
+        var all = await SendAtAsync(http, Enumerable.Range(warmup, leadIn + total).Select(i => Build(system, publicBase, number, i)).ToArray(), options.Rate);
+        var lead = new Phase(all.Latencies[..leadIn], all.Statuses[..leadIn], options.LeadInSeconds);
+        var run = new Phase(all.Latencies[leadIn..], all.Statuses[leadIn..], all.Elapsed - options.LeadInSeconds);
 
         // Nothing lost: every acknowledged message reaches Routing and is counted for the tenant. A backlog the
         // consumers could not keep up with drains now; how long that takes is part of the report.
         var routeWatch = Stopwatch.StartNew();
-        var routed = await WaitForRoutedAsync(system, tenantKey, warmup + total, TimeSpan.FromMinutes(15)) - warmup;
+        var routed = await WaitForRoutedAsync(system, tenantKey, warmup + leadIn + total, TimeSpan.FromMinutes(15)) - warmup - leadIn;
         routeWatch.Stop();
 
         var measured = run.Latencies.Order().ToArray();
         var failures = run.Statuses.Count(s => s != 200);
-        var report = Report(options, total, run.Elapsed, measured, failures, run.Statuses, routed, routeWatch.Elapsed);
+        var report = Report(options, total, run.Elapsed, measured, failures, run.Statuses, routed, routeWatch.Elapsed, lead);
         Console.WriteLine(report);
         Directory.CreateDirectory(Path.GetDirectoryName(options.OutputFile)!);
         await File.WriteAllTextAsync(options.OutputFile, report);
         Console.WriteLine($"Written to {options.OutputFile}");
         if (options.LatenciesFile is { } latenciesFile)
         {
-            await File.WriteAllLinesAsync(latenciesFile, run.Latencies.Select((latency, i) => string.Create(CultureInfo.InvariantCulture,
-                $"{i * 1000.0 / options.Rate:0.0},{latency:0.00},{run.Statuses[i]}")).Prepend("scheduled_ms,latency_ms,status"));
+            await File.WriteAllLinesAsync(latenciesFile, all.Latencies.Select((latency, i) => string.Create(CultureInfo.InvariantCulture,
+                $"{(i - leadIn) * 1000.0 / options.Rate:0.0},{latency:0.00},{all.Statuses[i]}")).Prepend("scheduled_ms,latency_ms,status"));
             Console.WriteLine($"Latencies written to {latenciesFile}");
         }
 
@@ -173,9 +182,11 @@ public static class WebhookBenchmark
     }
 
     private static string Report(Options options, int total, double elapsed, double[] measured, int failures, int[] statuses,
-        int routed, TimeSpan routeTime)
+        int routed, TimeSpan routeTime, Phase lead)
     {
-        double P(double q) => measured.Length == 0 ? double.NaN : measured[Math.Min(measured.Length - 1, (int)Math.Ceiling(q * measured.Length) - 1)];
+        static double Percentile(double[] sorted, double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+        double P(double q) => Percentile(measured, q);
+        var leadSorted = lead.Latencies.Order().ToArray();
         var codes = string.Join(", ", statuses.GroupBy(s => s).OrderBy(g => g.Key).Select(g => $"{(g.Key < 0 ? "connection error" : g.Key.ToString(CultureInfo.InvariantCulture))}: {g.Count()}"));
         return $"""
             # Webhook acknowledgement benchmark
@@ -183,7 +194,8 @@ public static class WebhookBenchmark
             - When: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, on {Environment.ProcessorCount} cores; the loader runs on the same machine.
             - Target: {options.Target} (`POST /webhooks/twilio/whatsapp`, signed), {options.Rate} webhooks/s, open loop,
               {options.Seconds} s measured ({measured.Length} requests), after a warm-up of {options.WarmupSeconds} s at {options.WarmupRate}/s
-              whose messages were all routed first.
+              whose messages were all routed first, then a lead-in of {options.LeadInSeconds} s at {options.Rate}/s straight into the
+              measured window (the jump from {options.WarmupRate}/s; reported below, not in the percentiles).
             - The whole system running (AppHost, throw-away state, Release build, Postgres durable); the number has autoReply
               off and is closed, so each message is stored and routed but not answered.
 
@@ -196,6 +208,7 @@ public static class WebhookBenchmark
             | p99.9 | {P(0.999):0.0} ms |
             | max | {measured.DefaultIfEmpty(double.NaN).Max():0.0} ms |
             | failed (measured window) | {failures} |
+            | lead-in ({lead.Latencies.Length} requests, not measured above) | p50 {Percentile(leadSorted, 0.5):0.0} ms, p99 {Percentile(leadSorted, 0.99):0.0} ms, max {leadSorted.DefaultIfEmpty(double.NaN).Max():0.0} ms, {lead.Statuses.Count(s => s != 200)} failed |
             | answers | {codes} |
             | routed afterwards | {routed} of {total} ({routeTime.TotalSeconds:0.0} s after the last send) |
 

@@ -1,6 +1,11 @@
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Apis;
+using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.Routing.Tests;
@@ -25,9 +30,48 @@ public sealed class TenantIsolationTests(RoutingService routing)
     }
 
     [Fact]
+    public async Task A_pooled_connection_that_served_one_tenant_gives_the_next_context_only_its_own_access()
+    {
+        // Pooled connections are handed out without Npgsql's reset (ServiceHostingExtensions): what a context sees rests
+        // on the tenant and role its every open sets. The service's own connection settings, in a pool of one, so that
+        // every context below gets the same database session.
+        var (tenantA, _) = await routing.CreateTenantAsync();
+        var (tenantB, _) = await routing.CreateTenantAsync();
+        string connectionString;
+        await using (var scope = routing.Services.CreateAsyncScope())
+        {
+            connectionString = new NpgsqlConnectionStringBuilder(scope.ServiceProvider.GetRequiredService<RoutingDbContext>().Database.GetConnectionString())
+            {
+                MaxPoolSize = 1,
+            }.ConnectionString;
+        }
+
+        var options = new DbContextOptionsBuilder<RoutingDbContext>().UseNpgsql(connectionString).UseSnakeCaseNamingConvention().Options;
+        async Task<(int Session, List<string> Tenants)> SeenAsync(Func<RoutingDbContext, Task> arrange)
+        {
+            await using var db = new RoutingDbContext(options);
+            await arrange(db);
+            var session = await db.Database.SqlQuery<int>($"SELECT pg_backend_pid() AS \"Value\"").SingleAsync();
+            return (session, await db.Tenants.Select(t => t.Id).Where(id => id == tenantA || id == tenantB).ToListAsync());
+        }
+
+        var asA = await SeenAsync(db => db.ForTenant(tenantA));
+        // Work across tenants leaves the session in the cross-tenant role when it hands the connection back.
+        var across = await SeenAsync(db => db.AcrossTenantsAsync(() => db.Tenants.CountAsync()));
+        var asNobody = await SeenAsync(_ => Task.CompletedTask);
+        var asB = await SeenAsync(db => db.ForTenant(tenantB));
+
+        Assert.Single(new[] { asA.Session, across.Session, asNobody.Session, asB.Session }.Distinct());
+        Assert.Equal([tenantA], asA.Tenants);
+        Assert.Empty(asNobody.Tenants);
+        Assert.Equal([tenantB], asB.Tenants);
+    }
+
+    [Fact]
     public async Task The_gateway_still_resolves_any_tenants_key_and_operators_still_read_every_tenant_and_its_unrouted_messages()
     {
         var (tenantId, apiKey) = await routing.CreateTenantAsync();
+        await routing.CreateTenantAsync(); // another tenant, whatever else ran before
         using var resolved = await routing.GatewayClient().PostAsJsonAsync("/internal/api-keys/resolve", new { apiKey });
         resolved.EnsureSuccessStatusCode();
         Assert.Equal(tenantId, (await resolved.Content.ReadFromJsonAsync<ResolvedApiKey>())!.TenantId);

@@ -35,7 +35,12 @@ public sealed class InboundStoreOptions
 /// </para>
 /// </summary>
 public sealed partial class InboundStore(
-    DirectConnections<IngressDbContext> connections, OutboxSignal<IngressDbContext> signal, TimeProvider time, IOptions<InboundStoreOptions> options, IMeterFactory meters, ILogger<InboundStore> logger)
+    DirectConnections<IngressDbContext> connections,
+    OutboxSignal<IngressDbContext> signal,
+    TimeProvider time,
+    IOptions<InboundStoreOptions> options,
+    IMeterFactory meters,
+    ILogger<InboundStore> logger)
     : BackgroundService
 {
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
