@@ -238,6 +238,58 @@ public sealed class InboundWebhookTests(IngressService ingress)
     }
 
     [Fact]
+    public async Task While_Ingress_stops_a_webhook_it_took_is_still_stored_and_a_later_one_gets_503_for_Twilio_to_retry()
+    {
+        // An instance of its own to stop, on its own database and broker.
+        await using var broker = new RabbitMqServer();
+        await broker.StartAsync();
+        var database = await (await SharedServers.PostgresAsync()).CreateServiceDatabaseAsync("ingress");
+        await using var stopping = ingress.InstanceOn(database, broker.ConnectionString);
+        var taken = TwilioSigner.InboundForm(IngressService.AccountSid, NewCustomer(), Number, "Hola, ¿abren hoy?");
+        var late = TwilioSigner.InboundForm(IngressService.AccountSid, NewCustomer(), Number, "Good afternoon");
+
+        Task<HttpResponseMessage> takenAnswer;
+        Task storeStopped;
+        await using (var scope = stopping.Services.CreateAsyncScope())
+        {
+            // Another session holds the table, so the webhook taken first is still being written when the stop begins.
+            var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
+            await using var hold = await db.Database.BeginTransactionAsync();
+            await db.Database.ExecuteSqlRawAsync("LOCK TABLE ingress.inbound_messages IN SHARE MODE");
+            takenAnswer = IngressService.PostWebhookAsync(stopping, "/webhooks/twilio/whatsapp", taken);
+            await Eventually.TrueAsync(async () => await db.Database.SqlQuery<int>(
+                    $"SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()").SingleAsync() > 0,
+                "the webhook store waiting for the table");
+
+            storeStopped = stopping.Services.GetRequiredService<InboundStore>().StopAsync(CancellationToken.None);
+            // Answered at once: not queued behind the held table.
+            using var refused = await IngressService.PostWebhookAsync(stopping, "/webhooks/twilio/whatsapp", late).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter?.Delta);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.False(storeStopped.IsCompleted, "the store stopped before writing the webhook it had taken");
+            await hold.CommitAsync();
+        }
+
+        using (var answered = await takenAnswer)
+        {
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        }
+
+        await storeStopped;
+        Assert.Equal((1, 0), (await IngressService.StoredAsync(stopping, taken["MessageSid"]), await IngressService.StoredAsync(stopping, late["MessageSid"])));
+
+        // Twilio retries the refused webhook; the instance that takes over stores it.
+        await using var next = ingress.InstanceOn(database, broker.ConnectionString);
+        using (var retried = await IngressService.PostWebhookAsync(next, "/webhooks/twilio/whatsapp", late))
+        {
+            Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        }
+
+        Assert.Equal(1, await IngressService.StoredAsync(next, late["MessageSid"]));
+    }
+
+    [Fact]
     public void The_webhook_store_writes_every_column_the_model_maps_for_inbound_messages()
     {
         // The store writes with its own SQL, not EF: a column added to the model must be added there too.

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SafeNotify.Crm.Contracts;
@@ -81,16 +82,40 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
         builder.UseSetting("Twilio:InterruptedAfter", InterruptedAfter.ToString("c", System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    public async Task<HttpResponseMessage> PostWebhookAsync(string path, IReadOnlyDictionary<string, string> form, string? authToken = AuthToken)
+    public Task<HttpResponseMessage> PostWebhookAsync(string path, IReadOnlyDictionary<string, string> form, string? authToken = AuthToken) =>
+        PostWebhookAsync(this, path, form, authToken);
+
+    /// <summary>Posts <paramref name="form"/> to <paramref name="instance"/> as Twilio would, signed with <paramref name="authToken"/> (unsigned when null).</summary>
+    public static async Task<HttpResponseMessage> PostWebhookAsync(WebApplicationFactory<Program> instance, string path, IReadOnlyDictionary<string, string> form, string? authToken = AuthToken)
     {
-        using var client = CreateClient();
+        using var client = instance.CreateClient();
         using var request = authToken is null
             ? new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) }
             : TwilioSigner.SignedPost(PublicBaseUrl, path, form, authToken);
         return await client.SendAsync(request);
     }
 
-    public Task<int> StoredAsync(string messageSid) => WithDbAsync(db => db.InboundMessages.CountAsync(m => m.MessageSid == messageSid));
+    /// <summary>
+    /// Another Ingress, on a database and a broker of its own: on the shared broker the collection's Ingress would take
+    /// its messages. It calls the collection's Twilio stand-in and starts when first used.
+    /// </summary>
+    public WebApplicationFactory<Program> InstanceOn(string database, string broker) => WithWebHostBuilder(builder => builder
+        .UseSetting("ConnectionStrings:ingress-db", database)
+        .UseSetting("ConnectionStrings:messaging", broker));
+
+    /// <summary>Runs <paramref name="work"/> with <paramref name="instance"/>'s own DbContext, seeing every tenant's rows (starting the instance if need be).</summary>
+    public static async Task<T> WithDbAsync<T>(WebApplicationFactory<Program> instance, Func<IngressDbContext, Task<T>> work)
+    {
+        await using var scope = instance.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
+        return await db.AcrossTenantsAsync(() => work(db));
+    }
+
+    public Task<int> StoredAsync(string messageSid) => StoredAsync(this, messageSid);
+
+    /// <summary>How many inbound messages <paramref name="instance"/>'s database holds with this MessageSid.</summary>
+    public static Task<int> StoredAsync(WebApplicationFactory<Program> instance, string messageSid) =>
+        WithDbAsync(instance, db => db.InboundMessages.CountAsync(m => m.MessageSid == messageSid));
 
     /// <summary>
     /// What a crash inside the Twilio call leaves behind: the message started, its send in progress, no outcome. A

@@ -1,5 +1,4 @@
 using MassTransit;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,12 +28,10 @@ public sealed class OutboundRestartTests(IngressService ingress)
         await using var broker = new RabbitMqServer();
         await broker.StartAsync();
         var database = await (await SharedServers.PostgresAsync()).CreateServiceDatabaseAsync("ingress");
-        WebApplicationFactory<Program> Instance() => ingress.WithWebHostBuilder(builder => builder
-            .UseSetting("ConnectionStrings:ingress-db", database)
-            .UseSetting("ConnectionStrings:messaging", broker.ConnectionString));
+        WebApplicationFactory<Program> Instance() => ingress.InstanceOn(database, broker.ConnectionString);
 
         var first = Instance();
-        var customer = await WithDbAsync(first, db => IngressService.CustomerWroteAsync(db, Number, DateTimeOffset.UtcNow));
+        var customer = await IngressService.WithDbAsync(first, db => IngressService.CustomerWroteAsync(db, Number, DateTimeOffset.UtcNow));
         var command = new SendWhatsAppMessage("msg_" + Guid.NewGuid().ToString("N")[..12], "tnt_test", "conv_test", IngressService.AccountSid,
             Number, customer, "Le esperamos mañana a las 9:00.", MessageAuthor.AiAgent, DateTimeOffset.UtcNow);
         // Twilio refuses for a moment, for longer than this instance lives.
@@ -43,7 +40,7 @@ public sealed class OutboundRestartTests(IngressService ingress)
         {
             await first.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, Patience);
             await first.Services.GetRequiredService<IBus>().Publish(command);
-            await Eventually.TrueAsync(async () => (await WithDbAsync(first, db => IngressService.TimersOfAsync(db, command.OutboundId))).Count > 0,
+            await Eventually.TrueAsync(async () => (await IngressService.WithDbAsync(first, db => IngressService.TimersOfAsync(db, command.OutboundId))).Count > 0,
                 "a retry timer committed", Patience);
         }
         finally
@@ -60,20 +57,12 @@ public sealed class OutboundRestartTests(IngressService ingress)
         await using var second = Instance();
         await second.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, Patience);
         var atTwilio = await ingress.Twilio.WaitForMessageAsync(m => m.To == $"whatsapp:{customer}", Patience);
-        await Eventually.TrueAsync(() => WithDbAsync(second, db => db.OutboundMessages.AnyAsync(m => m.OutboundId == command.OutboundId && m.State == OutboundState.Sent)),
+        await Eventually.TrueAsync(() => IngressService.WithDbAsync(second, db => db.OutboundMessages.AnyAsync(m => m.OutboundId == command.OutboundId && m.State == OutboundState.Sent)),
             "the message recorded as sent", Patience);
 
-        var part = await WithDbAsync(second, db => db.OutboundParts.AsNoTracking().SingleAsync(p => p.OutboundId == command.OutboundId));
+        var part = await IngressService.WithDbAsync(second, db => db.OutboundParts.AsNoTracking().SingleAsync(p => p.OutboundId == command.OutboundId));
         Assert.Equal((PartState.Sent, atTwilio.Sid), (part.State, part.TwilioSid));
         Assert.True(part.Attempts >= 2, $"{part.Attempts} attempts");
         Assert.Single(ingress.Twilio.SentMessages, m => m.To == $"whatsapp:{customer}");
-    }
-
-    /// <summary>Runs <paramref name="work"/> with <paramref name="instance"/>'s own DbContext, seeing every tenant's rows (starting the instance if need be).</summary>
-    private static async Task<T> WithDbAsync<T>(WebApplicationFactory<Program> instance, Func<IngressDbContext, Task<T>> work)
-    {
-        await using var scope = instance.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
-        return await db.AcrossTenantsAsync(() => work(db));
     }
 }
