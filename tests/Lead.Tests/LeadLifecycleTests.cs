@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.Lead.Tests;
@@ -297,6 +298,35 @@ public sealed class LeadLifecycleTests(LeadService lead)
             await db.Messages.CountAsync(m => m.TenantId == chat.TenantId),
             await db.Conversations.CountAsync(c => c.TenantId == chat.TenantId),
             await db.Leads.CountAsync(l => l.TenantId == chat.TenantId))));
+    }
+
+    [Fact]
+    public async Task An_erasure_Postgres_cancels_to_break_a_deadlock_runs_again_instead_of_failing()
+    {
+        var chat = Chat.New(profileName: "Inés");
+        await lead.HandledAsync(chat.Says(1, "Hola", null, ReplyPolicy.None));
+        var opened = (await lead.PublishedAsync<ConversationOpened>(o => o.TenantId == chat.TenantId)).Single();
+        using var client = lead.ClientFor(chat.TenantId);
+
+        // A deadlock made on purpose: this test holds the lead's row, the erasure takes the conversation's lock and waits
+        // for the row, then this test asks for the conversation's lock. Postgres cancels the one that waited first.
+        var erasure = await lead.WithTenantDbAsync(chat.TenantId, async db =>
+        {
+            await using var other = await db.Database.BeginTransactionAsync();
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM lead.customer_leads WHERE id = {opened.LeadId} FOR UPDATE");
+            var erasing = client.DeleteAsync($"/api/leads/{opened.LeadId}");
+            await Eventually.TrueAsync(async () => await BlockedAsync() == 1 || erasing.IsCompleted, "the erasure to wait for the lead's row");
+
+            // Granted only once the erasure's transaction has ended, which cannot be a commit while this one holds the
+            // row: the erasure was the victim, and its next attempt now waits for this lock.
+            await db.LockAsync(OrderingKeys.Conversation(chat.TenantId, chat.NumberId, chat.CustomerId), CancellationToken.None);
+            await other.RollbackAsync();
+            using var response = await erasing;
+            return response.StatusCode;
+        });
+
+        Assert.Equal(HttpStatusCode.NoContent, erasure);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/leads/{opened.LeadId}")).StatusCode);
     }
 
     /// <summary>How many of the service's connections wait for a lock another one holds.</summary>

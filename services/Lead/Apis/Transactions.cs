@@ -1,14 +1,18 @@
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using SafeNotify.Crm.Lead.Data;
 
 namespace SafeNotify.Crm.Lead.Apis;
 
 internal static class Transactions
 {
+    private const int MaxAttempts = 5;
+
     /// <summary>
     /// Runs <paramref name="work"/> in one transaction with what it publishes (the outbox), and runs it again from a
-    /// fresh read when a consumer changed the same conversation meanwhile (row version): an API call never
-    /// overwrites the gate's change, and never commits half.
+    /// fresh read when a consumer changed the same conversation meanwhile (row version), or when Postgres chose this
+    /// transaction to break a deadlock with one (then everything it did was rolled back): an API call never
+    /// overwrites the gate's change, never commits half, and is not a 500 for losing a race it can simply run again.
     /// </summary>
     public static async Task<T> RunAsync<T>(LeadDbContext db, Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
@@ -22,11 +26,15 @@ internal static class Transactions
                 await transaction.CommitAsync(cancellationToken);
                 return result;
             }
-            catch (DbUpdateConcurrencyException) when (attempt < 5)
+            catch (Exception ex) when (attempt < MaxAttempts && (ex is DbUpdateConcurrencyException || IsDeadlockVictim(ex)))
             {
                 await transaction.RollbackAsync(cancellationToken);
                 db.ChangeTracker.Clear();
             }
         }
     }
+
+    /// <summary>A statement (EF's bulk ones throw Npgsql's exception as is; SaveChanges wraps it) cancelled to end a deadlock.</summary>
+    private static bool IsDeadlockVictim(Exception ex) =>
+        (ex as PostgresException ?? ex.InnerException as PostgresException)?.SqlState == PostgresErrorCodes.DeadlockDetected;
 }
