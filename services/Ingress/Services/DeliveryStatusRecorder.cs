@@ -15,8 +15,8 @@ namespace SafeNotify.Crm.Ingress.Services;
 /// <para>
 /// Twilio may call back before the answer to the send reaches us, and never calls again: a callback for a SID not
 /// recorded yet is kept (<see cref="EarlyStatusCallback"/>) and applied when the send records the SID
-/// (<see cref="ApplyEarlyAsync"/>). Both take the SID's advisory lock, so a callback either finds the SID or is kept
-/// where the send, which records the SID first and then looks, finds it.
+/// (<see cref="CommitSentAsync"/>). Both take the SID's advisory lock, so a callback either finds the SID or is kept
+/// where the send, which records the SID and then looks in the same transaction, finds it.
 /// </para>
 /// </summary>
 public sealed class DeliveryStatusRecorder(IngressDbContext db, IOptions<TwilioOptions> options, TimeProvider time)
@@ -49,19 +49,16 @@ public sealed class DeliveryStatusRecorder(IngressDbContext db, IOptions<TwilioO
     }
 
     /// <summary>
-    /// Applies the callbacks that arrived for <paramref name="twilioSid"/> before it was recorded. Call it after the
-    /// SID is committed; the message's changes are committed by then too.
+    /// Commits the tracked changes that record <paramref name="twilioSid"/> for a part (the send's answer) together with
+    /// the callbacks that arrived for it before. One transaction under the SID's lock: a callback either finds the SID or
+    /// was kept and is applied here, and a crash in between cannot leave the SID recorded with its callbacks unapplied.
     /// </summary>
-    public async Task ApplyEarlyAsync(string twilioSid, CancellationToken cancellationToken)
+    public async Task CommitSentAsync(string twilioSid, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LockAsync(SidKey(twilioSid), cancellationToken);
+        await db.SaveChangesAsync(cancellationToken); // the SID, where applying a callback looks for it
         var early = await db.EarlyStatusCallbacks.Where(c => c.TwilioSid == twilioSid).ToListAsync(cancellationToken);
-        if (early.Count == 0)
-        {
-            return;
-        }
-
         foreach (var callback in early.OrderBy(c => DeliveryStatuses.Rank(c.Status)))
         {
             await ApplyAsync(twilioSid, callback.Status, callback.ErrorCode, cancellationToken);

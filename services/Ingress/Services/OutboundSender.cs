@@ -534,9 +534,8 @@ public sealed partial class OutboundSender(
         part.ErrorCode = null; // a refusal for a moment before this success (429's 20429) is not the part's error
         part.SentAt = now;
         message.UpdatedAt = now;
-        await db.SaveChangesAsync(cancellationToken);
-        // Callbacks that came before the SID was committed (Twilio may call back before its answer reaches us).
-        await statuses.ApplyEarlyAsync(resource.Sid, cancellationToken);
+        // With the callbacks that came before the SID was recorded (Twilio may call back before its answer reaches us).
+        await statuses.CommitSentAsync(resource.Sid, cancellationToken);
     }
 
     /// <summary>
