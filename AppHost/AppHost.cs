@@ -37,11 +37,18 @@ if (replicas is < 1 or > 3)
 // Tests and benchmarks run without a dashboard: telemetry exporters would only retry into the void.
 var exportTelemetry = config.GetValue("Crm:ExportTelemetry", true);
 
+// The services' hosting environment: their launch profiles say Development (for `./run.sh`); a benchmark or a deployment
+// sets Production, which drops the developer exception page and the container's scope checks on every request.
+var serviceEnvironment = config["Crm:ServiceEnvironment"];
+IResourceBuilder<ProjectResource> InEnvironment(IResourceBuilder<ProjectResource> project) => serviceEnvironment is null
+    ? project
+    : project.WithEnvironment("ASPNETCORE_ENVIRONMENT", serviceEnvironment).WithEnvironment("DOTNET_ENVIRONMENT", serviceEnvironment);
+
 IResourceBuilder<ProjectResource> Service<TProject>(string name) where TProject : IProjectMetadata, new()
 {
     var password = builder.AddParameter($"{name}-db-password", servicePasswords[name], secret: true);
     var database = builder.AddServiceDatabase(postgres, name, password);
-    var project = builder.AddProject<TProject>(name)
+    var project = InEnvironment(builder.AddProject<TProject>(name))
         .WithReference(database).WaitFor(database)
         .WithReference(messaging).WaitFor(messaging)
         .WithHttpHealthCheck("/health")
@@ -70,7 +77,7 @@ AiSettings.PassTo(agent, builder);
 
 // The gateway: the only public door, on a fixed port in run mode (Gateway__Port, default 8080; 0 picks one).
 var gatewayPort = config.GetValue<int?>("Gateway:Port") ?? 8080;
-var gateway = builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
+var gateway = InEnvironment(builder.AddProject<Projects.Gateway>(ResourceNames.Gateway))
     .WithReference(routing).WithReference(ingress).WithReference(agent).WithReference(lead).WithReference(metrics)
     .WaitFor(routing).WaitFor(ingress).WaitFor(agent).WaitFor(lead).WaitFor(metrics)
     .WithHttpHealthCheck("/health")

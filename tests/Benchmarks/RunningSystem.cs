@@ -40,6 +40,8 @@ public sealed class RunningSystem : IAsyncDisposable
             $"--Crm:StateDirectory={state}", "--Crm:Throwaway=true", "--Crm:DemoData=false", "--Crm:Infrastructure=local",
             // Durable as in production: a webhook acknowledged is a message on disk, and the flush is part of the cost.
             "--Crm:FastDatabase=false",
+            // The services as deployed, not as a developer runs them (no developer exception page, no DI scope checks).
+            "--Crm:ServiceEnvironment=Production",
             "--Gateway:Port=0", $"--Crm:OperatorApiKey={OperatorKey}", "--Crm:ExportTelemetry=false", .. moreArguments,
         ]);
         // The services' own logs and the loader's HTTP logs would drown the results: warnings and errors only.

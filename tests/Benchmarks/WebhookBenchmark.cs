@@ -196,8 +196,8 @@ public static class WebhookBenchmark
               {options.Seconds} s measured ({measured.Length} requests), after a warm-up of {options.WarmupSeconds} s at {options.WarmupRate}/s
               whose messages were all routed first, then a lead-in of {options.LeadInSeconds} s at {options.Rate}/s straight into the
               measured window (the jump from {options.WarmupRate}/s; reported below, not in the percentiles).
-            - The whole system running (AppHost, throw-away state, Release build, Postgres durable); the number has autoReply
-              off and is closed, so each message is stored and routed but not answered.
+            - The whole system running (AppHost, throw-away state, Release build, services in the Production environment,
+              Postgres durable); the number has autoReply off and is closed, so each message is stored and routed but not answered.
 
             | measured | value |
             | --- | --- |
