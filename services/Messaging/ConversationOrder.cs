@@ -39,7 +39,19 @@ public static class ConversationOrder
     /// Takes the transaction-scoped lock of <paramref name="orderingKey"/>: call it first inside the consumer's
     /// transaction. Whoever else handles the same key waits here until this transaction ends.
     /// </summary>
-    public static async Task LockAsync<TDbContext>(this TDbContext db, string orderingKey, CancellationToken cancellationToken)
+    public static Task LockAsync<TDbContext>(this TDbContext db, string orderingKey, CancellationToken cancellationToken)
+        where TDbContext : DbContext =>
+        db.LockAsync(orderingKey, shared: false, cancellationToken);
+
+    /// <summary>
+    /// Takes <paramref name="key"/>'s transaction-scoped lock shared: holders of it do not wait for one another, only
+    /// for (and then hold off) whoever takes it with <see cref="LockAsync{TDbContext}(TDbContext, string, CancellationToken)"/>.
+    /// </summary>
+    public static Task LockSharedAsync<TDbContext>(this TDbContext db, string key, CancellationToken cancellationToken)
+        where TDbContext : DbContext =>
+        db.LockAsync(key, shared: true, cancellationToken);
+
+    private static async Task LockAsync<TDbContext>(this TDbContext db, string key, bool shared, CancellationToken cancellationToken)
         where TDbContext : DbContext
     {
         if (db.Database.CurrentTransaction is null)
@@ -47,7 +59,9 @@ public static class ConversationOrder
             throw new InvalidOperationException("An ordering lock lives as long as a transaction: begin one first.");
         }
 
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({orderingKey}, 0))", cancellationToken);
+        await (shared
+            ? db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock_shared(hashtextextended({key}, 0))", cancellationToken)
+            : db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({key}, 0))", cancellationToken));
     }
 
     /// <summary>

@@ -257,8 +257,9 @@ public sealed class InboundWebhookTests(IngressService ingress)
             await using var hold = await db.Database.BeginTransactionAsync();
             await db.Database.ExecuteSqlRawAsync("LOCK TABLE ingress.inbound_messages IN SHARE MODE");
             takenAnswer = IngressService.PostWebhookAsync(stopping, "/webhooks/twilio/whatsapp", taken);
-            await Eventually.TrueAsync(async () => await db.Database.SqlQuery<int>(
-                    $"SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()").SingleAsync() > 0,
+            // Asked on a connection of its own: inside a transaction Postgres answers from the activity it saw first.
+            await Eventually.TrueAsync(async () => await IngressService.WithDbAsync(stopping, other => other.Database.SqlQuery<int>(
+                    $"SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE datname = current_database() AND cardinality(pg_blocking_pids(pid)) > 0").SingleAsync()) > 0,
                 "the webhook store waiting for the table");
 
             storeStopped = stopping.Services.GetRequiredService<InboundStore>().StopAsync(CancellationToken.None);

@@ -21,16 +21,36 @@ public sealed class FactRecorder(MetricsDbContext db)
         timezone is not null && TimeZoneInfo.TryFindSystemTimeZoneById(timezone, out var zone) ? zone
         : TimeZoneInfo.FindSystemTimeZoneById(DefaultTimezone);
 
-    public async Task<TimeZoneInfo> ZoneOfAsync(string tenantId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The time zone of the tenant's days (the default until the tenant's clock is known), or null when the tenant was
+    /// removed: news of it that arrives afterwards adds no figures back, and news being recorded when the removal comes
+    /// is removed with the rest (<see cref="RemovedTenants"/>).
+    /// </summary>
+    private async Task<TimeZoneInfo?> ZoneOfLiveTenantAsync(string tenantId, CancellationToken cancellationToken)
     {
-        var timezone = await db.Tenants.AsNoTracking().Where(t => t.TenantId == tenantId).Select(t => t.Timezone).FirstOrDefaultAsync(cancellationToken);
-        return Zone(timezone);
+        await RemovedTenants.HoldAgainstRemovalAsync(db, tenantId, cancellationToken);
+        var tenant = await db.Database.SqlQuery<TenantZone>($"""
+            SELECT (SELECT timezone FROM metrics.tenant_clocks WHERE tenant_id = {tenantId}) AS timezone,
+                   EXISTS (SELECT 1 FROM metrics.removed_tenants WHERE tenant_id = {tenantId}) AS removed
+            """).SingleAsync(cancellationToken);
+        return tenant.Removed ? null : Zone(tenant.Timezone);
+    }
+
+    private sealed class TenantZone
+    {
+        public string? Timezone { get; init; }
+        public bool Removed { get; init; }
     }
 
     /// <summary>Stores a message fact once; an AI or human message may also be the conversation's first reply.</summary>
     public async Task RecordAsync(MetricFact fact, CancellationToken cancellationToken)
     {
-        var contributions = new Contributions(await ZoneOfAsync(fact.TenantId, cancellationToken));
+        if (await ZoneOfLiveTenantAsync(fact.TenantId, cancellationToken) is not { } zone)
+        {
+            return;
+        }
+
+        var contributions = new Contributions(zone);
         // The conversation is locked first, so its number and agent cannot change between reading them here and a
         // concurrent "conversation opened" re-attributing the conversation's facts (which then sees this one).
         var conversation = fact.ConversationId is null ? null : await LockConversationAsync(fact.TenantId, fact.ConversationId, cancellationToken);
@@ -62,7 +82,12 @@ public sealed class FactRecorder(MetricsDbContext db)
     /// <summary>Merges what an event says about a conversation and adds the difference it makes.</summary>
     public async Task MergeConversationAsync(string tenantId, string conversationId, Action<ConversationFacts> merge, CancellationToken cancellationToken)
     {
-        var contributions = new Contributions(await ZoneOfAsync(tenantId, cancellationToken));
+        if (await ZoneOfLiveTenantAsync(tenantId, cancellationToken) is not { } zone)
+        {
+            return;
+        }
+
+        var contributions = new Contributions(zone);
         await MergeConversationAsync(tenantId, conversationId, merge, contributions, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await RollupWriter.AddAsync(db, tenantId, contributions, cancellationToken);
@@ -75,7 +100,12 @@ public sealed class FactRecorder(MetricsDbContext db)
     /// </summary>
     public async Task OpenConversationAsync(ConversationOpened opened, CancellationToken cancellationToken)
     {
-        var contributions = new Contributions(await ZoneOfAsync(opened.TenantId, cancellationToken));
+        if (await ZoneOfLiveTenantAsync(opened.TenantId, cancellationToken) is not { } zone)
+        {
+            return;
+        }
+
+        var contributions = new Contributions(zone);
         await MergeConversationAsync(opened.TenantId, opened.ConversationId, conversation =>
         {
             conversation.NumberId = opened.NumberId;
@@ -99,7 +129,12 @@ public sealed class FactRecorder(MetricsDbContext db)
     public async Task RecordUnroutedAsync(InboundMessageUnrouted message, CancellationToken cancellationToken)
     {
         var tenantId = string.IsNullOrEmpty(message.TenantId) ? null : message.TenantId;
-        var zone = tenantId is null ? Zone(null) : await ZoneOfAsync(tenantId, cancellationToken);
+        var zone = tenantId is null ? Zone(null) : await ZoneOfLiveTenantAsync(tenantId, cancellationToken);
+        if (zone is null)
+        {
+            return; // a removed tenant's
+        }
+
         var day = new Contributions(zone).DayOf(message.ReceivedAt);
         var insert = () => db.Database.ExecuteSqlAsync($"""
             INSERT INTO metrics.unrouted_facts (inbound_message_id, tenant_id, reason, received_at, day)
@@ -133,7 +168,12 @@ public sealed class FactRecorder(MetricsDbContext db)
     /// <summary>Merges what an event says about a lead and adds the difference it makes.</summary>
     public async Task MergeLeadAsync(string tenantId, string leadId, Action<LeadFacts> merge, CancellationToken cancellationToken)
     {
-        var contributions = new Contributions(await ZoneOfAsync(tenantId, cancellationToken));
+        if (await ZoneOfLiveTenantAsync(tenantId, cancellationToken) is not { } zone)
+        {
+            return;
+        }
+
+        var contributions = new Contributions(zone);
         await MergeLeadAsync(tenantId, leadId, merge, contributions, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await RollupWriter.AddAsync(db, tenantId, contributions, cancellationToken);

@@ -11,7 +11,8 @@ namespace SafeNotify.Crm.Metrics.Services;
 /// Metrics can hear of a migrated tenant's "Asistente" after the tenant was rolled back. Every consumer that
 /// creates a row describing a tenant asks <see cref="IsRemovedAsync"/> first; the removal marks the tenant.
 /// Both take the same transaction lock, so a description committed just before the removal is removed with it,
-/// and one handled after it sees the mark.
+/// and one handled after it sees the mark. News that adds figures (facts, conversations, leads) holds the same lock
+/// shared (<see cref="HoldAgainstRemovalAsync"/>), so it does not wait for other figures, only for a removal.
 /// </summary>
 public static class RemovedTenants
 {
@@ -23,6 +24,13 @@ public static class RemovedTenants
         await db.LockAsync(LockKey(tenantId), cancellationToken);
         return await db.RemovedTenants.AnyAsync(r => r.TenantId == tenantId, cancellationToken);
     }
+
+    /// <summary>
+    /// Takes the tenant's lock shared until the transaction ends: a removal waits for this transaction, or this one for
+    /// the removal, and a check made afterwards (in a later statement) sees its mark.
+    /// </summary>
+    public static Task HoldAgainstRemovalAsync(MetricsDbContext db, string tenantId, CancellationToken cancellationToken) =>
+        db.LockSharedAsync(LockKey(tenantId), cancellationToken);
 
     /// <summary>Takes the tenant's lock until the transaction ends and marks the tenant removed (once).</summary>
     public static async Task MarkAsync(MetricsDbContext db, string tenantId, DateTimeOffset at, CancellationToken cancellationToken)
