@@ -220,9 +220,7 @@ public sealed class InboundWebhookTests(IngressService ingress)
         await other.SaveChangesAsync();
 
         var posting = Task.WhenAll(others.Prepend(contested).Select(form => ingress.PostWebhookAsync("/webhooks/twilio/whatsapp", form)));
-        await Eventually.TrueAsync(async () => await other.Database.SqlQuery<int>(
-                $"SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()").SingleAsync() > 0,
-            "the webhook store waiting for the other instance");
+        await Eventually.TrueAsync(async () => await ingress.WithDbAsync(DatabaseLocks.BlockedAsync) > 0, "the webhook store waiting for the other instance");
         await transaction.CommitAsync();
 
         var responses = await posting;
@@ -257,10 +255,7 @@ public sealed class InboundWebhookTests(IngressService ingress)
             await using var hold = await db.Database.BeginTransactionAsync();
             await db.Database.ExecuteSqlRawAsync("LOCK TABLE ingress.inbound_messages IN SHARE MODE");
             takenAnswer = IngressService.PostWebhookAsync(stopping, "/webhooks/twilio/whatsapp", taken);
-            // Asked on a connection of its own: inside a transaction Postgres answers from the activity it saw first.
-            await Eventually.TrueAsync(async () => await IngressService.WithDbAsync(stopping, other => other.Database.SqlQuery<int>(
-                    $"SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE datname = current_database() AND cardinality(pg_blocking_pids(pid)) > 0").SingleAsync()) > 0,
-                "the webhook store waiting for the table");
+            await Eventually.TrueAsync(async () => await IngressService.WithDbAsync(stopping, DatabaseLocks.BlockedAsync) > 0, "the webhook store waiting for the table");
 
             storeStopped = stopping.Services.GetRequiredService<InboundStore>().StopAsync(CancellationToken.None);
             // Answered at once: not queued behind the held table.

@@ -330,9 +330,7 @@ public sealed class LeadLifecycleTests(LeadService lead)
     }
 
     /// <summary>How many of the service's connections wait for a lock another one holds.</summary>
-    private Task<int> BlockedAsync() => lead.WithDbAsync(db => db.Database
-        .SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE datname = current_database() AND cardinality(pg_blocking_pids(pid)) > 0")
-        .SingleAsync());
+    private Task<int> BlockedAsync() => lead.WithDbAsync(DatabaseLocks.BlockedAsync);
 
     private static async Task<string> StatusAsync(HttpClient client, string leadId) =>
         (await client.GetFromJsonAsync<JsonNode>($"/api/leads/{leadId}"))!["leadStatus"]!.GetValue<string>();

@@ -78,13 +78,8 @@ public sealed class TenantDeprovisionedTests(MetricsService metrics)
         Assert.Equal((0, 0, 0, 0, 0), await FiguresOfAsync(gone.TenantId));
     }
 
-    /// <summary>
-    /// How many of the service's connections wait for a lock another one holds (asked on a connection of its own: inside
-    /// a transaction Postgres answers from the snapshot of activity it took first).
-    /// </summary>
-    private Task<int> BlockedAsync() => metrics.WithDbAsync(db => db.Database
-        .SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE datname = current_database() AND cardinality(pg_blocking_pids(pid)) > 0")
-        .SingleAsync());
+    /// <summary>How many of the service's connections wait for a lock another one holds.</summary>
+    private Task<int> BlockedAsync() => metrics.WithDbAsync(DatabaseLocks.BlockedAsync);
 
     /// <summary>The tenant's facts, conversations, leads, daily rollups and unanswered messages.</summary>
     private Task<(int, int, int, int, int)> FiguresOfAsync(string tenantId) => metrics.WithDbAsync(async db => (
