@@ -31,7 +31,7 @@ var twilio = TwilioSettings.From(config, state);
 var replicas = config.GetValue("Crm:Replicas", 1);
 if (replicas is < 1 or > 3)
 {
-    throw new InvalidOperationException($"Crm:Replicas must be between 1 and 3 (the database allows each service instance 20 connections), not {replicas}.");
+    throw new InvalidOperationException($"Crm:Replicas must be between 1 and 3 (the database allows each service instance 20 connections through EF and 8 direct ones), not {replicas}.");
 }
 
 // Tests and benchmarks run without a dashboard: telemetry exporters would only retry into the void.

@@ -23,7 +23,7 @@ internal static class InfrastructureExtensions
         if (containers)
         {
             var container = builder.AddPostgres(ResourceNames.Postgres, password: superuserPassword)
-                .WithArgs("-c", "max_connections=400")
+                .WithArgs("-c", "max_connections=500")
                 // Vacuum the outbox queues promptly, as infra/postgres.sh explains.
                 .WithArgs("-c", "autovacuum_naptime=5s", "-c", "autovacuum_vacuum_cost_delay=0", "-c", "autovacuum_vacuum_scale_factor=0.02",
                     "-c", "autovacuum_vacuum_insert_scale_factor=0.02", "-c", "autovacuum_analyze_scale_factor=0.02")

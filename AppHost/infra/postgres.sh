@@ -5,7 +5,7 @@
 #   PG_STATE_DIR           folder of this instance (data kept there between runs)
 #   PGPORT                 port on 127.0.0.1 (Aspire injects it)
 #   PG_SUPERUSER_PASSWORD  password of the 'postgres' superuser (set again at every start)
-#   PG_MAX_CONNECTIONS     default 400: room for every service's bounded pool, replicas included
+#   PG_MAX_CONNECTIONS     default 500: room for every service instance's bounded pools (20 through EF, 8 direct), replicas included
 #   PG_FAST=1              trade durability for speed (throw-away test databases only)
 #   PG_BELOW_NORMAL_ROLES  login roles whose sessions run below normal priority (space-separated)
 set -euo pipefail
@@ -13,7 +13,7 @@ set -euo pipefail
 : "${PG_STATE_DIR:?PG_STATE_DIR is required}"
 : "${PGPORT:?PGPORT is required}"
 : "${PG_SUPERUSER_PASSWORD:?PG_SUPERUSER_PASSWORD is required}"
-max_connections="${PG_MAX_CONNECTIONS:-400}"
+max_connections="${PG_MAX_CONNECTIONS:-500}"
 
 source "$(dirname "${BASH_SOURCE[0]}")/test-watchdog.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/predecessor.sh"

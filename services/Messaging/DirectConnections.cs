@@ -10,12 +10,12 @@ namespace SafeNotify.Crm.Messaging;
 /// cost more than the work itself.
 /// <para>
 /// These connections carry no tenant and their users never change a session's state (settings only with
-/// <c>SET LOCAL</c>, inside a transaction), so the pool hands them out as they are, without the reset a pooled
-/// connection of the DbContext needs after its tenant setting: seven statements on every use (<c>RESET ALL</c>,
-/// <c>SET SESSION AUTHORIZATION DEFAULT</c>, ...). Their pool is separate from the DbContext's, so the two can
-/// never share a connection. Their statements are planned once per connection (a generic plan), so each must be one
-/// whose plan does not depend on its parameters' values. Only tables outside row-level security (the outbox, and tables listed as exempt in
-/// the isolation probe) may be written through them: a tenant table shows them nothing and refuses their rows.
+/// <c>SET LOCAL</c>, inside a transaction), so the pool hands them out as they are, without Npgsql's reset (as the
+/// DbContext's pool does too, see <see cref="ServiceHostingExtensions"/>). Their pool is separate from the DbContext's,
+/// so a connection with a tenant's setting is never one of these. Their statements are planned once per connection
+/// (a generic plan), so each must be one whose plan does not depend on its parameters' values. Only tables outside
+/// row-level security (the outbox, and tables listed as exempt in the isolation probe) may be written through them:
+/// a tenant table shows them nothing and refuses their rows.
 /// </para>
 /// </summary>
 public sealed class DirectConnections<TDbContext>(NpgsqlDataSource dataSource, string schema) : IAsyncDisposable

@@ -132,7 +132,6 @@ public sealed partial class OutboxDispatcher<TDbContext>(
         var anyPublished = outcomes.Any(o => o is null);
         var brokerHealthy = anyPublished || bus is IBusControl control && control.CheckHealth().Status == BusHealthStatus.Healthy;
 
-        var changed = new List<OutboxMessage>(rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
             var row = rows[i];
@@ -140,11 +139,9 @@ public sealed partial class OutboxDispatcher<TDbContext>(
             if (error is null)
             {
                 row.DispatchedAt = now;
-                changed.Add(row);
                 continue;
             }
 
-            changed.Add(row);
             row.LastError = Truncate(error.Message, 2000);
             if (error is OutboxPoisonException)
             {
@@ -171,9 +168,9 @@ public sealed partial class OutboxDispatcher<TDbContext>(
             }
         }
 
-        if (changed.Count > 0)
+        // Every claimed row is written back (a row the broker could not take unchanged, which costs nothing extra in one statement).
+        await using (var update = UpdateCommand(connection, rows))
         {
-            await using var update = UpdateCommand(connection, changed);
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -258,7 +255,7 @@ public sealed partial class OutboxDispatcher<TDbContext>(
         return (rows, moreOfTheirKeys);
     }
 
-    /// <summary>Records what became of every changed row of a pass in one statement.</summary>
+    /// <summary>Records what became of every row of a pass in one statement.</summary>
     private NpgsqlCommand UpdateCommand(NpgsqlConnection connection, List<OutboxMessage> rows) => new($"""
         UPDATE {_table} AS o
         SET dispatched_at = u.dispatched_at, failed_at = u.failed_at, attempts = u.attempts,

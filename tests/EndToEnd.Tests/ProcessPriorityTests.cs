@@ -27,15 +27,12 @@ public sealed class ProcessPriorityTests(SystemFixture system)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Where_the_machine_offers_an_idle_cpu_group_the_consumer_services_run_in_it_and_the_edge_does_not()
     {
         // A nice value only weighs: a woken thread of the edge still waited for a running consumer's time slice. In a
         // group whose CPU policy is idle, the consumers run only on a CPU nothing else wants.
-        if (!IdleCpuGroupsOffered())
-        {
-            return; // this machine has no writable cgroup cpu hierarchy with cpu.idle: the nice values above are all there is
-        }
+        Skip.IfNot(IdleCpuGroupsOffered(), "this machine has no writable cgroup cpu hierarchy with cpu.idle: the nice values are all there is");
 
         foreach (var consumer in ResourceNames.Consumers)
         {
