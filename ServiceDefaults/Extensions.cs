@@ -43,9 +43,13 @@ public static class ServiceDefaultsExtensions
         builder.AddCallerIdentity();
         builder.AddPublicApiDescription();
 
-        // The API's JSON: camelCase fields, enums as the seed's UPPERCASE names (NEW, ACTIVE, AI_AGENT).
+        // The API's JSON: camelCase fields, enums as the seed's UPPERCASE names (NEW, ACTIVE, AI_AGENT). Fields match
+        // case-insensitively, so "name" and "Name" in one body would be the same field twice: refused, like any repeated key.
         builder.Services.ConfigureHttpJsonOptions(options =>
-            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper)));
+        {
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper));
+            options.SerializerOptions.AllowDuplicateProperties = false;
+        });
         return builder;
     }
 

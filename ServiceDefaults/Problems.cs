@@ -36,6 +36,15 @@ public static class Problems
     }
 }
 
+/// <summary>
+/// Input refused by a check many routes share (paging), where the handler cannot return its own answer: the service's
+/// exception handler answers it as the 400 validation problem, as the framework answers a parameter it cannot bind.
+/// </summary>
+public sealed class InvalidRequestException(ValidationErrors errors) : BadHttpRequestException("Some fields are not valid.", StatusCodes.Status400BadRequest)
+{
+    public ValidationErrors Errors { get; } = errors;
+}
+
 /// <summary>Collects field errors for a 400 validation problem.</summary>
 public sealed class ValidationErrors
 {

@@ -8,6 +8,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseCrmProblemDetails();
+app.UseRequestTextRules();
 app.MapLeadApi();
 app.MapDefaultEndpoints();
 

@@ -37,6 +37,7 @@ public static class ServiceHostingExtensions
         builder.Services.AddSingleton(_ => DirectConnections<TDbContext>.Create(connectionString, schema));
 
         builder.Services.AddHostedService<DatabaseMigrator<TDbContext>>();
+        builder.Services.AddExceptionHandler<DatabaseExceptionHandler>();
         return builder;
     }
 

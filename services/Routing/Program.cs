@@ -15,11 +15,11 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseCrmProblemDetails();
+app.UseRequestTextRules();
 app.MapRoutingApi();
 app.MapDefaultEndpoints();
 
 app.Run();
 return 0;
-
 /// <summary>The entry point, visible to the tests' WebApplicationFactory.</summary>
 public partial class Program;

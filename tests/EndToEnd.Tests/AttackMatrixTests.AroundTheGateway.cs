@@ -16,16 +16,16 @@ public sealed partial class AttackMatrixTests
     /// Twilio's signature, and must answer 403), the health endpoints (<c>/health</c>, <c>/alive</c>: the orchestrator's
     /// probes, which say only "up") and the OpenAPI documents themselves (<c>/openapi/v1.json</c>, the public description).
     /// </summary>
-    private static readonly Operation[] Undocumented = [new("routing", HttpMethod.Post, "/internal/api-keys/resolve", HasBody: true, BodyRequired: true)];
+    private static readonly PublicApi.Operation[] Undocumented = [new("routing", HttpMethod.Post, "/internal/api-keys/resolve", hasBody: true, bodyRequired: true)];
 
     [Fact]
     public async Task Every_service_route_called_around_the_gateway_refuses_a_missing_forged_or_expired_identity()
     {
-        var operations = (await PublicOperationsAsync()).Concat(Undocumented).ToList();
+        var operations = (await Api.OperationsAsync()).Concat(Undocumented).ToList();
         Assert.Contains(operations, o => o.Service == "lead");
         Assert.Contains(operations, o => o.Service == "ingress" && o.Path.StartsWith("/api/", StringComparison.Ordinal));
         // Real ids of a real tenant: a route that forgot its guard would find something to answer with.
-        var tenant = await ObjectsOfNewTenantAsync("Clínica Rodeada");
+        var tenant = await Api.ObjectsOfNewTenantAsync("Clínica Rodeada");
         var secrets = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(Path.Combine(system.StateDirectory, "secrets.json")))!;
         var genuine = Signer(secrets["identity-signing-key"], TimeProvider.System);
         var forged = Signer(Convert.ToHexString(RandomNumberGenerator.GetBytes(32)), TimeProvider.System);
@@ -40,7 +40,7 @@ public sealed partial class AttackMatrixTests
             if (operation.Path.StartsWith("/webhooks/twilio/", StringComparison.Ordinal))
             {
                 findings.Expect(operation, "straight to the service without Twilio's signature",
-                    await SendAsync(operation.Method, path, null, () => WebhookForm(tenant), client: service), 403);
+                    await Api.SendAsync(operation.Method, path, null, () => WebhookForm(tenant), client: service), 403);
                 continue;
             }
 
@@ -48,19 +48,19 @@ public sealed partial class AttackMatrixTests
             var caller = operation.IsAdmin ? new CallerIdentity(null, CallerIdentity.OperatorRole)
                 : operation.Path.StartsWith("/internal/", StringComparison.Ordinal) ? new CallerIdentity(null, CallerIdentity.GatewayRole)
                 : new CallerIdentity(tenant.Tenant.Id, CallerIdentity.TenantRole);
-            var body = operation.HasBody ? BodyFor(operation) : null;
+            var body = operation.HasBody ? PublicApi.BodyFor(operation) : null;
             Func<HttpContent?> content = () => body is null ? null : JsonContent.Create(body);
             Action<HttpRequestMessage> As(IdentityTokens signer) => request => request.Headers.Add(CallerIdentity.Header, signer.Create(caller));
 
-            findings.Expect(operation, "straight to the service without an identity", await SendAsync(operation.Method, path, null, content, client: service), 401);
+            findings.Expect(operation, "straight to the service without an identity", await Api.SendAsync(operation.Method, path, null, content, client: service), 401);
             findings.Expect(operation, "straight to the service with an identity signed with another key",
-                await SendAsync(operation.Method, path, null, content, As(forged), service), 401);
+                await Api.SendAsync(operation.Method, path, null, content, As(forged), service), 401);
             findings.Expect(operation, "straight to the service with an expired identity",
-                await SendAsync(operation.Method, path, null, content, As(expired), service), 401);
+                await Api.SendAsync(operation.Method, path, null, content, As(expired), service), 401);
             if (operation.Method == HttpMethod.Get)
             {
                 // The control: the same read with an identity the gateway would sign gets past the guard.
-                var answer = await SendAsync(operation.Method, path, null, content, As(genuine), service);
+                var answer = await Api.SendAsync(operation.Method, path, null, content, As(genuine), service);
                 findings.Check(answer.Status is not 401, () => $"{operation} with a genuine identity: {answer}");
             }
         }

@@ -181,8 +181,9 @@ public class SystemFixture : IAsyncLifetime
         {
             using var response = await Gateway.SendAsync(Request(method, path, key, body));
             var text = await response.Content.ReadAsStringAsync();
-            // A service that has not yet heard of a tenant or agent created a moment ago says 409 + Retry-After.
-            if ((int)response.StatusCode == 409 && response.Headers.RetryAfter is not null && attempt < 100)
+            // A service that has not yet heard of a tenant or agent created a moment ago says 409 + Retry-After; one whose
+            // database is coming back (after a restart another test made) says 503 + Retry-After. A client waits and retries.
+            if ((int)response.StatusCode is 409 or 503 && response.Headers.RetryAfter is not null && attempt < 100)
             {
                 await Task.Delay(100);
                 continue;

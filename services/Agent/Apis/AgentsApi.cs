@@ -13,6 +13,7 @@ using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Agent.Apis;
 
+/// <summary>An agent's configuration; on create, <see cref="TemplateId"/> starts from a template and the other fields go on top.</summary>
 public sealed record CreateAgentRequest(
     string? Name,
     string? Description,
@@ -27,7 +28,8 @@ public sealed record CreateAgentRequest(
     int? MaxTokensPerMessage,
     JsonObject? BusinessRules,
     List<string>? TriggerKeywords,
-    JsonElement ActiveHours);
+    JsonElement ActiveHours,
+    string? TemplateId = null);
 
 public sealed record AgentResponse(
     string Id, string Name, string? Description, string Role, bool IsActive, bool IsDefault,
@@ -56,10 +58,14 @@ public static class AgentsApi
         var agents = app.MapGroup("/api/agents").WithTags("Agents");
         var tenant = agents.MapGroup("").RequireTenant();
         tenant.MapGet("/", List).WithName("ListAgents").WithSummary("List the tenant's agents");
-        tenant.MapPost("/", Create).WithName("CreateAgent").WithSummary("Create an agent (within the plan's limit), optionally from a template (templateId)");
+        // The handlers read the body as JSON to tell a field left out from a null one; the document names its fields.
+        tenant.MapPost("/", Create).WithName("CreateAgent").WithSummary("Create an agent (within the plan's limit), optionally from a template (templateId)")
+            .Accepts<CreateAgentRequest>("application/json");
         tenant.MapGet("/{id}", Get).WithName("GetAgent").WithSummary("Read an agent");
-        tenant.MapPut("/{id}", Replace).WithName("ReplaceAgent").WithSummary("Replace an agent's configuration");
-        tenant.MapPatch("/{id}", Patch).WithName("UpdateAgent").WithSummary("Change some of an agent's fields");
+        tenant.MapPut("/{id}", Replace).WithName("ReplaceAgent").WithSummary("Replace an agent's configuration")
+            .Accepts<CreateAgentRequest>("application/json");
+        tenant.MapPatch("/{id}", Patch).WithName("UpdateAgent").WithSummary("Change some of an agent's fields")
+            .Accepts<CreateAgentRequest>("application/json");
         tenant.MapDelete("/{id}", Delete).WithName("DeleteAgent").WithSummary("Delete an agent and its prompt versions");
         // The tenant, or an operator on its behalf, reads the versions and rolls back to an earlier one.
         agents.MapGet("/{id}/prompts", ListPrompts).RequireTenantOrOperator()

@@ -67,6 +67,8 @@ public static class TwilioWebhooksApi
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a Twilio status callback.", detail: "MessageSid and MessageStatus are required.");
         }
 
+        // Lenient on purpose: a status word we do not know (Twilio adds statuses without notice) is acknowledged and moves
+        // nothing (its rank is 0); only fields that cannot be Twilio's are refused.
         var errorCode = form.GetValueOrDefault("ErrorCode");
         if (!DeliveryStatusRecorder.IsWellFormed(sid, status, errorCode))
         {
@@ -93,6 +95,8 @@ public static class TwilioWebhooksApi
             return (null, Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Twilio posts application/x-www-form-urlencoded."));
         }
 
+        // Twilio's forms are text as WhatsApp carries it; a form the framework's reader refuses (a NUL character, a
+        // broken encoding) is not one of them, and gets a 400 (here and at the gateway) rather than a guess at its text.
         IFormCollection collection;
         try
         {

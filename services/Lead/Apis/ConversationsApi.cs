@@ -132,7 +132,7 @@ public static partial class ConversationsApi
         var employee = request.AssignedToUser!.Trim();
         return await Transactions.RunAsync<Results<Accepted<EmployeeReplyAccepted>, ValidationProblem, ProblemHttpResult>>(db, async ct =>
         {
-            var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.Id == id && c.TenantId == tenantId, ct);
+            var conversation = await db.LockConversationAsync(id, tenantId, ct);
             if (conversation is null)
             {
                 return Problems.NotFound("Conversation");
@@ -193,7 +193,7 @@ public static partial class ConversationsApi
         var tenantId = context.TenantId();
         return await Transactions.RunAsync<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>>(db, async ct =>
         {
-            var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.Id == id && c.TenantId == tenantId, ct);
+            var conversation = await db.LockConversationAsync(id, tenantId, ct);
             if (conversation is null)
             {
                 return Problems.NotFound("Conversation");
@@ -227,7 +227,7 @@ public static partial class ConversationsApi
         var tenantId = context.TenantId();
         return await Transactions.RunAsync<Results<Ok<ConversationSummary>, ProblemHttpResult>>(db, async ct =>
         {
-            var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.Id == id && c.TenantId == tenantId, ct);
+            var conversation = await db.LockConversationAsync(id, tenantId, ct);
             if (conversation is null)
             {
                 return Problems.NotFound("Conversation");
@@ -262,7 +262,7 @@ public static partial class ConversationsApi
             .Check(request.CurrentStep is null || request.CurrentStep.Length <= 50, "currentStep", "At most 50 characters.")
             .Check(request.Outcome is null || request.Outcome.Length <= 100, "outcome", "At most 100 characters.")
             .Check(request.SatisfactionRating is null or (>= 1 and <= 5), "satisfactionRating", "From 1 to 5.")
-            .Check(request.ConversionValue is null or (>= 0 and <= 1_000_000_000_000m), "conversionValue", "Zero or more.")
+            .Check(request.ConversionValue is null or (>= 0 and <= CustomerLead.MaxAmount), "conversionValue", FormattableString.Invariant($"From 0 to {CustomerLead.MaxAmount:N0}."))
             .Check(request.InternalNotes is null || request.InternalNotes.Length <= 10_000, "internalNotes", "At most 10,000 characters.");
         if (errors.Any)
         {
@@ -272,7 +272,7 @@ public static partial class ConversationsApi
         var tenantId = context.TenantId();
         return await Transactions.RunAsync<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>>(db, async ct =>
         {
-            var conversation = await db.Conversations.FirstOrDefaultAsync(c => c.Id == id && c.TenantId == tenantId, ct);
+            var conversation = await db.LockConversationAsync(id, tenantId, ct);
             if (conversation is null)
             {
                 return Problems.NotFound("Conversation");

@@ -118,7 +118,7 @@ public static class LeadsApi
             .Check(request.Name is null || request.Name.Length <= 200, "name", "At most 200 characters.")
             .Check(request.Email is null || (request.Email.Length <= 254 && request.Email.Contains('@')), "email", "An email address.")
             .Check(request.Tags is null || (request.Tags.Count <= 50 && request.Tags.All(t => !string.IsNullOrWhiteSpace(t) && t.Length <= 50)), "tags", "At most 50 tags of 1-50 characters.")
-            .Check(request.TotalSpent is null or >= 0, "totalSpent", "Zero or more.")
+            .Check(request.TotalSpent is null or (>= 0 and <= CustomerLead.MaxAmount), "totalSpent", FormattableString.Invariant($"From 0 to {CustomerLead.MaxAmount:N0}."))
             .Check(request.InternalNotes is null || request.InternalNotes.Length <= 10_000, "internalNotes", "At most 10,000 characters.");
         if (errors.Any)
         {
@@ -182,7 +182,7 @@ public static class LeadsApi
             .Check(request.InternalNotes is null || request.InternalNotes.Length <= 10_000, "internalNotes", "At most 10,000 characters.")
             .Check(request.AssignedTo is null || request.AssignedTo.Length <= 100, "assignedTo", "At most 100 characters.")
             .Check(request.Source is null || request.Source.Length <= 100, "source", "At most 100 characters.")
-            .Check(request.TotalSpent is null or (>= 0 and <= 1_000_000_000_000m), "totalSpent", "Zero or more.");
+            .Check(request.TotalSpent is null or (>= 0 and <= CustomerLead.MaxAmount), "totalSpent", FormattableString.Invariant($"From 0 to {CustomerLead.MaxAmount:N0}."));
         if (errors.Any)
         {
             return errors.ToProblem();
@@ -355,9 +355,9 @@ public static class LeadsApi
             .Check(request.ConversationIdleSeconds is null or (>= 1 and <= month), "conversationIdleSeconds", "From 1 second to 30 days.")
             .Check(request.HumanIdleReleaseSeconds is null or (>= 1 and <= month), "humanIdleReleaseSeconds", "From 1 second to 30 days.")
             .Check(request.BurstWindowSeconds is null or (>= 0 and <= 60), "burstWindowSeconds", "From 0 (none) to 60 seconds.")
-            .Check(request.ScoringRules is null || (request.ScoringRules.Count <= 50 && request.ScoringRules.All(r =>
-                    !string.IsNullOrWhiteSpace(r.Signal) && r.Signal.Length <= 60 && !string.IsNullOrWhiteSpace(r.Description) && r.Description.Length <= 200
-                    && r.Phrases is { Count: > 0 and <= 50 } && r.Phrases.All(p => TextMatch.Words(p).Trim().Length > 0 && p.Length <= 100)
+            .Check(request.ScoringRules is null || (request.ScoringRules.Count <= 50 && request.ScoringRules.All(r => r is not null
+                    && !string.IsNullOrWhiteSpace(r.Signal) && r.Signal.Length <= 60 && !string.IsNullOrWhiteSpace(r.Description) && r.Description.Length <= 200
+                    && r.Phrases is { Count: > 0 and <= 50 } && r.Phrases.All(p => p is not null && TextMatch.Words(p).Trim().Length > 0 && p.Length <= 100)
                     && r.Points is >= -100 and <= 100 and not 0)),
                 "scoringRules", "At most 50 rules, each with a signal, a description, 1-50 phrases and points from -100 to 100 (not 0).");
         var settings = await db.Settings.FirstOrDefaultAsync(s => s.TenantId == context.TenantId(), cancellationToken);

@@ -13,6 +13,7 @@ internal static class Transactions
     /// fresh read when a consumer changed the same conversation meanwhile (row version), or when Postgres chose this
     /// transaction to break a deadlock with one (then everything it did was rolled back): an API call never
     /// overwrites the gate's change, never commits half, and is not a 500 for losing a race it can simply run again.
+    /// Out of attempts, the last conflict reaches the caller as 409 <c>concurrent-change</c> (the services' conflict handler).
     /// </summary>
     public static async Task<T> RunAsync<T>(LeadDbContext db, Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {

@@ -18,6 +18,14 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Ser
     public async Task<LeadSettings> SettingsForAsync(string tenantId, CancellationToken cancellationToken) =>
         await Settings.AsNoTracking().FirstOrDefaultAsync(s => s.TenantId == tenantId, cancellationToken) ?? LeadSettings.Defaults(tenantId);
 
+    /// <summary>
+    /// The tenant's conversation, locked until the transaction ends: API calls on one conversation take turns instead of
+    /// racing to a row-version conflict (the consumers' changes still meet the row version, <c>xmin</c>, which <c>*</c> leaves out).
+    /// </summary>
+    public async Task<Conversation?> LockConversationAsync(string id, string tenantId, CancellationToken cancellationToken) =>
+        (await Conversations.FromSql($"SELECT *, xmin FROM lead.crm_conversations WHERE id = {id} AND tenant_id = {tenantId} FOR UPDATE")
+            .ToListAsync(cancellationToken)).SingleOrDefault();
+
     public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         // Search runs on a folded copy of name, phone and email, kept in step here whoever changed them.

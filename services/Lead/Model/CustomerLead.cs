@@ -14,6 +14,9 @@ public enum LeadStatus
 /// <summary>A customer of a tenant (seed "CustomerLead"): one per tenant and WhatsApp customer id.</summary>
 public sealed class CustomerLead
 {
+    /// <summary>The largest amount of money (a purchase, a total spent) the CRM keeps, well inside its numeric(18, 2) columns.</summary>
+    public const decimal MaxAmount = 1_000_000_000_000m;
+
     public required string Id { get; init; }
     public required string TenantId { get; init; }
 
