@@ -15,7 +15,8 @@ namespace SafeNotify.Crm.Messaging;
 /// <item>409 <c>concurrent-change</c>: it lost a race it could not run again (another writer changed the same row,
 /// Postgres cancelled it to break a deadlock or a serialization conflict, a unique key was taken a moment earlier).
 /// Routes that can run their work again do so first; this is the answer when they cannot.</item>
-/// <item>503: the database went away under it (a restart, a dropped connection) and is coming back.</item>
+/// <item>503: the database went away under it (a restart, a dropped connection) and is coming back, or was too busy to
+/// answer in time (no connection free, a statement cancelled by its timeout).</item>
 /// </list>
 /// </summary>
 internal sealed class DatabaseExceptionHandler(ILogger<DatabaseExceptionHandler> logger) : IExceptionHandler
@@ -48,10 +49,14 @@ internal sealed class DatabaseExceptionHandler(ILogger<DatabaseExceptionHandler>
         exception is DbUpdateConcurrencyException
         || Postgres(exception)?.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation;
 
-    /// <summary>A connection that broke or could not be made, or a server shutting down (57P0x): transient by Npgsql's judgement.</summary>
+    /// <summary>
+    /// A connection that broke, could not be made or was not free in time (transient by Npgsql's judgement), a server
+    /// shutting down (57P0x), a statement cancelled by its timeout.
+    /// </summary>
     private static bool IsUnavailable(Exception exception) =>
         (exception as NpgsqlException ?? exception.InnerException as NpgsqlException) is { IsTransient: true }
-        || Postgres(exception)?.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow;
+        || Postgres(exception)?.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
+            or PostgresErrorCodes.QueryCanceled;
 
     private static PostgresException? Postgres(Exception exception) => exception as PostgresException ?? exception.InnerException as PostgresException;
 }
