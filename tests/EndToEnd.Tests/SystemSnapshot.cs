@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using Npgsql;
 using SafeNotify.Crm.AppHost;
@@ -6,15 +7,39 @@ using SafeNotify.Crm.AppHost;
 namespace SafeNotify.Crm.EndToEnd.Tests;
 
 /// <summary>
-/// Where the messages are, for a failing test to report: each service's outbox (pending, parked as failed, the
-/// oldest pending) and every broker queue's depth, error queues included. Never fails itself: what it cannot read it
-/// says it could not.
+/// Where the messages are: each service's outbox (pending and due, pending for later such as a timer, parked as
+/// failed), Ingress's sends still under way, and every broker queue's depth, error queues included. The fault tests
+/// wait on it until the system is quiet; any failing test may print it.
 /// </summary>
-public static class SystemSnapshot
+public sealed record SystemSnapshot(IReadOnlyList<SystemSnapshot.Outbox> Outboxes, int? SendsUnderWay, IReadOnlyList<SystemSnapshot.Queue>? Queues,
+    IReadOnlyList<string> Unreadable)
 {
-    public static async Task<string> DescribeAsync(SystemFixture system)
+    /// <summary>One service's outbox. <paramref name="Later"/> are rows due in the future: timers, and retries not yet due.</summary>
+    public sealed record Outbox(string Service, long Due, long Later, long Parked, DateTimeOffset? OldestDue, string? DueTypes, string? LastError);
+
+    public sealed record Queue(string Name, long Ready, long Unacknowledged, long Consumers);
+
+    /// <summary>
+    /// Nothing left to do now: every outbox without a due row, no send under way at Ingress, every queue empty. Timers
+    /// set for later may remain; a message parked as failed is not work left but a fault, which <see cref="Parked"/> shows.
+    /// </summary>
+    public bool IsQuiet => Unreadable.Count == 0 && Outboxes.All(o => o.Due == 0) && SendsUnderWay == 0
+        && Queues is not null && Queues.All(q => q.Ready == 0 && q.Unacknowledged == 0);
+
+    public long Parked => Outboxes.Sum(o => o.Parked);
+
+    /// <summary>Messages waiting for a consumer in <paramref name="service"/>'s queues (its queues are named after it).</summary>
+    public long QueuedFor(string service) =>
+        Queues?.Where(q => q.Name.StartsWith(service + "-", StringComparison.Ordinal)).Sum(q => q.Ready + q.Unacknowledged) ?? 0;
+
+    public static async Task<string> DescribeAsync(SystemFixture system) => (await TakeAsync(system)).ToString();
+
+    /// <summary>Reads every service's outbox, Ingress's sends and the broker's queues. Never fails: what it cannot read it lists.</summary>
+    public static async Task<SystemSnapshot> TakeAsync(SystemFixture system)
     {
-        var text = new StringBuilder();
+        var unreadable = new List<string>();
+        var outboxes = new List<Outbox>();
+        int? sendsUnderWay = null;
         foreach (var service in ResourceNames.Services)
         {
             try
@@ -23,32 +48,69 @@ public static class SystemSnapshot
                 await connection.OpenAsync();
                 // The schema is the service's name; it comes from our own list, never from input.
                 await using var command = new NpgsqlCommand($"""
-                    SELECT count(*) FILTER (WHERE dispatched_at IS NULL AND failed_at IS NULL),
+                    SELECT count(*) FILTER (WHERE dispatched_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()),
+                           count(*) FILTER (WHERE dispatched_at IS NULL AND failed_at IS NULL AND next_attempt_at > now()),
                            count(*) FILTER (WHERE failed_at IS NOT NULL),
-                           min(next_attempt_at) FILTER (WHERE dispatched_at IS NULL AND failed_at IS NULL),
-                           string_agg(DISTINCT message_type, ', ') FILTER (WHERE dispatched_at IS NULL AND failed_at IS NULL),
+                           min(next_attempt_at) FILTER (WHERE dispatched_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()),
+                           string_agg(DISTINCT message_type, ', ') FILTER (WHERE dispatched_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()),
                            max(last_error) FILTER (WHERE dispatched_at IS NULL)
                     FROM {service}.outbox_messages
                     """, connection);
-                await using var reader = await command.ExecuteReaderAsync();
-                await reader.ReadAsync();
-                text.AppendLine($"{service} outbox: {reader.GetInt64(0)} pending, {reader.GetInt64(1)} parked" +
-                    (reader.IsDBNull(2) ? "" : $", oldest due {reader.GetFieldValue<DateTimeOffset>(2):HH:mm:ss.fff} ({reader.GetString(3)})") +
-                    (reader.IsDBNull(4) ? "" : $", last error: {reader.GetString(4)}"));
+                await using (var reader = await command.ExecuteReaderAsync())
+                {
+                    await reader.ReadAsync();
+                    outboxes.Add(new Outbox(service, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2),
+                        reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3), reader.IsDBNull(4) ? null : reader.GetString(4),
+                        reader.IsDBNull(5) ? null : reader.GetString(5)));
+                }
+
+                if (service == ResourceNames.Ingress)
+                {
+                    // Sends are a tenant's rows: read across tenants, as Ingress's own timers do.
+                    await using var transaction = await connection.BeginTransactionAsync();
+                    await using var role = new NpgsqlCommand($"SET LOCAL ROLE {service}_all_tenants", connection, transaction);
+                    await role.ExecuteNonQueryAsync();
+                    await using var sends = new NpgsqlCommand("SELECT count(*) FROM ingress.outbound_messages WHERE state = 'Pending'", connection, transaction);
+                    sendsUnderWay = (int)(long)(await sends.ExecuteScalarAsync())!;
+                }
             }
             catch (Exception ex)
             {
-                text.AppendLine($"{service} outbox: unreadable ({ex.GetType().Name}: {ex.Message})");
+                unreadable.Add($"{service}'s database ({ex.GetType().Name}: {ex.Message})");
             }
         }
 
+        var queues = await QueuesAsync(system.StateDirectory, unreadable);
+        return new SystemSnapshot(outboxes, sendsUnderWay, queues, unreadable);
+    }
+
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        foreach (var o in Outboxes)
+        {
+            text.AppendLine($"{o.Service} outbox: {o.Due} due, {o.Later} for later, {o.Parked} parked" +
+                (o.OldestDue is { } oldest ? $", oldest due {oldest:HH:mm:ss.fff} ({o.DueTypes})" : "") +
+                (o.LastError is { } error ? $", last error: {error}" : ""));
+        }
+
+        text.AppendLine($"ingress sends under way: {SendsUnderWay?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}");
         text.AppendLine("broker queues (name, ready, unacknowledged, consumers):");
-        text.AppendLine(await QueuesAsync(system.StateDirectory));
+        foreach (var q in Queues ?? [])
+        {
+            text.AppendLine($"  {q.Name} {q.Ready} {q.Unacknowledged} {q.Consumers}");
+        }
+
+        foreach (var what in Unreadable)
+        {
+            text.AppendLine($"unreadable: {what}");
+        }
+
         return text.ToString();
     }
 
     /// <summary>Asks the private RabbitMQ node itself, as rabbitmq.sh set it up (its node name and cookie come from its folder).</summary>
-    private static async Task<string> QueuesAsync(string stateDirectory)
+    private static async Task<List<Queue>?> QueuesAsync(string stateDirectory, List<string> unreadable)
     {
         try
         {
@@ -57,7 +119,7 @@ public static class SystemSnapshot
                 """
                 node_id=$(printf '%s' "$STATE" | cksum | cut -d' ' -f1)
                 HOME="$STATE/home" RABBITMQ_NODENAME="safenotify-$node_id@localhost" \
-                  timeout 20 /usr/lib/rabbitmq/bin/rabbitmqctl -q list_queues name messages_ready messages_unacknowledged consumers 2>&1
+                  timeout 20 /usr/lib/rabbitmq/bin/rabbitmqctl -q list_queues --no-table-headers name messages_ready messages_unacknowledged consumers 2>&1
                 """])
             {
                 RedirectStandardOutput = true,
@@ -66,11 +128,26 @@ public static class SystemSnapshot
             using var process = Process.Start(start)!;
             var output = await process.StandardOutput.ReadToEndAsync();
             await process.WaitForExitAsync();
-            return output.Trim();
+            var queues = new List<Queue>();
+            foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var fields = line.Split('\t', ' ');
+                if (process.ExitCode != 0 || fields.Length != 4 || !long.TryParse(fields[1], out var ready)
+                    || !long.TryParse(fields[2], out var unacknowledged) || !long.TryParse(fields[3], out var consumers))
+                {
+                    unreadable.Add($"the broker's queues (rabbitmqctl said: {output.Trim()})");
+                    return null;
+                }
+
+                queues.Add(new Queue(fields[0], ready, unacknowledged, consumers));
+            }
+
+            return queues;
         }
         catch (Exception ex)
         {
-            return $"unreadable ({ex.GetType().Name}: {ex.Message})";
+            unreadable.Add($"the broker's queues ({ex.GetType().Name}: {ex.Message})");
+            return null;
         }
     }
 }

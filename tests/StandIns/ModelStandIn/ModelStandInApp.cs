@@ -128,6 +128,7 @@ public static class ModelStandInApp
             Headers: context.Request.Headers.Where(h => !SecretHeaders.Contains(h.Key)).ToDictionary(h => h.Key, h => h.Value.ToString()),
             Body: body,
             ReceivedAt: DateTimeOffset.UtcNow));
+        using var answering = state.Answering();
 
         var behaviour = state.TakeBehaviour();
         if (!await WaitAsync(behaviour.LatencyMs, aborted))

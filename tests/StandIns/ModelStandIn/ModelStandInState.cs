@@ -44,8 +44,12 @@ public sealed class ModelStandInState
     private readonly Queue<string> _scriptedReplies = new();
     private ModelBehaviour _behaviour = Default;
     private int _behaviourRemaining;
+    private int _inFlight;
 
     public IReadOnlyList<ModelRequest> Requests { get { lock (_gate) { return [.. _requests]; } } }
+
+    /// <summary>Requests received and not answered yet: what a client has in flight with the model right now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
 
     public void ClearRequests()
     {
@@ -82,6 +86,18 @@ public sealed class ModelStandInState
         {
             _scriptedReplies.Enqueue(reply);
         }
+    }
+
+    /// <summary>Counts a request as in flight until the returned scope ends.</summary>
+    internal IDisposable Answering()
+    {
+        Interlocked.Increment(ref _inFlight);
+        return new Scope(() => Interlocked.Decrement(ref _inFlight));
+    }
+
+    private sealed class Scope(Action end) : IDisposable
+    {
+        public void Dispose() => end();
     }
 
     internal void Record(ModelRequest request)

@@ -104,6 +104,7 @@ public static class TwilioStandInApp
             SentAt: null)
         {
             TraceParent = request.Headers["traceparent"].FirstOrDefault(),
+            Fault = fault?.Mode,
         };
         state.Add(message);
         webhooks.StartLifecycle(message, fault);

@@ -20,6 +20,9 @@ public sealed record SentMessage(
 {
     /// <summary>The W3C trace context the sender called with: which trace the send belongs to.</summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>The fault this send met after it was taken (an answer delayed or never given): sent, though the sender may not know.</summary>
+    public TwilioFaultMode? Fault { get; init; }
 }
 
 /// <summary>A customer message the stand-in posted to our inbound webhook.</summary>
