@@ -31,6 +31,7 @@ public sealed partial class AttackMatrixTests
         var forged = Signer(Convert.ToHexString(RandomNumberGenerator.GetBytes(32)), TimeProvider.System);
         var expired = Signer(secrets["identity-signing-key"], new ClockBehind(TimeSpan.FromMinutes(5)));
         var clients = operations.Select(o => o.Service).Distinct().ToDictionary(service => service, service => system.App.CreateHttpClient(service));
+        var before = await Api.SnapshotAsync(operations, tenant);
 
         var findings = new Findings();
         foreach (var operation in operations)
@@ -70,6 +71,8 @@ public sealed partial class AttackMatrixTests
             client.Dispose();
         }
 
+        // Read back through the gateway: nothing a refused call around it tried was written.
+        findings.Unchanged(before, await Api.SnapshotAsync(operations, tenant));
         findings.AssertNone(minimumChecks: 100);
     }
 

@@ -37,6 +37,8 @@ public sealed partial class AttackMatrixTests(SystemFixture system)
         Assert.NotEmpty(webhooks);
 
         var before = await Api.SnapshotAsync(api, victim);
+        // The attacker's own objects too: its refused bad bodies must leave them as they were.
+        var attackersBefore = await Api.SnapshotAsync(api, attacker);
         var findings = new Findings();
         // Wrong keys come from an address of their own: the gateway limits them per address (and the matrix waits when told to).
         using var guesser = system.GatewayFrom("127.0.0.4");
@@ -100,6 +102,7 @@ public sealed partial class AttackMatrixTests(SystemFixture system)
         }
 
         findings.Unchanged(before, await Api.SnapshotAsync(api, victim));
+        findings.Unchanged(attackersBefore, await Api.SnapshotAsync(api, attacker));
         findings.AssertNone(minimumChecks: 300);
         Assert.True(before.Count >= 10, $"only {before.Count} reads compared");
     }

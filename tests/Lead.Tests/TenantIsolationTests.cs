@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.Lead.Tests;
@@ -18,16 +19,18 @@ public sealed class TenantIsolationTests(LeadService lead)
         var report = await TenantIsolationProbe.ProbeAsync(lead, tenantA, tenantB);
 
         Assert.True(report.Problems.Count == 0, string.Join(Environment.NewLine, report.Problems));
-        Assert.Superset(new HashSet<string> { "crm_conversations", "conversation_messages", "customer_leads", "lead_score_events" }, report.Checked.ToHashSet());
+        Assert.Superset(new HashSet<string> { "crm_conversations", "conversation_messages", "customer_leads", "lead_score_events", "lead_settings" }, report.Checked.ToHashSet());
     }
 
-    /// <summary>A tenant with a conversation, its messages, and a lead scored from what the customer asked.</summary>
+    /// <summary>A tenant with a conversation, its messages, a lead scored from what the customer asked, and settings of its own.</summary>
     private async Task<string> SeedTenantAsync()
     {
         var chat = Chat.New();
         var agent = Chat.NewAgent();
         await lead.HandledAsync(chat.Says(1, "Hola, quiero una cita", agent));
         await lead.HandledAsync(chat.Says(2, "¿Cuánto cuesta la limpieza?", agent));
+        using var client = lead.ClientFor(chat.TenantId);
+        (await client.PutAsJsonAsync("/api/leads/settings", new { burstWindowSeconds = 2 })).EnsureSuccessStatusCode();
         return chat.TenantId;
     }
 }
