@@ -1,20 +1,67 @@
 using System.Text.Json.Nodes;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.AspNetCore.Builder;
+using SafeNotify.Crm.ModelStandIn;
 using SafeNotify.Crm.AppHost;
 using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.EndToEnd.Tests;
 
-/// <summary>The whole system with two instances of every service (Crm:Replicas=2) competing on every queue.</summary>
+/// <summary>
+/// The whole system with two instances of every service (Crm:Replicas=2) competing on every queue. The model stand-in
+/// answers through the OpenAI client by echoing the customer's newest message, so that every reply says which message
+/// it answers; every instance exports its traces to a receiver here, so that a test sees which instance did what.
+/// </summary>
 public sealed class ReplicatedSystemFixture : SystemFixture
 {
     public const int Replicas = 2;
+    private const string ModelApiKey = "sk-replica-model-key";
 
-    protected override IEnumerable<string> Arguments => [$"--Crm:Replicas={Replicas}"];
+    private WebApplication _model = null!;
+
+    public OtlpReceiver Otlp { get; } = new();
+
+    protected override IEnumerable<string> Arguments =>
+    [
+        $"--Crm:Replicas={Replicas}",
+        "--AI:Provider=OpenAI",
+        $"--AI:Endpoint={_model.Urls.First()}/v1",
+        "--AI:Model=gpt-4o-mini",
+        $"--AI:ApiKey={ModelApiKey}",
+    ];
 
     /// <summary>Twice the processes to start.</summary>
     protected override TimeSpan StartTimeout => TimeSpan.FromMinutes(8);
+
+    public override async Task InitializeAsync()
+    {
+        _model = ModelStandInApp.Build(["--urls", "http://127.0.0.1:0"], options => options.ApiKey = ModelApiKey);
+        await _model.StartAsync();
+        Otlp.Start();
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _model.DisposeAsync();
+        Otlp.Dispose();
+    }
+
+    /// <summary>Every instance exports its traces, in small batches, to <see cref="Otlp"/>.</summary>
+    protected override void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+        foreach (var project in builder.Resources.OfType<ProjectResource>().Where(p => ResourceNames.Services.Contains(p.Name)).ToList())
+        {
+            builder.CreateResourceBuilder(project).WithEnvironment(context =>
+            {
+                context.EnvironmentVariables["OTEL_EXPORTER_OTLP_ENDPOINT"] = Otlp.Url;
+                context.EnvironmentVariables["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+                context.EnvironmentVariables["OTEL_BSP_SCHEDULE_DELAY"] = "200";
+            });
+        }
+    }
 }
 
 /// <summary>
@@ -31,6 +78,9 @@ public sealed class ReplicatedSystemCollection : ICollectionFixture<ReplicatedSy
 public sealed class ReplicaOrderTests(ReplicatedSystemFixture system)
 {
     private const int Customers = 6;
+
+    /// <summary>OTLP's span kind of a message handled from a queue.</summary>
+    private const int ConsumerSpan = 5;
     private const int MessagesPerCustomer = 5;
 
     [Fact]
@@ -103,7 +153,18 @@ public sealed class ReplicaOrderTests(ReplicatedSystemFixture system)
             }, $"{replies.Count} replies to {customer} at Twilio");
             Assert.Equal(replies.Select(r => r.Message["body"]!.GetValue<string>()),
                 sent.OrderBy(m => m!["createdAt"]!.GetValue<DateTimeOffset>()).Select(m => m!["body"]!.GetValue<string>()));
+            // Each reply is the model's echo of the message it answers: the texts differ, so the order above means something.
+            foreach (var (reply, _) in replies)
+            {
+                Assert.Equal($"[gpt-4o-mini] mensaje {reply["answersSequence"]!.GetValue<long>()} sobre la cita", reply["body"]!.GetValue<string>());
+            }
         }
+
+        // Both instances of Lead and of Ingress took part: each handled messages from its queues.
+        await Eventually.TrueAsync(() => Task.FromResult(new[] { ResourceNames.Lead, ResourceNames.Ingress }.All(service =>
+                system.Otlp.Spans().Where(span => span.Service == service && span.Kind == ConsumerSpan).Select(span => span.Instance).Distinct().Count()
+                    == ReplicatedSystemFixture.Replicas)),
+            "messages handled by every instance of Lead and of Ingress");
 
         // Side by side: every conversation was still being written to while the others were being answered.
         var spans = conversations.Values.Select(messages => (

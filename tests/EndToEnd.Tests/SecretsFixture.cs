@@ -142,17 +142,6 @@ public sealed class SecretsFixture : SystemFixture
 
 public sealed record RecordedResponse(string Request, string Headers, string Body);
 
-/// <summary>
-/// A minimal OTLP/HTTP receiver: takes whatever is posted to /v1/traces, /v1/logs and /v1/metrics and keeps the raw
-/// protobuf. Strings are stored in protobuf as their UTF-8 bytes, so a secret that was exported is found in them as is.
-/// </summary>
-public sealed class OtlpReceiver() : RequestRecorder("application/x-protobuf")
-{
-    /// <summary>What was exported for one signal ("/v1/traces", "/v1/logs", "/v1/metrics"), as text that keeps every ASCII byte.</summary>
-    public IReadOnlyList<string> Exported(string signal) =>
-        Received.Where(r => r.PathAndQuery == signal).Select(r => Encoding.Latin1.GetString(r.Body)).ToList();
-}
-
 /// <summary>Runs alone, after the other collections: two whole systems at once would only slow each other down.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class SecretsCollection : ICollectionFixture<SecretsFixture>
