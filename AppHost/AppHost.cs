@@ -12,8 +12,10 @@ var state = new StateFolder(config["Crm:StateDirectory"] ?? Path.Combine(builder
 var useContainers = ContainerRuntime.UseContainers(config["Crm:Infrastructure"]);
 
 // Infrastructure: Postgres (one database, a schema and a role per service) and RabbitMQ.
+// Tuning for a small shared machine (Crm__Tuning__SmallMachine, Crm__Tuning__ProcessPriority): off unless asked for.
+var tuning = Tuning.From(config);
 var servicePasswords = ResourceNames.Services.ToDictionary(service => service, service => state.Secret($"{service}-db-password"));
-var postgres = builder.AddCrmPostgres(state, useContainers, servicePasswords);
+var postgres = builder.AddCrmPostgres(state, useContainers, servicePasswords, tuning.BelowNormalDatabaseRoles);
 var brokerPassword = builder.AddParameter("rabbitmq-password", state.Secret("rabbitmq-password"), secret: true);
 var rabbit = builder.AddCrmRabbitMq(state, useContainers, brokerPassword);
 var messaging = builder.AddBrokerConnection(rabbit, brokerPassword);
@@ -54,15 +56,7 @@ IResourceBuilder<ProjectResource> Service<TProject>(string name) where TProject 
         .WithHttpHealthCheck("/health")
         .WithTelemetryExport(exportTelemetry)
         .WithEnvironment("Crm__Identity__SigningKey", identityKey);
-    if (ResourceNames.Consumers.Contains(name))
-    {
-        // Only consumes events: yields the CPU to the webhook edge when it runs out (see ServiceDefaults), as its
-        // database sessions do (infra/postgres.sh): Twilio gets its 200 at once, and the backlog waits in the queues.
-        // The lowest priority, not just below normal: at nice 10 the consumers still filled every pause between the
-        // edge's database round trips, and at 500 webhooks/s the acknowledgement's p50 was 7.6–12 s instead of 0.1–1.4 s.
-        project.WithEnvironment("Crm__ProcessPriority", "Idle");
-    }
-
+    tuning.ApplyTo(project);
     return replicas == 1 ? project.WithDirectEndpoint() : project.WithReplicas(replicas);
 }
 
@@ -84,6 +78,7 @@ var gateway = InEnvironment(builder.AddProject<Projects.Gateway>(ResourceNames.G
     .WithEnvironment("Crm__Identity__SigningKey", identityKey)
     .WithExternalHttpEndpoints()
     .WithTelemetryExport(exportTelemetry);
+tuning.ApplyTo(gateway);
 if (gatewayPort != 0)
 {
     gateway.WithEndpoint("http", endpoint =>
@@ -131,6 +126,7 @@ if (twilio.UseStandIn)
         .WithEnvironment("StandIn__AuthToken", builder.AddParameter("twilio-standin-auth-token", twilio.AuthToken, secret: true))
         .WithEnvironment("StandIn__WebhookBaseUrl", publicUrl)
         .WithHttpHealthCheck("/_standin/health");
+    tuning.ApplyTo(standIn);
     ingress.WithEnvironment("Twilio__ApiBaseUrl", standIn.GetEndpoint("http"));
 }
 else if (twilio.ApiBaseUrl is { } apiBaseUrl)

@@ -15,7 +15,8 @@ internal static class InfrastructureExtensions
 {
     private const int PoolSizePerService = 20;
 
-    public static Server AddCrmPostgres(this IDistributedApplicationBuilder builder, StateFolder state, bool containers, IReadOnlyDictionary<string, string> servicePasswords)
+    public static Server AddCrmPostgres(this IDistributedApplicationBuilder builder, StateFolder state, bool containers, IReadOnlyDictionary<string, string> servicePasswords,
+        IEnumerable<string> belowNormalRoles)
     {
         var superuserPassword = builder.AddParameter("postgres-password", state.Secret("postgres-password"), secret: true);
         const string checkName = "postgres-ready";
@@ -47,7 +48,7 @@ internal static class InfrastructureExtensions
             .WithEnvironment("PG_STATE_DIR", state.Folder("postgres"))
             .WithEnvironment("PG_SUPERUSER_PASSWORD", superuserPassword)
             .WithEnvironment("PG_FAST", FastDatabase(builder) ? "1" : "0")
-            .WithEnvironment("PG_BELOW_NORMAL_ROLES", string.Join(' ', ResourceNames.Consumers))
+            .WithEnvironment("PG_BELOW_NORMAL_ROLES", string.Join(' ', belowNormalRoles))
             .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", env: "PGPORT", isProxied: false)
             .WithHealthCheck(checkName);
         builder.Services.AddHealthChecks().Add(new(checkName, _ => new PostgresReadyCheck(

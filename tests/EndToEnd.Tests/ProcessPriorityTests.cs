@@ -1,25 +1,79 @@
-using Aspire.Hosting.ApplicationModel;
 using SafeNotify.Crm.AppHost;
 
 namespace SafeNotify.Crm.EndToEnd.Tests;
 
 /// <summary>
-/// On a machine out of CPU the edge that acknowledges Twilio keeps its share: the services that only consume events run
-/// below normal priority (a higher nice value), Ingress and the gateway at the normal one.
+/// Without the tuning switches (the default, for <c>./run.sh</c>, the tests and a deployment) every process runs as .NET
+/// and the operating system run it: every thread and every database session at the normal priority, in no CPU group of
+/// ours, with .NET's own garbage collector and thread-pool settings.
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class ProcessPriorityTests(SystemFixture system)
 {
+    private readonly SystemProcesses _processes = new(system);
+
+    [Fact]
+    public async Task Without_the_switch_every_thread_and_database_session_of_every_service_runs_at_normal_priority_in_no_idle_group()
+    {
+        foreach (var service in ResourceNames.Services.Prepend(ResourceNames.Gateway))
+        {
+            Assert.All(_processes.ThreadNicesOf(service), thread => Assert.True(thread.Nice == 0, $"{service}'s thread {thread.Name} runs at nice {thread.Nice}"));
+            var group = SystemProcesses.CpuGroupOf(_processes.ServicePid(service));
+            Assert.True(group is null || Path.GetFileName(group) != "safenotify-idle", $"{service} runs in the CPU group {group}");
+        }
+
+        // Every service holds pooled connections by now (each has at least polled its outbox).
+        var sessions = await TestSupport.Eventually.ReturnsAsync(() => Task.FromResult<List<(string Role, int Nice, int? GroupNice)>?>(
+                _processes.DatabaseSessions().ToList() is var all && ResourceNames.Services.All(s => all.Any(a => a.Role == s)) ? all : null),
+            "a database session of every service");
+        Assert.All(sessions, session => Assert.True(session.Nice == 0 && session.GroupNice is null or 0,
+            $"a session of {session.Role} runs at nice {session.Nice} (its group at {session.GroupNice})"));
+    }
+
+    [Fact]
+    public void Without_the_switch_the_services_keep_dotnets_own_garbage_collector_and_thread_pool_settings()
+    {
+        foreach (var service in ResourceNames.Services.Prepend(ResourceNames.Gateway))
+        {
+            Assert.Null(_processes.EnvironmentOf(service, "DOTNET_gcServer"));
+            Assert.Null(_processes.EnvironmentOf(service, "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"));
+        }
+    }
+}
+
+/// <summary>The whole system with both tuning switches on (<c>Crm__Tuning__SmallMachine</c>, <c>Crm__Tuning__ProcessPriority</c>).</summary>
+public sealed class TunedSystemFixture : SystemFixture
+{
+    protected override IEnumerable<string> Arguments => ["--Crm:Tuning:SmallMachine=true", "--Crm:Tuning:ProcessPriority=true"];
+}
+
+/// <summary>Runs alone, after the parallel collections: two whole systems at once would only slow each other down.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TunedSystemCollection : ICollectionFixture<TunedSystemFixture>
+{
+    public const string Name = "the whole system tuned for a small machine";
+}
+
+/// <summary>
+/// With the switches on, on a machine out of CPU the edge that acknowledges Twilio keeps its share: the services that
+/// only consume events run below normal priority (a higher nice value), Ingress and the gateway at the normal one; and
+/// every process runs the workstation GC with thread-pool workers that do not spin.
+/// </summary>
+[Collection(TunedSystemCollection.Name)]
+public sealed class TunedProcessPriorityTests(TunedSystemFixture system)
+{
+    private readonly SystemProcesses _processes = new(system);
+
     [Fact]
     public void Consumer_services_yield_the_cpu_to_the_webhook_edge_on_every_thread()
     {
         // On Linux a nice value is a thread's: the thread-pool workers doing a service's work must have it, not only
         // the main thread (setting the process's priority class alone lowered just that one).
-        var threads = ResourceNames.Services.Prepend(ResourceNames.Gateway).ToDictionary(name => name, ThreadNicesOf);
+        var threads = ResourceNames.Services.Prepend(ResourceNames.Gateway).ToDictionary(name => name, _processes.ThreadNicesOf);
 
         Assert.All(threads[ResourceNames.Gateway], thread => Assert.Equal(0, thread.Nice));
         Assert.All(threads[ResourceNames.Ingress], thread => Assert.Equal(0, thread.Nice));
-        foreach (var consumer in new[] { ResourceNames.Routing, ResourceNames.Agent, ResourceNames.Lead, ResourceNames.Metrics })
+        foreach (var consumer in ResourceNames.Consumers)
         {
             Assert.Contains(threads[consumer], thread => thread.Name.StartsWith(".NET TP Worker", StringComparison.Ordinal));
             Assert.All(threads[consumer], thread => Assert.True(thread.Nice > 0,
@@ -32,18 +86,18 @@ public sealed class ProcessPriorityTests(SystemFixture system)
     {
         // A nice value only weighs: a woken thread of the edge still waited for a running consumer's time slice. In a
         // group whose CPU policy is idle, the consumers run only on a CPU nothing else wants.
-        Skip.IfNot(IdleCpuGroupsOffered(), "this machine has no writable cgroup cpu hierarchy with cpu.idle: the nice values are all there is");
+        Skip.IfNot(SystemProcesses.IdleCpuGroupsOffered(), "this machine has no writable cgroup cpu hierarchy with cpu.idle: the nice values are all there is");
 
         foreach (var consumer in ResourceNames.Consumers)
         {
-            var group = CpuGroupOf(ServicePid(consumer));
+            var group = SystemProcesses.CpuGroupOf(_processes.ServicePid(consumer));
             Assert.True(group is not null && Path.GetFileName(group) == "safenotify-idle", $"{consumer} runs in the CPU group {group}");
             Assert.Equal("1", File.ReadAllText(Path.Combine(group!, "cpu.idle")).Trim());
         }
 
         foreach (var edge in new[] { ResourceNames.Gateway, ResourceNames.Ingress })
         {
-            var group = CpuGroupOf(ServicePid(edge));
+            var group = SystemProcesses.CpuGroupOf(_processes.ServicePid(edge));
             Assert.True(group is null || !File.Exists(Path.Combine(group, "cpu.idle")) || File.ReadAllText(Path.Combine(group, "cpu.idle")).Trim() == "0",
                 $"{edge} runs in the idle CPU group {group}");
         }
@@ -61,7 +115,7 @@ public sealed class ProcessPriorityTests(SystemFixture system)
         do
         {
             await Task.Delay(500);
-            sessions = DatabaseSessions().GroupBy(s => s.Role).ToDictionary(g => g.Key, g => g.Select(s => (s.Nice, s.GroupNice)).ToList());
+            sessions = _processes.DatabaseSessions().GroupBy(s => s.Role).ToDictionary(g => g.Key, g => g.Select(s => (s.Nice, s.GroupNice)).ToList());
         }
         while (DateTime.UtcNow < deadline
             && !ResourceNames.Consumers.All(c => sessions.TryGetValue(c, out var n) && n.All(v => v.Nice > 0 && v.GroupNice is null or > 0)));
@@ -76,152 +130,13 @@ public sealed class ProcessPriorityTests(SystemFixture system)
         }
     }
 
-    /// <summary>The sessions of the system's Postgres server: its children titled "postgres: &lt;role&gt; &lt;database&gt; ...".</summary>
-    private IEnumerable<(string Role, int Nice, int? GroupNice)> DatabaseSessions()
+    [Fact]
+    public void Every_process_runs_the_workstation_gc_and_thread_pool_workers_that_do_not_spin()
     {
-        var server = Descendants(PidOf(ResourceNames.Postgres)).First(pid => Command(pid) == "postgres" && ParentCommand(pid) != "postgres");
-        foreach (var session in Descendants(server))
+        foreach (var service in ResourceNames.Services.Prepend(ResourceNames.Gateway))
         {
-            var title = File.ReadAllText($"/proc/{session}/cmdline").Split('\0')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (title is ["postgres:", var role, _, ..] && ResourceNames.Services.Contains(role))
-            {
-                yield return (role, NiceOfPid(session), AutogroupNiceOf(session));
-            }
-        }
-    }
-
-    /// <summary>The service's own process (the resource's process may be a launcher whose child it is).</summary>
-    private int ServicePid(string resource)
-    {
-        var pid = PidOf(resource);
-        return Descendants(pid).Prepend(pid).Cast<int?>().FirstOrDefault(p => string.Equals(Command(p!.Value), resource, StringComparison.OrdinalIgnoreCase))
-            ?? throw new InvalidOperationException($"No process of {resource} under pid {pid}.");
-    }
-
-    /// <summary>
-    /// Whether this machine lets a process make a CPU group with an idle policy beside its own, found out by making one
-    /// (and removing it), independently of the services' code.
-    /// </summary>
-    private static bool IdleCpuGroupsOffered()
-    {
-        if (CpuGroupOf(Environment.ProcessId) is not { } own)
-        {
-            return false;
-        }
-
-        var probe = Path.Combine(own, "probe-" + Guid.NewGuid().ToString("N")[..8]);
-        try
-        {
-            Directory.CreateDirectory(probe);
-            File.WriteAllText(Path.Combine(probe, "cpu.idle"), "1");
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(probe);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // never made
-            }
-        }
-    }
-
-    /// <summary>The directory of the CPU control group of a process: cgroup v2's where its root has the cpu controller, else v1's cpu hierarchy.</summary>
-    private static string? CpuGroupOf(int pid)
-    {
-        const string root = "/sys/fs/cgroup";
-        foreach (var line in File.ReadAllLines($"/proc/{pid}/cgroup"))
-        {
-            var fields = line.Split(':', 3);
-            var path = fields[2].TrimStart('/');
-            if (fields[1].Length == 0 && File.Exists($"{root}/cgroup.controllers") && File.ReadAllText($"{root}/cgroup.controllers").Split(' ', StringSplitOptions.TrimEntries).Contains("cpu"))
-            {
-                return Path.Combine(root, path);
-            }
-
-            if (fields[1].Split(',').Contains("cpu") && Directory.Exists(Path.Combine(root, fields[1])))
-            {
-                return Path.Combine(root, fields[1], path);
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>The nice value of every thread of the service's own process.</summary>
-    private List<(string Name, int Nice)> ThreadNicesOf(string resource)
-    {
-        var service = ServicePid(resource);
-        var threads = new List<(string Name, int Nice)>();
-        foreach (var task in Directory.EnumerateDirectories($"/proc/{service}/task"))
-        {
-            try
-            {
-                // A thread's id names it under /proc too.
-                var thread = int.Parse(Path.GetFileName(task), System.Globalization.CultureInfo.InvariantCulture);
-                threads.Add((Command(thread), NiceOfPid(thread)));
-            }
-            catch (IOException)
-            {
-                // the thread ended meanwhile
-            }
-        }
-
-        return threads;
-    }
-
-    private int PidOf(string resource)
-    {
-        Assert.True(system.App.ResourceNotifications.TryGetCurrentState(resource, out var state), $"{resource} is not running");
-        return Convert.ToInt32(state.Snapshot.Properties.First(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    // /proc/<pid>/stat: the 19th field is the nice value, the 4th the parent; the command name (2nd) is in parentheses and may hold spaces.
-    private static string[] StatFields(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-    }
-
-    private static int NiceOfPid(int pid) => int.Parse(StatFields(pid)[16], System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>The nice value of the process's session group ("/autogroup-N nice X"), or null where the kernel has no such groups.</summary>
-    private static int? AutogroupNiceOf(int pid)
-    {
-        var path = $"/proc/{pid}/autogroup";
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        var fields = File.ReadAllText(path).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return fields is [_, "nice", var nice] ? int.Parse(nice, System.Globalization.CultureInfo.InvariantCulture) : null;
-    }
-
-    private static string ParentCommand(int pid) => Command(int.Parse(StatFields(pid)[1], System.Globalization.CultureInfo.InvariantCulture));
-
-    private static string Command(int pid) => File.ReadAllText($"/proc/{pid}/comm").Trim();
-
-    private static IEnumerable<int> Descendants(int pid)
-    {
-        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
-        {
-            var children = File.Exists(Path.Combine(task, "children")) ? File.ReadAllText(Path.Combine(task, "children")) : "";
-            foreach (var child in children.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse))
-            {
-                yield return child;
-                foreach (var grandchild in Descendants(child))
-                {
-                    yield return grandchild;
-                }
-            }
+            Assert.Equal("0", _processes.EnvironmentOf(service, "DOTNET_gcServer"));
+            Assert.Equal("0", _processes.EnvironmentOf(service, "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"));
         }
     }
 }
