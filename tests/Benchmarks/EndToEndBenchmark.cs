@@ -35,8 +35,14 @@ public static class EndToEndBenchmark
         Console.WriteLine($"Starting the system (AppHost on throw-away state{(model is null ? ", offline responder" : $", model stand-in at {options.ModelLatencyMs} ms")}, {options.Replicas} instance(s) per service) ...");
         await using var system = await RunningSystem.StartAsync([.. model?.AppHostArguments ?? [], $"--Crm:Replicas={options.Replicas}"]);
         var numbers = await PrepareAsync(system, options.Tenants, options.NumbersPerTenant);
+        // CPU from the first webhook until every reply has arrived and every outbox and queue is empty.
+        var resources = await MemoryBenchmark.ResourcePidsAsync(system.App);
+        var cpuBefore = ProcessCpu.Sample(resources);
+        var run = Stopwatch.StartNew();
         var outcome = await LoadAsync(system, numbers, options.Rate, options.WarmupSeconds + options.Seconds, options.WarmupSeconds, TimeSpan.FromSeconds(120));
-        var report = Report(options, numbers.Count, outcome);
+        var quiet = await WaitQuietAsync(system, TimeSpan.FromMinutes(2));
+        var cpu = new CpuUse(ProcessCpu.Sample(resources).Since(cpuBefore), run.Elapsed, quiet);
+        var report = Report(options, numbers.Count, outcome, cpu);
         Console.WriteLine(report);
         Directory.CreateDirectory(Path.GetDirectoryName(options.OutputFile)!);
         await File.WriteAllTextAsync(options.OutputFile, report);
@@ -217,7 +223,45 @@ public static class EndToEndBenchmark
             : $"steady: p50 {first:0} ms in the first window, {last:0} ms in the last; replies kept up";
     }
 
-    private static string Report(Options options, int numbers, Outcome outcome)
+    /// <summary>The CPU each group of processes used over <paramref name="Wall"/>, and whether the system was quiet at its end.</summary>
+    public sealed record CpuUse(IReadOnlyDictionary<string, double> Seconds, TimeSpan Wall, bool Quiet);
+
+    /// <summary>Waits until every outbox, Ingress's sends and every queue have nothing left to do; false if that did not come in time.</summary>
+    public static async Task<bool> WaitQuietAsync(RunningSystem system, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if ((await SystemSnapshot.TakeAsync(system.App, system.StateDirectory)).IsQuiet)
+            {
+                return true;
+            }
+
+            await Task.Delay(500);
+        }
+
+        return false;
+    }
+
+    /// <summary>CPU by group: seconds, milliseconds per answered message, and the share of the machine over the run.</summary>
+    public static string CpuTable(CpuUse cpu, int answered)
+    {
+        var machine = cpu.Wall.TotalSeconds * Environment.ProcessorCount;
+        var rows = cpu.Seconds.OrderBy(g => ProcessCpu.IsSystem(g.Key) ? 0 : 1).ThenByDescending(g => g.Value).Select(g =>
+            $"| {g.Key} | {g.Value:0.0} s | {1000 * g.Value / Math.Max(1, answered):0.0} ms | {100 * g.Value / machine:0} % |");
+        var system = cpu.Seconds.Where(g => ProcessCpu.IsSystem(g.Key)).Sum(g => g.Value);
+        return $"""
+            CPU from the first webhook until {(cpu.Quiet ? "every outbox and queue was empty" : "the wait for empty outboxes and queues gave up")} ({cpu.Wall.TotalSeconds:0} s; per answered message; share of the machine's {Environment.ProcessorCount} cores):
+
+            | processes | CPU | per message | share |
+            | --- | --- | --- | --- |
+            | **the system** (services, gateway, Postgres, RabbitMQ) | {system:0.0} s | **{1000 * system / Math.Max(1, answered):0.0} ms** | {100 * system / machine:0} % |
+            {string.Join("\n", rows)}
+
+            """;
+    }
+
+    private static string Report(Options options, int numbers, Outcome outcome, CpuUse cpu)
     {
         var lat = outcome.Latencies;
         var windowRows = string.Join("\n", outcome.Windows.Select(w =>
@@ -250,6 +294,7 @@ public static class EndToEndBenchmark
             | --- | --- | --- | --- | --- |
             {windowRows}
 
+            {CpuTable(cpu, outcome.Answered)}
             """;
     }
 }

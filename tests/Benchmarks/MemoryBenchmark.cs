@@ -55,7 +55,7 @@ public static class MemoryBenchmark
     }
 
     /// <summary>The process id of every resource instance (replicas apart), from the orchestrator's snapshots.</summary>
-    private static async Task<Dictionary<string, int>> ResourcePidsAsync(DistributedApplication app)
+    public static async Task<Dictionary<string, int>> ResourcePidsAsync(DistributedApplication app)
     {
         var pids = new Dictionary<string, int>();
         using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(3));

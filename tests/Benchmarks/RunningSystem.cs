@@ -17,6 +17,9 @@ public sealed class RunningSystem : IAsyncDisposable
 
     private readonly string _state;
 
+    /// <summary>The throw-away state folder the system runs on (its servers' data, the generated secrets).</summary>
+    public string StateDirectory => _state;
+
     private RunningSystem(DistributedApplication app, string state, HttpClient gateway, string accountSid, string authToken)
     {
         App = app;

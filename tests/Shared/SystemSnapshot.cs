@@ -1,15 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
 using Npgsql;
 using SafeNotify.Crm.AppHost;
 
-namespace SafeNotify.Crm.EndToEnd.Tests;
+namespace SafeNotify.Crm.TestSupport;
 
 /// <summary>
 /// Where the messages are: each service's outbox (pending and due, pending for later such as a timer, parked as
 /// failed), Ingress's sends still under way, and every broker queue's depth, error queues included. The fault tests
-/// wait on it until the system is quiet; any failing test may print it.
+/// wait on it until the system is quiet, the benchmarks until a run's work is all done; any failing test may print it.
+/// Compiled into the end-to-end tests and the benchmarks, which both boot the AppHost.
 /// </summary>
 public sealed record SystemSnapshot(IReadOnlyList<SystemSnapshot.Outbox> Outboxes, int? SendsUnderWay, IReadOnlyList<SystemSnapshot.Queue>? Queues,
     IReadOnlyList<string> Unreadable)
@@ -32,10 +35,11 @@ public sealed record SystemSnapshot(IReadOnlyList<SystemSnapshot.Outbox> Outboxe
     public long QueuedFor(string service) =>
         Queues?.Where(q => q.Name.StartsWith(service + "-", StringComparison.Ordinal)).Sum(q => q.Ready + q.Unacknowledged) ?? 0;
 
-    public static async Task<string> DescribeAsync(SystemFixture system) => (await TakeAsync(system)).ToString();
-
-    /// <summary>Reads every service's outbox, Ingress's sends and the broker's queues. Never fails: what it cannot read it lists.</summary>
-    public static async Task<SystemSnapshot> TakeAsync(SystemFixture system)
+    /// <summary>
+    /// Reads every service's outbox, Ingress's sends and the broker's queues of the system <paramref name="app"/> runs on
+    /// <paramref name="stateDirectory"/>. Never fails: what it cannot read it lists.
+    /// </summary>
+    public static async Task<SystemSnapshot> TakeAsync(DistributedApplication app, string stateDirectory)
     {
         var unreadable = new List<string>();
         var outboxes = new List<Outbox>();
@@ -44,7 +48,7 @@ public sealed record SystemSnapshot(IReadOnlyList<SystemSnapshot.Outbox> Outboxe
         {
             try
             {
-                await using var connection = new NpgsqlConnection(await system.App.GetConnectionStringAsync(ResourceNames.Database(service)));
+                await using var connection = new NpgsqlConnection(await app.GetConnectionStringAsync(ResourceNames.Database(service)));
                 await connection.OpenAsync();
                 // The schema is the service's name; it comes from our own list, never from input.
                 await using var command = new NpgsqlCommand($"""
@@ -80,7 +84,7 @@ public sealed record SystemSnapshot(IReadOnlyList<SystemSnapshot.Outbox> Outboxe
             }
         }
 
-        var queues = await QueuesAsync(system.StateDirectory, unreadable);
+        var queues = await QueuesAsync(stateDirectory, unreadable);
         return new SystemSnapshot(outboxes, sendsUnderWay, queues, unreadable);
     }
 

@@ -40,8 +40,8 @@ public sealed class FaultFixture : SystemFixture
         $"--AI:Endpoint={_model.Urls.First()}/v1",
         $"--AI:Model={Model}",
         $"--AI:ApiKey={ModelApiKey}",
-        "--AI:Timeout=00:00:08",
-        "--AI:AttemptTimeout=00:00:03",
+        "--AI:Timeout=00:00:12",
+        "--AI:AttemptTimeout=00:00:05",
         "--AI:MaxRetries=1",
         "--AI:RetryDelay=00:00:00.200",
         "--AI:BreakDuration=00:00:03",
@@ -55,6 +55,22 @@ public sealed class FaultFixture : SystemFixture
         await _model.StartAsync();
         ModelState.SetBehaviour(Thinking);
         await base.InitializeAsync();
+        await WarmUpAsync();
+    }
+
+    /// <summary>
+    /// One conversation through every service before the first test: a freshly started system compiles its code on the
+    /// first messages, slowly enough for model calls to time out, and the first test would meet a cold system, not a fault.
+    /// </summary>
+    private async Task WarmUpAsync()
+    {
+        var tenant = await CreateTenantAsync("Clínica de calentamiento");
+        const string customer = "+573009990001";
+        for (var i = 1; i <= 3; i++)
+        {
+            await SendAsCustomerAsync(customer, tenant.Phone, $"Hola, calentando: mensaje {i}");
+            await Eventually.TrueAsync(async () => (await SentToAsync(customer)).Count >= i, "the warm-up conversation answered", TimeSpan.FromSeconds(60));
+        }
     }
 
     public override async Task DisposeAsync()
@@ -124,7 +140,7 @@ public sealed class FaultFixture : SystemFixture
         var quietInARow = 0;
         while (true)
         {
-            var snapshot = await SystemSnapshot.TakeAsync(this);
+            var snapshot = await SystemSnapshot.TakeAsync(App, StateDirectory);
             quietInARow = snapshot.IsQuiet ? quietInARow + 1 : 0;
             if (quietInARow == 2)
             {

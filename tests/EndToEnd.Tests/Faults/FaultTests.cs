@@ -43,7 +43,7 @@ public sealed class FaultTests(FaultFixture system, ITestOutputHelper output)
             await system.KillAndStartAsync(service, whileDown: async () =>
             {
                 // The work that was Agent's, Lead's... waits for it in its queues (the deliveries it held came back).
-                var snapshot = await SystemSnapshot.TakeAsync(system);
+                var snapshot = await SystemSnapshot.TakeAsync(system.App, system.StateDirectory);
                 Assert.True(snapshot.QueuedFor(service) > 0, $"nothing waited for {service} while it was down:\n{snapshot}");
             });
         });
@@ -65,7 +65,7 @@ public sealed class FaultTests(FaultFixture system, ITestOutputHelper output)
             await system.KillAndStartAsync(ResourceNames.Ingress);
             // The held send counts once at Twilio (checked for every reply below) and is never marked unknown; another send
             // the kill cut off before it reached Twilio may be marked unknown, and is never sent again either.
-            return held["body"]!.GetValue<string>();
+            return new InterruptedSend(held["to"]!.GetValue<string>(), held["body"]!.GetValue<string>());
         }, interruptedSendFound: true, deliveryUnknownAllowed: true);
     }
 
@@ -85,7 +85,7 @@ public sealed class FaultTests(FaultFixture system, ITestOutputHelper output)
             await system.KillAndStartAsync(ResourceNames.RabbitMq, whileDown: async () =>
             {
                 // Events keep being committed with their changes while nothing can publish them: they wait in the outboxes.
-                await Eventually.TrueAsync(async () => (await SystemSnapshot.TakeAsync(system)).Outboxes.Sum(o => o.Due) > 0,
+                await Eventually.TrueAsync(async () => (await SystemSnapshot.TakeAsync(system.App, system.StateDirectory)).Outboxes.Sum(o => o.Due) > 0,
                     "events waiting in an outbox for the broker to come back", TimeSpan.FromSeconds(15));
             });
         });
@@ -154,16 +154,19 @@ public sealed class FaultTests(FaultFixture system, ITestOutputHelper output)
         await StreamThroughAsync(tenantName, async stream =>
         {
             await fault(stream);
-            return null;
+            return (InterruptedSend?)null;
         }, deliveryUnknownAllowed: deliveryUnknownAllowed, checkConversation: checkConversation);
 
-    private async Task StreamThroughAsync(string tenantName, Func<CustomerStream, Task<string?>> fault, bool interruptedSendFound = false,
+    /// <summary>A send Twilio took while Ingress was killed inside the call: to whom, and what.</summary>
+    private sealed record InterruptedSend(string To, string Body);
+
+    private async Task StreamThroughAsync(string tenantName, Func<CustomerStream, Task<InterruptedSend?>> fault, bool interruptedSendFound = false,
         bool deliveryUnknownAllowed = false, Func<string, List<string>, JsonNode, Task>? checkConversation = null)
     {
         var tenant = await system.CreateTenantAsync(tenantName);
         var stream = new CustomerStream(system, tenant.Phone, Customers, seed: StableHash(tenantName));
         var faultAt = DateTime.UtcNow;
-        string? interrupted;
+        InterruptedSend? interrupted;
         stream.Start();
         try
         {
@@ -201,7 +204,8 @@ public sealed class FaultTests(FaultFixture system, ITestOutputHelper output)
             atTwilioInAll += atTwilio.Count;
             var conversation = await ConversationOfAsync(tenant, customer);
             var written = stream.Written.GetValueOrDefault(customer);
-            failures.AddRange(Judge(customer, written, atTwilio, conversation, interruptedSendFound ? interrupted : null));
+            var interruptedHere = interruptedSendFound && interrupted is not null && interrupted.To.EndsWith(customer, StringComparison.Ordinal) ? interrupted.Body : null;
+            failures.AddRange(Judge(customer, written, atTwilio, conversation, interruptedHere));
             aiReplies += conversation["messages"]!.AsArray().Count(m => m!["author"]!.GetValue<string>() is "AI_AGENT" or "SYSTEM");
             if (checkConversation is not null)
             {
@@ -256,7 +260,8 @@ public sealed class FaultTests(FaultFixture system, ITestOutputHelper output)
 
         if (interrupted is not null && ours.Any(m => m!["body"]?.GetValue<string>() == interrupted && m["deliveryStatus"]?.GetValue<string>() == "delivery_unknown"))
         {
-            yield return $"{customer}: the send interrupted inside the Twilio call is marked delivery unknown, though Twilio had it";
+            yield return $"{customer}: the send interrupted inside the Twilio call is marked delivery unknown, though Twilio had it " +
+                $"(Lead: {string.Join(" | ", ours.Select(m => $"{m!["body"]} [{m["deliveryStatus"]}, {m["createdAt"]}]"))}; Twilio: {string.Join(" | ", atTwilio)})";
         }
     }
 
