@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.ServiceDefaults;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Messaging;
 
@@ -16,16 +17,16 @@ public static class AuditExtensions
     public const string SystemActor = "system";
 
     /// <summary>A change made by the caller of <paramref name="http"/>.</summary>
-    public static void Audit(this ServiceDbContext db, HttpContext http, string? tenantId, string action, string targetType, string targetId,
+    public static void Audit(this MessagingDbContext db, HttpContext http, string? tenantId, string action, string targetType, string targetId,
         string? detail, DateTimeOffset occurredAt) =>
         db.Audit(CallerIdentity.From(http), tenantId, action, targetType, targetId, detail, occurredAt);
 
     /// <summary>A change the service made by itself, on a message or a timer: the actor is the system.</summary>
-    public static void Audit(this ServiceDbContext db, string? tenantId, string action, string targetType, string targetId,
+    public static void Audit(this MessagingDbContext db, string? tenantId, string action, string targetType, string targetId,
         string? detail, DateTimeOffset occurredAt) =>
         db.Audit(caller: null, tenantId, action, targetType, targetId, detail, occurredAt);
 
-    private static void Audit(this ServiceDbContext db, CallerIdentity? caller, string? tenantId, string action, string targetType, string targetId,
+    private static void Audit(this MessagingDbContext db, CallerIdentity? caller, string? tenantId, string action, string targetType, string targetId,
         string? detail, DateTimeOffset occurredAt) =>
         db.Publish(new AuditRecorded(tenantId, action, targetType, targetId, detail, caller?.Role ?? SystemActor, caller?.TenantId, caller?.KeyId,
             db.SchemaName, occurredAt));

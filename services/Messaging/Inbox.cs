@@ -1,5 +1,8 @@
+using System.Linq.Expressions;
+using System.Reflection;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Messaging;
 
@@ -41,9 +44,7 @@ public abstract class TransactionalConsumer<TMessage, TDbContext>(TDbContext db)
         var cancellationToken = context.CancellationToken;
         if (Db is ServiceDbContext serviceDb)
         {
-            serviceDb.Access = MessageTenant<TMessage>.Of(context.Message) is { Length: > 0 } tenantId
-                ? TenantAccess.For(tenantId)
-                : TenantAccess.None;
+            serviceDb.WorkFor(MessageTenant<TMessage>.Of(context.Message));
         }
 
         await using var transaction = await Db.Database.BeginTransactionAsync(cancellationToken);
@@ -59,4 +60,24 @@ public abstract class TransactionalConsumer<TMessage, TDbContext>(TDbContext db)
 
     /// <summary>Change state and write outgoing messages with <see cref="Outbox.Publish{T}"/>; do not save.</summary>
     protected abstract Task HandleAsync(TMessage message, ConsumeContext<TMessage> context, CancellationToken cancellationToken);
+}
+
+/// <summary>The tenant a message belongs to: its <c>TenantId</c> property, when its contract has one.</summary>
+internal static class MessageTenant<TMessage>
+{
+    private static readonly Func<TMessage, string?>? Read = Compile();
+
+    public static string? Of(TMessage message) => Read?.Invoke(message);
+
+    private static Func<TMessage, string?>? Compile()
+    {
+        var property = typeof(TMessage).GetProperty("TenantId", BindingFlags.Public | BindingFlags.Instance);
+        if (property is null || property.PropertyType != typeof(string))
+        {
+            return null;
+        }
+
+        var message = Expression.Parameter(typeof(TMessage));
+        return Expression.Lambda<Func<TMessage, string?>>(Expression.Property(message, property), message).Compile();
+    }
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Messaging;
 

@@ -23,7 +23,8 @@ public static class EndToEndBenchmark
 {
     public const int CustomerSpacingSeconds = 15;
 
-    public sealed record Options(int Rate, int Seconds, int WarmupSeconds, int Tenants, int NumbersPerTenant, int? ModelLatencyMs, int Replicas, string OutputFile);
+    public sealed record Options(int Rate, int Seconds, int WarmupSeconds, int Tenants, int NumbersPerTenant, int? ModelLatencyMs, int Replicas, string OutputFile,
+        IReadOnlyList<string> Tuning);
 
     public sealed record Outcome(int Sent, int Failed, int Answered, double Elapsed, double[] Latencies, IReadOnlyList<(int Second, double P50, double P99, int Answered, int Sent)> Windows,
         double? LastReplyLagSeconds, TimeSpan DrainTime);
@@ -33,7 +34,8 @@ public static class EndToEndBenchmark
         ThreadPool.SetMinThreads(200, 200);
         await using var model = options.ModelLatencyMs is { } latency ? await ModelForBenchmark.StartAsync(latency) : null;
         Console.WriteLine($"Starting the system (AppHost on throw-away state{(model is null ? ", offline responder" : $", model stand-in at {options.ModelLatencyMs} ms")}, {options.Replicas} instance(s) per service) ...");
-        await using var system = await RunningSystem.StartAsync([.. model?.AppHostArguments ?? [], $"--Crm:Replicas={options.Replicas}"]);
+        await using var system = await RunningSystem.StartAsync([.. model?.AppHostArguments ?? [], $"--Crm:Replicas={options.Replicas}",
+            .. options.Tuning.Select(name => $"--Crm:Tuning:{name}=true")]);
         var numbers = await PrepareAsync(system, options.Tenants, options.NumbersPerTenant);
         // CPU from the first webhook until every reply has arrived and every outbox and queue is empty.
         var resources = await MemoryBenchmark.ResourcePidsAsync(system.App);
@@ -272,6 +274,7 @@ public static class EndToEndBenchmark
             - When: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, on {Environment.ProcessorCount} cores; the loader runs on the same machine.
             - Load: {options.Rate} signed webhooks/s through the gateway, open loop, {options.WarmupSeconds} s warm-up then {options.Seconds} s measured,
               over {options.Tenants} tenants × {options.NumbersPerTenant} numbers ({numbers} numbers; each customer writes every ~{CustomerSpacingSeconds} s).
+            - Tuning switches: {(options.Tuning.Count == 0 ? "none (.NET's defaults)" : string.Join(", ", options.Tuning))}.
             - {options.Replicas} instance(s) of each service; replies by {(options.ModelLatencyMs is { } l ? $"the model stand-in (OpenAI API, {l} ms per completion)" : "the offline responder")}.
             - Latency: from a message's scheduled send to the stand-in receiving the reply to it.
 

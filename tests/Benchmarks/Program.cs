@@ -3,7 +3,7 @@ using SafeNotify.Crm.Benchmarks;
 
 // dotnet run -c Release --project tests/Benchmarks -- webhooks [--rate 500] [--seconds 30] [--warmup 60] [--warmup-rate 20] [--lead-in 5] [--target gateway|ingress] [--latencies file.csv]
 // dotnet run -c Release --project tests/Benchmarks -- agent-choice [--messages 200000]
-// dotnet run -c Release --project tests/Benchmarks -- end-to-end [--rate 100] [--seconds 60] [--warmup 5] [--tenants 6] [--numbers 5] [--model-latency-ms 300] [--replicas 1]
+// dotnet run -c Release --project tests/Benchmarks -- end-to-end [--rate 100] [--seconds 60] [--warmup 5] [--tenants 6] [--numbers 5] [--model-latency-ms 300] [--replicas 1] [--tuning SmallMachine,ProcessPriority]
 // dotnet run -c Release --project tests/Benchmarks -- memory [--rate 100] [--seconds 30] [--rest 20] [--tenants 6] [--numbers 5] [--replicas 1]
 var command = args.FirstOrDefault() ?? "webhooks";
 string Option(string name, string fallback)
@@ -48,7 +48,9 @@ switch (command)
             int.Parse(Option("numbers", "5"), CultureInfo.InvariantCulture),
             modelLatency,
             int.Parse(Option("replicas", "1"), CultureInfo.InvariantCulture),
-            Path.GetFullPath(Path.Combine(resultsFolder, modelLatency is null ? "end-to-end-offline.md" : "end-to-end-model.md"))));
+            Path.GetFullPath(Path.Combine(resultsFolder, modelLatency is null ? "end-to-end-offline.md" : "end-to-end-model.md")),
+            // The AppHost's opt-in tuning switches (Crm__Tuning__*), named as in the configuration: none unless asked for.
+            Option("tuning", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
     case "memory":
         return await MemoryBenchmark.RunAsync(new MemoryBenchmark.Options(
             int.Parse(Option("rate", "100"), CultureInfo.InvariantCulture),

@@ -16,8 +16,20 @@ public sealed class ArchitectureTests
             var references = project.Descendants("ProjectReference")
                 .Select(r => Path.GetFileNameWithoutExtension(r.Attribute("Include")!.Value))
                 .ToList();
-            Assert.All(references, r => Assert.Contains(r, new[] { "ServiceDefaults", "Contracts", "Messaging" }));
+            Assert.All(references, r => Assert.Contains(r, new[] { "ServiceDefaults", "Contracts", "Messaging", "ServiceData" }));
         }
+    }
+
+    [Theory]
+    [InlineData("services/ServiceData/ServiceData.csproj", new[] { "ServiceDefaults" })]
+    [InlineData("services/Messaging/Messaging.csproj", new[] { "ServiceDefaults", "Contracts", "ServiceData" })]
+    [InlineData("services/Contracts/Contracts.csproj", new string[0])]
+    public void The_shared_blocks_build_on_each_other_in_one_direction_only(string path, string[] allowed)
+    {
+        // Data access at the bottom, messaging on top of it; neither knows any service.
+        var project = XDocument.Load(Path.Combine(Repository.Root, path));
+        var references = project.Descendants("ProjectReference").Select(r => Path.GetFileNameWithoutExtension(r.Attribute("Include")!.Value));
+        Assert.All(references, r => Assert.Contains(r, allowed));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Npgsql;
 using SafeNotify.Crm.AppHost;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.EndToEnd.Tests;

@@ -8,6 +8,7 @@ using SafeNotify.Crm.Ingress.Data;
 using SafeNotify.Crm.Ingress.Model;
 using SafeNotify.Crm.Ingress.Services;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.TestSupport;
 using SafeNotify.Crm.TwilioStandIn;
 

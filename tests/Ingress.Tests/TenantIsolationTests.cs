@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Ingress.Data;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.Ingress.Tests;

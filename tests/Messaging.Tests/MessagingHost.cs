@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.Messaging.Tests;

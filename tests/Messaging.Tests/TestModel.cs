@@ -23,7 +23,7 @@ public sealed class Counter
     public int Visits { get; set; }
 }
 
-public sealed class TestDbContext(DbContextOptions<TestDbContext> options) : ServiceDbContext(options, "shop")
+public sealed class TestDbContext(DbContextOptions<TestDbContext> options) : MessagingDbContext(options, "shop")
 {
     public DbSet<Order> Orders => Set<Order>();
     public DbSet<Counter> Counters => Set<Counter>();

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.Routing.Services;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Routing.Tests;
 

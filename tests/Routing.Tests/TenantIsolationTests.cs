@@ -6,6 +6,7 @@ using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Apis;
 using SafeNotify.Crm.Routing.Data;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.Routing.Tests;

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using SafeNotify.Crm.Messaging;
 using Xunit;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.TestSupport;
 

@@ -9,6 +9,7 @@ using SafeNotify.Crm.Agent.Model;
 using SafeNotify.Crm.Agent.Services;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Agent.Apis;

@@ -6,6 +6,7 @@ using SafeNotify.Crm.Agent.Model;
 using SafeNotify.Crm.Agent.Services;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Agent.Consumers;
 

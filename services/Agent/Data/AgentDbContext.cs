@@ -1,10 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Agent.Model;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Agent.Data;
 
-public sealed class AgentDbContext(DbContextOptions<AgentDbContext> options) : ServiceDbContext(options, Schema)
+public sealed class AgentDbContext(DbContextOptions<AgentDbContext> options) : MessagingDbContext(options, Schema)
 {
     public const string Schema = "agent";
 

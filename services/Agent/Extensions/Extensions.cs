@@ -4,6 +4,7 @@ using SafeNotify.Crm.Agent.Apis;
 using SafeNotify.Crm.Agent.Data;
 using SafeNotify.Crm.Agent.Services;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Agent.Extensions;
 

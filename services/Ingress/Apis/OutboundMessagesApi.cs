@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Ingress.Data;
 using SafeNotify.Crm.Ingress.Model;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Ingress.Apis;

@@ -1,10 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Ingress.Model;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Ingress.Data;
 
-public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options) : ServiceDbContext(options, Schema)
+public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options) : MessagingDbContext(options, Schema)
 {
     public const string Schema = "ingress";
 

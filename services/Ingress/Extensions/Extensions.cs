@@ -3,6 +3,7 @@ using SafeNotify.Crm.Ingress.Apis;
 using SafeNotify.Crm.Ingress.Data;
 using SafeNotify.Crm.Ingress.Services;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Ingress.Extensions;
 

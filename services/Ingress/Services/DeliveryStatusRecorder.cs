@@ -4,6 +4,7 @@ using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Ingress.Data;
 using SafeNotify.Crm.Ingress.Model;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Ingress.Services;
 

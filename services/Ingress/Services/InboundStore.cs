@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Ingress.Data;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Ingress.Services;

@@ -5,6 +5,7 @@ using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Ingress.Data;
 using SafeNotify.Crm.Ingress.Model;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.ServiceDefaults;
 using Twilio.Clients;
 using Twilio.Exceptions;

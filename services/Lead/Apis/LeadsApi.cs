@@ -6,6 +6,7 @@ using SafeNotify.Crm.Lead.Data;
 using SafeNotify.Crm.Lead.Model;
 using SafeNotify.Crm.Lead.Services;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Lead.Apis;

@@ -1,10 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Lead.Model;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Lead.Data;
 
-public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : ServiceDbContext(options, Schema)
+public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : MessagingDbContext(options, Schema)
 {
     public const string Schema = "lead";
 

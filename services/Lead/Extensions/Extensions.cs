@@ -3,6 +3,7 @@ using SafeNotify.Crm.Lead.Apis;
 using SafeNotify.Crm.Lead.Data;
 using SafeNotify.Crm.Lead.Services;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Lead.Extensions;
 

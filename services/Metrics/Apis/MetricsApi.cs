@@ -5,6 +5,7 @@ using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Metrics.Data;
 using SafeNotify.Crm.Metrics.Model;
 using SafeNotify.Crm.Metrics.Services;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Metrics.Apis;

@@ -4,7 +4,7 @@ using SafeNotify.Crm.Metrics.Model;
 
 namespace SafeNotify.Crm.Metrics.Data;
 
-public sealed class MetricsDbContext(DbContextOptions<MetricsDbContext> options) : ServiceDbContext(options, Schema)
+public sealed class MetricsDbContext(DbContextOptions<MetricsDbContext> options) : MessagingDbContext(options, Schema)
 {
     public const string Schema = "metrics";
 

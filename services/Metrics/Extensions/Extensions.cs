@@ -3,6 +3,7 @@ using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Metrics.Apis;
 using SafeNotify.Crm.Metrics.Data;
 using SafeNotify.Crm.Metrics.Services;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Metrics.Extensions;
 

@@ -5,6 +5,7 @@ using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Metrics.Data;
 using SafeNotify.Crm.Metrics.Model;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Metrics.Services;
 

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Metrics.Data;
 using SafeNotify.Crm.Metrics.Model;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Metrics.Services;
 

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.Routing.Model;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Routing.Apis;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.Routing.Services;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Routing.Apis;

@@ -3,6 +3,7 @@ using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.Routing.Model;
+using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Routing.Consumers;

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Routing.Consumers;
 

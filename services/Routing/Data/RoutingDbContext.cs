@@ -1,10 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Model;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Routing.Data;
 
-public sealed class RoutingDbContext(DbContextOptions<RoutingDbContext> options) : ServiceDbContext(options, Schema)
+public sealed class RoutingDbContext(DbContextOptions<RoutingDbContext> options) : MessagingDbContext(options, Schema)
 {
     public const string Schema = "routing";
 

@@ -3,6 +3,7 @@ using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Apis;
 using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.Routing.Services;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Routing.Extensions;
 

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.Routing.Model;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Routing.Services;
 

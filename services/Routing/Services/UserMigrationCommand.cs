@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Routing.Data;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Routing.Services;
 

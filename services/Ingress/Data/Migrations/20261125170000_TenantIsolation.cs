@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 
 #nullable disable
 

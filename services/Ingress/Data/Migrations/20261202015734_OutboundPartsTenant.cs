@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore.Migrations;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 
 #nullable disable
 

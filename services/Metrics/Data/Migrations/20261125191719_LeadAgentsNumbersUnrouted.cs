@@ -1,6 +1,7 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
 
 #nullable disable
 

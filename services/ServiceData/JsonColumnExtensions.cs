@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace SafeNotify.Crm.Messaging;
+namespace SafeNotify.Crm.ServiceData;
 
 public static class JsonColumnExtensions
 {

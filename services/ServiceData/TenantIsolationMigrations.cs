@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace SafeNotify.Crm.Messaging;
+namespace SafeNotify.Crm.ServiceData;
 
 /// <summary>Row-level security for a tenant table, in a service's migrations.</summary>
 public static class TenantIsolationMigrations

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using SafeNotify.Crm.ServiceDefaults;
 
-namespace SafeNotify.Crm.Messaging;
+namespace SafeNotify.Crm.ServiceData;
 
 /// <summary>
 /// What an API call that the database could not complete tells its caller, instead of a 500. Nothing of the call was

@@ -1,6 +1,4 @@
 using System.Data.Common;
-using System.Linq.Expressions;
-using System.Reflection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -8,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using SafeNotify.Crm.ServiceDefaults;
 
-namespace SafeNotify.Crm.Messaging;
+namespace SafeNotify.Crm.ServiceData;
 
 /// <summary>
 /// Isolation in depth: besides the <c>tenant_id</c> filters in code, every tenant table is protected by Postgres
@@ -16,7 +14,7 @@ namespace SafeNotify.Crm.Messaging;
 /// <c>app.tenant_id</c>. A <see cref="ServiceDbContext"/> applies that setting on every connection it opens:
 /// <list type="bullet">
 /// <item>the tenant of the signed caller for an API request (<see cref="CallerIdentity"/>);</item>
-/// <item>the tenant of the message for a <see cref="TransactionalConsumer{TMessage,TDbContext}"/>;</item>
+/// <item>the tenant of the message a consumer handles (<see cref="WorkFor"/>);</item>
 /// <item>one set explicitly with <see cref="ForTenant"/> (a consumer that finds the tenant from a phone number);</item>
 /// <item>none at all otherwise: then tenant tables show nothing and accept nothing.</item>
 /// </list>
@@ -41,6 +39,13 @@ public static class TenantIsolation
         db.Access = TenantAccess.For(tenantId);
         await db.ApplyIfOpenAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// This context works for <paramref name="tenantId"/>, or for no tenant when there is none (a message that names no
+    /// tenant): set before its connection opens, as a consumer does for the message it handles.
+    /// </summary>
+    public static void WorkFor(this ServiceDbContext db, string? tenantId) =>
+        db.Access = tenantId is { Length: > 0 } ? TenantAccess.For(tenantId) : TenantAccess.None;
 
     /// <summary>
     /// Runs <paramref name="work"/> with every tenant's rows visible and writable, then restores the previous
@@ -169,25 +174,5 @@ internal sealed class TenantConnectionInterceptor : DbConnectionInterceptor
             await using var command = db.CreateApplyCommand(connection);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
-    }
-}
-
-/// <summary>The tenant a message belongs to: its <c>TenantId</c> property, when its contract has one.</summary>
-internal static class MessageTenant<TMessage>
-{
-    private static readonly Func<TMessage, string?>? Read = Compile();
-
-    public static string? Of(TMessage message) => Read?.Invoke(message);
-
-    private static Func<TMessage, string?>? Compile()
-    {
-        var property = typeof(TMessage).GetProperty("TenantId", BindingFlags.Public | BindingFlags.Instance);
-        if (property is null || property.PropertyType != typeof(string))
-        {
-            return null;
-        }
-
-        var message = Expression.Parameter(typeof(TMessage));
-        return Expression.Lambda<Func<TMessage, string?>>(Expression.Property(message, property), message).Compile();
     }
 }

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace SafeNotify.Crm.Messaging;
+namespace SafeNotify.Crm.ServiceData;
 
 /// <summary>
 /// Endpoints whose work truly crosses tenants (operators' administration, the gateway's key lookup): their

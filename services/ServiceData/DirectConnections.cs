@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace SafeNotify.Crm.Messaging;
+namespace SafeNotify.Crm.ServiceData;
 
 /// <summary>
 /// Plain Npgsql connections to the database of <typeparamref name="TDbContext"/>, for the few hot paths that write with

@@ -1,18 +1,14 @@
 using Microsoft.EntityFrameworkCore;
 
-namespace SafeNotify.Crm.Messaging;
+namespace SafeNotify.Crm.ServiceData;
 
 /// <summary>
-/// What every service's DbContext shares: its own schema (the default for every table, the outbox and the
-/// inbox included), the model conventions, and tenant isolation: every connection it opens carries the
-/// tenant of <see cref="Access"/> for the row-level security policies (<see cref="TenantIsolation"/>).
-/// A service adds only its own tables in <see cref="ConfigureModel"/>.
+/// What every service's DbContext shares: its own schema (the default for every table), the model conventions, and
+/// tenant isolation: every connection it opens carries the tenant of <see cref="Access"/> for the row-level security
+/// policies (<see cref="TenantIsolation"/>). A service adds only its own tables in <see cref="ConfigureModel"/>.
 /// </summary>
-public abstract class ServiceDbContext(DbContextOptions options, string schema) : DbContext(options), IMessagingDbContext
+public abstract class ServiceDbContext(DbContextOptions options, string schema) : DbContext(options)
 {
-    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
-    public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();
-
     /// <summary>The service's schema, also the name of its database role.</summary>
     public string SchemaName { get; } = schema;
 
@@ -31,8 +27,13 @@ public abstract class ServiceDbContext(DbContextOptions options, string schema) 
     protected sealed override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(SchemaName);
-        modelBuilder.AddOutboxAndInbox();
+        ConfigureSharedModel(modelBuilder);
         ConfigureModel(modelBuilder);
+    }
+
+    /// <summary>Tables every service has beside its own (the messaging block's outbox and inbox).</summary>
+    protected virtual void ConfigureSharedModel(ModelBuilder modelBuilder)
+    {
     }
 
     /// <summary>The service's own tables.</summary>

@@ -1,0 +1,16 @@
+using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.ServiceData;
+
+namespace SafeNotify.Crm.Messaging;
+
+/// <summary>
+/// A service's DbContext with its outbox and inbox in its own schema: what it publishes commits with its change
+/// (<see cref="Outbox"/>), and what it handled is recorded in the same transaction (<see cref="Inbox"/>).
+/// </summary>
+public abstract class MessagingDbContext(DbContextOptions options, string schema) : ServiceDbContext(options, schema), IMessagingDbContext
+{
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();
+
+    protected override void ConfigureSharedModel(ModelBuilder modelBuilder) => modelBuilder.AddOutboxAndInbox();
+}
