@@ -13,4 +13,18 @@ public abstract class MessagingDbContext(DbContextOptions options, string schema
     public DbSet<InboxMessage> InboxMessages => Set<InboxMessage>();
 
     protected override void ConfigureSharedModel(ModelBuilder modelBuilder) => modelBuilder.AddOutboxAndInbox();
+
+    /// <summary>Saves the changes with the messages the tracked aggregates raised (<see cref="Aggregate"/>), in the same transaction.</summary>
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        foreach (var aggregate in ChangeTracker.Entries<Aggregate>().Select(e => e.Entity).ToList())
+        {
+            foreach (var raised in aggregate.TakeRaised())
+            {
+                this.Publish(raised);
+            }
+        }
+
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
 }

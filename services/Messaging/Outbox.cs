@@ -28,20 +28,27 @@ public static class Outbox
         return row;
     }
 
+    /// <summary>Queues what an aggregate raised (its runtime type names it), as <see cref="Publish{T}"/> does.</summary>
+    internal static void Publish(this IMessagingDbContext db, RaisedMessage raised) =>
+        db.OutboxMessages.Add(NewRow(raised.Message, raised.Message.GetType(), raised.OrderingKey, raised.DueAt, Activity.Current));
+
     /// <summary>
     /// The outbox row of <paramref name="message"/>, for code that writes it itself in its own transaction (see
     /// <see cref="DirectConnections{TDbContext}"/>); it continues the trace of <paramref name="trace"/>.
     /// </summary>
     public static OutboxMessage NewRow<T>(T message, string? orderingKey, DateTimeOffset? notBefore, Activity? trace)
-        where T : class
+        where T : class =>
+        NewRow(message, typeof(T), orderingKey, notBefore, trace);
+
+    private static OutboxMessage NewRow(object message, Type type, string? orderingKey, DateTimeOffset? notBefore, Activity? trace)
     {
         var now = DateTimeOffset.UtcNow;
         var messageId = Guid.CreateVersion7(now);
         return new OutboxMessage
         {
             MessageId = messageId,
-            MessageType = TypeName(typeof(T)),
-            Body = JsonSerializer.Serialize(message, SerializerOptions),
+            MessageType = TypeName(type),
+            Body = JsonSerializer.Serialize(message, type, SerializerOptions),
             OrderingKey = orderingKey ?? messageId.ToString("N"),
             TraceParent = trace?.IdFormat == ActivityIdFormat.W3C ? trace.Id : null,
             TraceState = trace?.TraceStateString,

@@ -249,7 +249,7 @@ public static partial class ConversationsApi
     }
 
     private static async Task<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>> Update(
-        string id, UpdateConversationRequest request, HttpContext context, LeadDbContext db, ConversationGate gate, LeadScorer scorer,
+        string id, UpdateConversationRequest request, HttpContext context, LeadDbContext db, ConversationGate gate,
         TimeProvider time, CancellationToken cancellationToken)
     {
         ApiEnum.TryParse<ConversationStatus>(request.Status, out var status);
@@ -312,14 +312,7 @@ public static partial class ConversationsApi
                 delta = value - conversation.ConversionValue;
                 conversation.ConversionValue = value;
                 var lead = await db.Leads.FirstAsync(l => l.Id == conversation.CustomerLeadId, ct);
-                lead.TotalSpent = Math.Max(0, lead.TotalSpent + delta.Value);
-                if (delta > 0)
-                {
-                    lead.LastPurchase = now;
-                    scorer.ChangeStatus(lead, LeadStatus.Converted, now);
-                }
-
-                lead.UpdatedAt = now;
+                lead.RecordConversion(delta.Value, now);
                 outcomeChanged = true;
             }
 

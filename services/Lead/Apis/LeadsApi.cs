@@ -138,38 +138,15 @@ public static class LeadsApi
 
         var now = time.GetUtcNow();
         var settings = await db.SettingsForAsync(tenantId, cancellationToken);
-        var lead = new CustomerLead
-        {
-            LeadGrade = settings.GradeFor(0),
-            Id = Ids.New("lead"),
-            TenantId = tenantId,
-            Phone = request.Phone,
-            Name = request.Name?.Trim(),
-            Email = request.Email?.Trim(),
-            Company = request.Company?.Trim(),
-            CustomerType = request.CustomerType?.Trim(),
-            BusinessCategory = request.BusinessCategory?.Trim(),
-            Tags = request.Tags?.Select(t => t.Trim()).Distinct().ToList() ?? [],
-            Preferences = request.Preferences,
-            Source = request.Source?.Trim() ?? "manual",
-            AssignedTo = request.AssignedTo?.Trim(),
-            LastActivity = request.LastActivity ?? now,
-            NextFollowUp = request.NextFollowUp,
-            LastPurchase = request.LastPurchase,
-            TotalSpent = request.TotalSpent ?? 0,
-            InternalNotes = request.InternalNotes,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
+        var lead = CustomerLead.EnteredByHand(tenantId, request.Phone!, Details(request), settings, now);
         db.Leads.Add(lead);
-        db.Publish(new LeadCreated(tenantId, lead.Id, "", lead.Source, now), OrderingKeys.Lead(tenantId, lead.Id));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Created($"/api/leads/{lead.Id}", LeadResponse.From(lead));
     }
 
     private static async Task<Results<Ok<LeadResponse>, ValidationProblem, ProblemHttpResult>> Update(
-        string id, UpdateLeadRequest request, HttpContext context, LeadDbContext db, LeadScorer scorer, TimeProvider time, CancellationToken cancellationToken)
+        string id, UpdateLeadRequest request, HttpContext context, LeadDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors()
             .Check(request.Phone is null || Validators.IsE164(request.Phone), "phone", "An E.164 phone number such as +573001234567.")
@@ -200,7 +177,7 @@ public static class LeadsApi
 
             // By hand a lead may move anywhere (a lost lead reopened is contacted again), but NEW means never contacted:
             // once it left NEW it cannot go back. Checked before anything changes: a refused call writes nothing.
-            if (status == LeadStatus.New && lead.LeadStatus != LeadStatus.New)
+            if (status is { } wanted && !lead.MayMoveByHandTo(wanted))
             {
                 return new ValidationErrors().Add("leadStatus", $"The lead is {ApiEnum.Name(lead.LeadStatus)}; NEW means never contacted, so it cannot go back to NEW.").ToProblem();
             }
@@ -212,33 +189,24 @@ public static class LeadsApi
             }
 
             var now = time.GetUtcNow();
-            if (request.Phone is not null) lead.Phone = request.Phone;
-            if (request.Name is not null) lead.Name = request.Name.Trim();
-            if (request.Email is not null) lead.Email = request.Email.Trim() is { Length: > 0 } email ? email : null;
-            if (request.Company is not null) lead.Company = request.Company.Trim();
-            if (request.CustomerType is not null) lead.CustomerType = request.CustomerType.Trim();
-            if (request.BusinessCategory is not null) lead.BusinessCategory = request.BusinessCategory.Trim();
-            if (request.Tags is not null) lead.Tags = request.Tags.Select(t => t.Trim()).Distinct().ToList();
-            if (request.Preferences is not null) lead.Preferences = request.Preferences;
-            if (request.AssignedTo is not null) lead.AssignedTo = request.AssignedTo.Trim() is { Length: > 0 } assignee ? assignee : null;
-            if (request.NextFollowUp is not null) lead.NextFollowUp = request.NextFollowUp;
-            if (request.ClearNextFollowUp == true) lead.NextFollowUp = null;
-            if (request.InternalNotes is not null) lead.InternalNotes = request.InternalNotes;
-            if (request.Source is not null) lead.Source = request.Source.Trim() is { Length: > 0 } source ? source : null;
-            // A purchase recorded by hand (made outside WhatsApp, say at the front desk).
-            if (request.LastPurchase is not null) lead.LastPurchase = request.LastPurchase;
-            if (request.TotalSpent is { } spent) lead.TotalSpent = spent;
+            lead.Edit(Details(request), now);
             if (request.ScoreChange is { } points)
             {
                 var settings = await db.SettingsForAsync(tenantId, ct);
-                scorer.Apply(lead, "manual", "changed by hand", points, request.ScoreReason!.Trim(), null, settings, now);
+                lead.ChangeScoreByHand(points, request.ScoreReason!.Trim(), settings, now);
             }
 
-            if (status is { } s) scorer.ChangeStatus(lead, s, now);
-            lead.UpdatedAt = now;
+            if (status is { } s) lead.MoveByHand(s, now);
             return TypedResults.Ok(LeadResponse.From(lead));
         }, cancellationToken);
     }
+
+    private static LeadDetails Details(CreateLeadRequest r) => new(r.Phone, r.Name, r.Email, r.Company, r.CustomerType, r.BusinessCategory, r.Tags,
+        r.Preferences, r.Source, r.AssignedTo, r.LastActivity, r.NextFollowUp, LastPurchase: r.LastPurchase, TotalSpent: r.TotalSpent, InternalNotes: r.InternalNotes);
+
+    private static LeadDetails Details(UpdateLeadRequest r) => new(r.Phone, r.Name, r.Email, r.Company, r.CustomerType, r.BusinessCategory, r.Tags,
+        r.Preferences, r.Source, r.AssignedTo, NextFollowUp: r.NextFollowUp, ClearNextFollowUp: r.ClearNextFollowUp == true, LastPurchase: r.LastPurchase,
+        TotalSpent: r.TotalSpent, InternalNotes: r.InternalNotes);
 
     private static async Task<Results<Ok<PagedList<ScoreChangeResponse>>, ProblemHttpResult>> ScoreHistory(
         string id, HttpContext context, LeadDbContext db, int? page, int? pageSize, CancellationToken cancellationToken)
@@ -432,7 +400,7 @@ public sealed record LeadSettingsResponse(
     int GradeCThreshold, IReadOnlyList<ScoringRule> ScoringRules, IReadOnlyList<ScoringRule> BuiltInScoringRules)
 {
     public static LeadSettingsResponse From(LeadSettings s) => new(s.ConversationIdleSeconds, s.HumanIdleReleaseSeconds, s.BurstWindowSeconds,
-        s.GradeAThreshold, s.GradeBThreshold, s.GradeCThreshold, s.ScoringRules, LeadScorer.BuiltInRules);
+        s.GradeAThreshold, s.GradeBThreshold, s.GradeCThreshold, s.ScoringRules, CustomerLead.BuiltInRules);
 }
 
 /// <summary>The <c>sort</c> of the lead list: a field, descending with a leading "-" (default "-lastActivity").</summary>

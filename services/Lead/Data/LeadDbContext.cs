@@ -27,20 +27,16 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Mes
         (await Conversations.FromSql($"SELECT *, xmin FROM lead.crm_conversations WHERE id = {id} AND tenant_id = {tenantId} FOR UPDATE")
             .ToListAsync(cancellationToken)).SingleOrDefault();
 
+    /// <summary>The signals already counted for the lead in this conversation: each counts once per conversation.</summary>
+    public async Task<IReadOnlyCollection<string>> SignalsScoredAsync(string leadId, string conversationId, CancellationToken cancellationToken) =>
+        await ScoreEvents.Where(e => e.LeadId == leadId && e.ConversationId == conversationId).Select(e => e.Signal).ToListAsync(cancellationToken);
+
+    /// <summary>Saves with the score history the tracked leads wrote (<see cref="CustomerLead.TakeScoreChanges"/>).</summary>
     public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
-        // Search runs on a folded copy of name, phone and email, kept in step here whoever changed them.
-        foreach (var entry in ChangeTracker.Entries<CustomerLead>())
+        foreach (var lead in ChangeTracker.Entries<CustomerLead>().Select(e => e.Entity).ToList())
         {
-            if (entry.State is EntityState.Added or EntityState.Modified)
-            {
-                var lead = entry.Entity;
-                var text = Services.TextMatch.Fold(string.Join(' ', new[] { lead.Name, lead.Phone, lead.Email }.Where(v => v is not null)));
-                if (lead.SearchText != text)
-                {
-                    lead.SearchText = text;
-                }
-            }
+            ScoreEvents.AddRange(lead.TakeScoreChanges());
         }
 
         return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);

@@ -14,7 +14,6 @@ public static class Extensions
         builder.AddServiceDatabase<LeadDbContext>("lead-db", LeadDbContext.Schema);
         builder.AddServiceMessaging<LeadDbContext>("lead", bus => bus.AddConsumers(typeof(Extensions).Assembly));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddScoped<LeadScorer>();
         builder.Services.AddScoped<ConversationGate>();
         return builder;
     }

@@ -16,7 +16,7 @@ namespace SafeNotify.Crm.Lead.Services;
 /// answers the newest customer message; a stale reply is dropped and a fresh one covering everything is requested.
 /// Ownership (bot, human, paused) has a version: every change bumps it and voids the replies asked for before.
 /// </summary>
-public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimeProvider time)
+public sealed class ConversationGate(LeadDbContext db, TimeProvider time)
 {
     /// <summary>How many recent messages the agent sees.</summary>
     public const int RecentTurns = 20;
@@ -114,8 +114,6 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
             conversation.LastCustomerMessageAt = message.ReceivedAt;
         }
 
-        lead.LastActivity = now;
-        lead.UpdatedAt = now;
         if (message.InsideBusinessHours)
         {
             // The business was open: the next closed period is a new one, whose first message gets the out-of-hours text again.
@@ -129,7 +127,7 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
 
         var words = TextMatch.Words(message.Text);
         RaisePriority(conversation, words);
-        await scorer.ScoreMessageAsync(lead, conversation.Id, message.Text, settings, now, cancellationToken);
+        lead.ScoreMessage(message.Text, conversation.Id, await db.SignalsScoredAsync(lead.Id, conversation.Id, cancellationToken), settings, now);
 
         // Sticky agent: an open conversation keeps its agent unless another agent's keyword matched. When Routing
         // proposes nobody (autoReply off, the out-of-hours text, no agent on duty), its reason is why nobody answers;
@@ -492,27 +490,12 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
                 l => l.TenantId == message.TenantId && l.CustomerId == null && l.Phone == message.CustomerPhone, cancellationToken));
         if (lead is not null)
         {
-            lead.CustomerId ??= message.CustomerId;
-            lead.Name ??= message.ProfileName;
-            lead.Phone ??= PhoneOf(message);
+            lead.CustomerWrote(message.CustomerId, PhoneOf(message), message.ProfileName, now);
             return lead;
         }
 
-        lead = new CustomerLead
-        {
-            Id = Ids.New("lead"),
-            TenantId = message.TenantId,
-            CustomerId = message.CustomerId,
-            Phone = PhoneOf(message),
-            Name = message.ProfileName,
-            Source = "whatsapp",
-            LeadGrade = settings.GradeFor(0),
-            LastActivity = now,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
+        lead = CustomerLead.FirstContact(message.TenantId, message.CustomerId, PhoneOf(message), message.ProfileName, message.NumberId, settings, now);
         db.Leads.Add(lead);
-        db.Publish(new LeadCreated(message.TenantId, lead.Id, message.NumberId, lead.Source, now), OrderingKeys.Lead(message.TenantId, lead.Id));
         return lead;
     }
 
@@ -568,10 +551,7 @@ public sealed class ConversationGate(LeadDbContext db, LeadScorer scorer, TimePr
             RecordResponseTime(conversation, now);
         }
 
-        if (lead.LeadStatus == LeadStatus.New)
-        {
-            scorer.ChangeStatus(lead, LeadStatus.Contacted, now);
-        }
+        lead.Contacted(now);
 
         db.Publish(new SendWhatsAppMessage(outbound.Id, conversation.TenantId, conversation.Id, conversation.AccountSid,
                 conversation.NumberPhone, conversation.CustomerId, text, author, now)

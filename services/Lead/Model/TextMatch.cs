@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace SafeNotify.Crm.Lead.Services;
+namespace SafeNotify.Crm.Lead.Model;
 
 /// <summary>
 /// Matching of customer text, accent- and case-insensitive and on whole words: "ASESÓR" matches "asesor",
