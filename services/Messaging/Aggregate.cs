@@ -8,6 +8,7 @@ namespace SafeNotify.Crm.Messaging;
 public abstract class Aggregate
 {
     private List<RaisedMessage>? _raised;
+    private List<RaisedAudit>? _audits;
 
     /// <summary>
     /// Publishes <paramref name="message"/> with the change: in order with the other messages of
@@ -15,6 +16,21 @@ public abstract class Aggregate
     /// </summary>
     protected void Raise(object message, string? orderingKey, DateTimeOffset? dueAt = null) =>
         (_raised ??= []).Add(new RaisedMessage(message, orderingKey, dueAt));
+
+    /// <summary>
+    /// A change the service made by itself (on a message or a timer) enters the audit trail, as the system's, with the
+    /// change: <paramref name="detail"/> names ids and reasons, never the customer's words.
+    /// </summary>
+    protected void RaiseAudit(string? tenantId, string action, string targetType, string targetId, string detail, DateTimeOffset at) =>
+        (_audits ??= []).Add(new RaisedAudit(tenantId, action, targetType, targetId, detail, at));
+
+    /// <summary>The audit entries raised since the last save, handed over once.</summary>
+    public IReadOnlyList<RaisedAudit> TakeAudits()
+    {
+        var audits = _audits ?? [];
+        _audits = null;
+        return audits;
+    }
 
     /// <summary>What was raised since the last save, in order, handed over once.</summary>
     public IReadOnlyList<RaisedMessage> TakeRaised()
@@ -24,6 +40,9 @@ public abstract class Aggregate
         return raised;
     }
 }
+
+/// <summary>A change an aggregate made by itself, for the audit trail (the unit of work names the service).</summary>
+public sealed record RaisedAudit(string? TenantId, string Action, string TargetType, string TargetId, string Detail, DateTimeOffset At);
 
 /// <summary>A message an aggregate raised, waiting for its unit of work to write it to the outbox.</summary>
 public sealed record RaisedMessage(object Message, string? OrderingKey, DateTimeOffset? DueAt);

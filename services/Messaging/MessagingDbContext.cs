@@ -23,6 +23,11 @@ public abstract class MessagingDbContext(DbContextOptions options, string schema
             {
                 this.Publish(raised);
             }
+
+            foreach (var audit in aggregate.TakeAudits())
+            {
+                this.Audit(audit.TenantId, audit.Action, audit.TargetType, audit.TargetId, audit.Detail, audit.At);
+            }
         }
 
         return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
 
 namespace SafeNotify.Crm.Messaging;
 
@@ -56,6 +57,27 @@ public static class Outbox
             NextAttemptAt = notBefore ?? now,
         };
     }
+
+    /// <summary>
+    /// The statement part that appends many rows at once, for code that writes a batch in one statement of its own: an
+    /// <c>INSERT</c> into <paramref name="schema"/>'s outbox of the rows <paramref name="rows"/> gives, a query whose columns
+    /// are named <c>message_id</c> (uuid), <c>message_type</c> (<see cref="TypeName"/>), <c>body</c> (jsonb, as
+    /// <see cref="NewRow{T}"/> makes it), <c>ordering_key</c>, <c>trace_parent</c>, <c>trace_state</c>, <c>created_at</c> and
+    /// <c>position</c>, the publishing order.
+    /// </summary>
+    public static string AppendSql(string schema, string rows) => $"""
+        INSERT INTO {schema}.{OutboxMessage.Table} (message_id, message_type, body, ordering_key, trace_parent, trace_state, created_at,
+            next_attempt_at, attempts)
+        SELECT message_id, message_type, body, ordering_key, trace_parent, trace_state, created_at, created_at, 0
+        FROM ({rows}) AS appended ORDER BY position
+        """;
+
+    /// <summary>
+    /// Deletes the copies kept of messages already published under <paramref name="orderingKeys"/> (an erasure: they may
+    /// hold a customer's words until the outbox's retention ends); those not yet published still go out.
+    /// </summary>
+    public static Task<int> ForgetPublishedAsync(this IMessagingDbContext db, IReadOnlyCollection<string> orderingKeys, CancellationToken cancellationToken) =>
+        db.OutboxMessages.Where(o => o.DispatchedAt != null && orderingKeys.Contains(o.OrderingKey)).ExecuteDeleteAsync(cancellationToken);
 
     /// <summary>How the outbox names a message type (and finds it again when publishing).</summary>
     public static string TypeName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";

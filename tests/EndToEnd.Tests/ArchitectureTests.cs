@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using SafeNotify.Crm.TestSupport;
 
@@ -45,5 +46,25 @@ public sealed class ArchitectureTests
 
             Assert.True(File.ReadAllLines(Path.Combine(root, "Program.cs")).Length <= 25, $"{service}/Program.cs is short");
         }
+    }
+
+    [Fact]
+    public void Sql_lives_in_each_services_Data_folder()
+    {
+        // Statements, and the EF calls that run hand-written SQL, outside Data/ (and its migrations) are misplaced.
+        var sql = new Regex(@"\b(ExecuteSql\w*|SqlQuery\w*|FromSql\w*)\(|""[^""]*\b(SELECT|INSERT INTO|UPDATE|DELETE FROM)\s[^""]*\b(FROM|SET|VALUES|WHERE)\b|^\s*(INSERT INTO|DELETE FROM|UPDATE \S+ SET|SELECT .* FROM)\b");
+        // Reads the legacy SafeNotify database (not a service's schema), once, as a migration tool.
+        string[] elsewhere = ["services/Routing/Services/UserMigration.cs"];
+        var misplaced = Services
+            .SelectMany(service => Directory.EnumerateFiles(Path.Combine(Repository.Root, "services", service), "*.cs", SearchOption.AllDirectories))
+            .Select(path => Path.GetRelativePath(Repository.Root, path).Replace('\\', '/'))
+            .Where(path => !path.Contains("/Data/", StringComparison.Ordinal) && !path.Contains("/obj/", StringComparison.Ordinal)
+                && !path.Contains("/bin/", StringComparison.Ordinal) && !elsewhere.Contains(path))
+            .SelectMany(path => File.ReadLines(Path.Combine(Repository.Root, path)).Select((line, i) => (path, line, number: i + 1)))
+            .Where(l => sql.IsMatch(l.line))
+            .Select(l => $"{l.path}:{l.number}: {l.line.Trim()}")
+            .ToList();
+
+        Assert.True(misplaced.Count == 0, "SQL outside Data/:\n" + string.Join("\n", misplaced));
     }
 }

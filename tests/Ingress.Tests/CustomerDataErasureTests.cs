@@ -24,7 +24,7 @@ public sealed class CustomerDataErasureTests(IngressService ingress)
         var outboundId = "msg_" + Guid.NewGuid().ToString("N")[..12];
         await ingress.Bus.Publish(new SendWhatsAppMessage(outboundId, tenantId, "conv_1", IngressService.AccountSid, Number, customer,
             "Hola María, tu cita es el martes", MessageAuthor.AiAgent, DateTimeOffset.UtcNow));
-        await Eventually.TrueAsync(() => ingress.WithDbAsync(db => db.OutboundMessages.AnyAsync(m => m.OutboundId == outboundId && m.State != Model.OutboundState.Pending)),
+        await Eventually.TrueAsync(() => ingress.WithDbAsync(db => db.OutboundMessages.AnyAsync(m => m.OutboundId == outboundId && m.State != SafeNotify.Crm.Ingress.Model.OutboundState.Pending)),
             "the reply sent");
 
         await Eventually.TrueAsync(async () => await OutboxMentionsAsync("123456", dispatched: true) > 0

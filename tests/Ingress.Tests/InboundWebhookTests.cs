@@ -294,7 +294,7 @@ public sealed class InboundWebhookTests(IngressService ingress)
         var table = StoreObjectIdentifier.Table("inbound_messages", IngressDbContext.Schema);
         var mapped = db.Model.FindEntityType(typeof(InboundMessage))!.GetProperties().Select(p => p.GetColumnName(table)!);
 
-        var insert = Regex.Match(InboundStore.InsertSql, @"INSERT INTO ingress\.inbound_messages \(([^)]*)\)");
+        var insert = Regex.Match(InboundBatch.InsertSql, @"INSERT INTO ingress\.inbound_messages \(([^)]*)\)");
         Assert.True(insert.Success, "the store's statement inserts into ingress.inbound_messages");
         var written = insert.Groups[1].Value.Split(',').Select(column => column.Trim().Trim('"'));
         Assert.Equal(mapped.Order(), written.Order());

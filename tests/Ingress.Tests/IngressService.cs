@@ -126,16 +126,10 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
         WithDbAsync(async db =>
         {
             var started = DateTimeOffset.UtcNow - startedAgo;
-            var template = command.ContentSid is not null && command.Body is null;
-            db.OutboundMessages.Add(new OutboundMessage
-            {
-                OutboundId = command.OutboundId, TenantId = command.TenantId, ConversationId = command.ConversationId,
-                AccountSid = command.AccountSid, From = command.From, To = command.To, Body = command.Body,
-                ContentSid = command.ContentSid, ContentVariables = command.ContentVariables, SendsTemplate = template,
-                Author = command.Author, State = OutboundState.Pending, ReportedStatus = DeliveryStatuses.Sending,
-                RequestedAt = command.RequestedAt, StartedAt = started, CreatedAt = started, UpdatedAt = started,
-                Parts = [new OutboundPart { OutboundId = command.OutboundId, TenantId = command.TenantId, Index = 0, Body = command.Body, State = PartState.Sending, Attempts = 1, AttemptStartedAt = started }],
-            });
+            var message = OutboundMessage.Record(command, started, new CustomerServiceWindow(started), started);
+            message.Start(started);
+            message.Claim(message.NextPart!, started);
+            db.OutboundMessages.Add(message);
             return await db.SaveChangesAsync();
         });
 
@@ -146,7 +140,7 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
     public static async Task<string> CustomerWroteAsync(IngressDbContext db, string number, DateTimeOffset receivedAt)
     {
         var customer = "+5731" + Random.Shared.Next(10_000_000, 99_999_999);
-        db.InboundMessages.Add(new Model.InboundMessage
+        db.InboundMessages.Add(new SafeNotify.Crm.Ingress.Model.InboundMessage
         {
             Id = "in_" + Guid.NewGuid().ToString("N"), MessageSid = "SM" + Guid.NewGuid().ToString("N"), AccountSid = AccountSid,
             To = number, CustomerId = customer, CustomerPhone = customer, Body = "Hola", Sequence = 1, ReceivedAt = receivedAt,

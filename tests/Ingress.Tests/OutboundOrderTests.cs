@@ -141,14 +141,7 @@ public sealed class OutboundOrderTests(IngressService ingress)
         // Recorded, then its handling lost (the command dead-lettered after a crash): nothing will send it by itself.
         await ingress.WithDbAsync(db =>
         {
-            db.OutboundMessages.Add(new OutboundMessage
-            {
-                OutboundId = lost.OutboundId, TenantId = lost.TenantId, ConversationId = lost.ConversationId,
-                AccountSid = lost.AccountSid, From = lost.From, To = lost.To, Body = lost.Body, Author = lost.Author,
-                State = OutboundState.Pending, ReportedStatus = DeliveryStatuses.Sending,
-                RequestedAt = lost.RequestedAt, PublishedAt = lost.RequestedAt, CreatedAt = lost.RequestedAt, UpdatedAt = lost.RequestedAt,
-                Parts = [new OutboundPart { OutboundId = lost.OutboundId, TenantId = lost.TenantId, Index = 0, Body = lost.Body }],
-            });
+            db.OutboundMessages.Add(OutboundMessage.Record(lost, lost.RequestedAt, new CustomerServiceWindow(lost.RequestedAt), lost.RequestedAt));
             return db.SaveChangesAsync();
         });
         await using var sent = await ingress.WatchAsync<OutboundMessageSent>();

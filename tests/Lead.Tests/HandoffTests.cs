@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using SafeNotify.Crm.Contracts;
-using SafeNotify.Crm.Lead.Services;
+using SafeNotify.Crm.Lead.Model;
 using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.Lead.Tests;
@@ -27,11 +27,11 @@ public sealed class HandoffTests(LeadService lead)
         Assert.Empty(await Requests(chat));
         var conversationId = (await lead.PublishedAsync<ConversationOpened>(o => o.TenantId == chat.TenantId)).Single().ConversationId;
         var handoff = Assert.Single(await lead.PublishedAsync<ConversationHandedOff>(h => h.ConversationId == conversationId));
-        Assert.Equal(ConversationGate.Triggers.CustomerRequest, handoff.Trigger);
+        Assert.Equal(HandoffTriggers.CustomerRequest, handoff.Trigger);
         Assert.Contains(text, handoff.Reason);
         // The customer is told, once, that a person takes over.
         var notice = Assert.Single(await Sends(conversationId));
-        Assert.Equal((ConversationGate.HandoffNoticeText, MessageAuthor.System), (notice.Body, notice.Author));
+        Assert.Equal((SystemTexts.HandoffNotice, MessageAuthor.System), (notice.Body, notice.Author));
 
         var summary = await SummaryAsync(chat, conversationId);
         Assert.Equal(("WAITING_HUMAN", "HUMAN", true, 1),
@@ -81,7 +81,7 @@ public sealed class HandoffTests(LeadService lead)
         Assert.Equal(("HUMAN", "ana@clinica.co", "VIP patient", 1),
             (Text(owned, "owner"), Text(owned, "assignedToUser"), Text(owned, "handoffReason"), owned["ownershipVersion"]!.GetValue<int>()));
         var handoff = Assert.Single(await lead.PublishedAsync<ConversationHandedOff>(h => h.ConversationId == conversationId));
-        Assert.Equal((ConversationGate.Triggers.EmployeeHandoff, "ana@clinica.co"), (handoff.Trigger, handoff.AssignedToUser));
+        Assert.Equal((HandoffTriggers.EmployeeHandoff, "ana@clinica.co"), (handoff.Trigger, handoff.AssignedToUser));
 
         // The reply asked for before the takeover, and the customer's next message, get nothing from the bot.
         await lead.HandledAsync(chat.Reply(conversationId, agent, 1, "¡Hola! ¿En qué te ayudo?"));
@@ -93,7 +93,7 @@ public sealed class HandoffTests(LeadService lead)
         Assert.Equal(HttpStatusCode.OK, released.StatusCode);
         var back = (await released.Content.ReadFromJsonAsync<JsonNode>())!;
         Assert.Equal(("BOT", "ACTIVE", 2), (Text(back, "owner"), Text(back, "status"), back["ownershipVersion"]!.GetValue<int>()));
-        Assert.Equal(ConversationGate.Triggers.EmployeeRelease,
+        Assert.Equal(HandoffTriggers.EmployeeRelease,
             Assert.Single(await lead.PublishedAsync<ConversationReleased>(r => r.ConversationId == conversationId)).Trigger);
 
         // Nobody answered message 2: the bot is asked, with every turn; an old reply for message 1 still never goes out.
@@ -151,7 +151,7 @@ public sealed class HandoffTests(LeadService lead)
         Assert.Equal((Text(accepted, "messageId"), "Hola, soy Ana: cuesta 350.000 COP.", MessageAuthor.Human, "ana@clinica.co", chat.CustomerId, chat.NumberPhone),
             (send.OutboundId, send.Body, send.Author, send.EmployeeId, send.To, send.From));
         var handoff = Assert.Single(await lead.PublishedAsync<ConversationHandedOff>(h => h.ConversationId == conversationId));
-        Assert.Equal((ConversationGate.Triggers.EmployeeReply, "ana@clinica.co"), (handoff.Trigger, handoff.AssignedToUser));
+        Assert.Equal((HandoffTriggers.EmployeeReply, "ana@clinica.co"), (handoff.Trigger, handoff.AssignedToUser));
 
         var detail = (await client.GetFromJsonAsync<JsonNode>($"/api/conversations/{conversationId}"))!;
         var summary = detail["conversation"]!;
@@ -250,7 +250,7 @@ public sealed class HandoffTests(LeadService lead)
         // A timer kept as data (a delayed outbox row) gives it back once Ana has been idle for 2 s.
         var released = await Eventually.ReturnsAsync(async () =>
             (await lead.PublishedAsync<ConversationReleased>(r => r.ConversationId == conversationId)).SingleOrDefault(), "the idle release", TimeSpan.FromSeconds(20));
-        Assert.Equal(ConversationGate.Triggers.HumanIdle, released.Trigger);
+        Assert.Equal(HandoffTriggers.HumanIdle, released.Trigger);
         Assert.Equal("BOT", Text(await SummaryAsync(chat, conversationId), "owner"));
 
         // The bot answers again.

@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using SafeNotify.Crm.Contracts;
-using SafeNotify.Crm.Lead.Services;
+using SafeNotify.Crm.Lead.Model;
 
 namespace SafeNotify.Crm.Lead.Tests;
 
@@ -117,7 +117,7 @@ public sealed class ReplyGateTests(LeadService lead)
         await lead.HandledAsync(chat.Reply(conversationId, agent, 1, "Te comunico con una persona del equipo.", needsHuman: true));
         Assert.Equal("Te comunico con una persona del equipo.", Assert.Single(await Sends(conversationId)).Body);
         var handoff = await handedOff.FirstAsync(h => h.ConversationId == conversationId);
-        Assert.Equal((ConversationGate.Triggers.AgentNeedsHuman, 1), (handoff.Trigger, handoff.OwnershipVersion));
+        Assert.Equal((HandoffTriggers.AgentNeedsHuman, 1), (handoff.Trigger, handoff.OwnershipVersion));
 
         // The customer writes again: stored, flagged for attention, but no reply is asked for ...
         await lead.HandledAsync(chat.Says(2, "¿Hola? ¿Alguien?", agent));
@@ -146,12 +146,12 @@ public sealed class ReplyGateTests(LeadService lead)
         await lead.HandledAsync(failure); // the same failure reported again (a new message id): no second fallback
 
         var fallback = Assert.Single(await Sends(conversationId));
-        Assert.Equal((ConversationGate.FallbackText, MessageAuthor.System, chat.CustomerId), (fallback.Body, fallback.Author, fallback.To));
+        Assert.Equal((SystemTexts.Fallback, MessageAuthor.System, chat.CustomerId), (fallback.Body, fallback.Author, fallback.To));
         Assert.DoesNotContain("model unavailable", fallback.Body); // never the error itself
         await sent.FirstAsync(s => s.OutboundId == fallback.OutboundId);
         var handoff = await handedOff.FirstAsync(h => h.ConversationId == conversationId);
         Assert.Contains("model unavailable", handoff.Reason);
-        Assert.Equal(ConversationGate.Triggers.AgentFailed, handoff.Trigger);
+        Assert.Equal(HandoffTriggers.AgentFailed, handoff.Trigger);
         Assert.Single(await lead.PublishedAsync<ConversationHandedOff>(h => h.ConversationId == conversationId));
 
         // A reply written later for that message, and the customer's next message, get no answer from the bot.
@@ -182,7 +182,7 @@ public sealed class ReplyGateTests(LeadService lead)
         Assert.Equal(fallback, Assert.Single(await Sends(conversationId)).Body);
         var handoff = await handedOff.FirstAsync(h => h.ConversationId == conversationId);
         const string reason = "the agent could not answer: The model did not answer in time.";
-        Assert.Equal((ConversationGate.Triggers.AgentFailed, reason), (handoff.Trigger, handoff.Reason));
+        Assert.Equal((HandoffTriggers.AgentFailed, reason), (handoff.Trigger, handoff.Reason));
         var summary = await Summary(chat, conversationId);
         Assert.Equal(("HUMAN", "WAITING_HUMAN", reason),
             (summary["owner"]!.GetValue<string>(), summary["status"]!.GetValue<string>(), summary["handoffReason"]!.GetValue<string>()));

@@ -69,11 +69,17 @@ public sealed class AgentDbContext(DbContextOptions<AgentDbContext> options) : M
 public static class AgentDbContextExtensions
 {
     /// <summary>Locks the tenant's plan row so concurrent creates check the agent limit one after another.</summary>
-    public static async Task<TenantPlan?> LockTenantAsync(this AgentDbContext db, string tenantId, CancellationToken cancellationToken) =>
-        // Not composed (no LIMIT wrapped around it): the statement stays exactly as written.
-        (await db.Tenants.FromSql($"SELECT * FROM agent.tenant_plans WHERE tenant_id = {tenantId} FOR UPDATE").ToListAsync(cancellationToken)).SingleOrDefault();
+    public static async Task<TenantPlan?> LockTenantAsync(this AgentDbContext db, string tenantId, CancellationToken cancellationToken)
+    {
+        // Not composed (no LIMIT wrapped around it): the statement stays exactly as written. Names from the EF model; the value is a parameter.
+        var sql = $"SELECT * FROM {db.TableOf<TenantPlan>()} WHERE {db.ColumnOf<TenantPlan>(t => t.TenantId)} = {{0}} FOR UPDATE";
+        return (await db.Tenants.FromSqlRaw(sql, tenantId).ToListAsync(cancellationToken)).SingleOrDefault();
+    }
 
     /// <summary>Locks one agent's row (tracked): its counters and prompt versions change one writer at a time.</summary>
-    public static async Task<AiAgent?> LockAgentAsync(this AgentDbContext db, string agentId, string tenantId, CancellationToken cancellationToken) =>
-        (await db.Agents.FromSql($"SELECT * FROM agent.ai_agents WHERE id = {agentId} AND tenant_id = {tenantId} FOR UPDATE").ToListAsync(cancellationToken)).SingleOrDefault();
+    public static async Task<AiAgent?> LockAgentAsync(this AgentDbContext db, string agentId, string tenantId, CancellationToken cancellationToken)
+    {
+        var sql = $"SELECT * FROM {db.TableOf<AiAgent>()} WHERE {db.ColumnOf<AiAgent>(a => a.Id)} = {{0}} AND {db.ColumnOf<AiAgent>(a => a.TenantId)} = {{1}} FOR UPDATE";
+        return (await db.Agents.FromSqlRaw(sql, agentId, tenantId).ToListAsync(cancellationToken)).SingleOrDefault();
+    }
 }

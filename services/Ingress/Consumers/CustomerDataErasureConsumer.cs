@@ -43,8 +43,7 @@ public sealed class CustomerDataErasureConsumer(IngressDbContext db)
                 .SetProperty(m => m.RawPayload, new Dictionary<string, string>()), cancellationToken);
             await Db.CustomerSequences.Where(s => s.CustomerId == customer && numbers.Contains(s.Number)).ExecuteDeleteAsync(cancellationToken);
             // Published copies of the customer's messages left in the outbox (kept for its retention) go too.
-            var keys = numbers.Select(n => OrderingKeys.InboundPair(n, customer)).ToList();
-            await Db.OutboxMessages.Where(o => o.DispatchedAt != null && keys.Contains(o.OrderingKey)).ExecuteDeleteAsync(cancellationToken);
+            await Db.ForgetPublishedAsync(numbers.Select(n => OrderingKeys.InboundPair(n, customer)).ToList(), cancellationToken);
         }
 
         var outbound = Db.OutboundMessages.Where(m => m.TenantId == message.TenantId && m.To == customer);

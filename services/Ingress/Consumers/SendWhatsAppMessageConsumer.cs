@@ -1,5 +1,6 @@
 using MassTransit;
 using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Ingress.Model;
 using SafeNotify.Crm.Ingress.Services;
 
 namespace SafeNotify.Crm.Ingress.Consumers;

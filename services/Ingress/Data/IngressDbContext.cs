@@ -52,6 +52,7 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
             part.HasKey(p => new { p.OutboundId, p.Index });
             part.HasIndex(p => p.TwilioSid).IsUnique().HasFilter("twilio_sid IS NOT NULL");
             part.Property(p => p.State).HasConversion<string>().HasMaxLength(20);
+            part.Property(p => p.Version).IsRowVersion();
         });
 
         modelBuilder.Entity<SenderPacing>(pacing => pacing.HasKey(p => p.Number));

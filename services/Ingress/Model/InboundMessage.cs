@@ -45,3 +45,18 @@ public sealed class CustomerSequence
     public required string CustomerId { get; init; }
     public long LastSequence { get; set; }
 }
+
+/// <summary>The parts of Twilio's inbound form the CRM uses; everything else stays in the raw payload.</summary>
+public sealed record ParsedInbound(
+    string MessageSid,
+    string AccountSid,
+    string To,
+    string CustomerId,
+    string? CustomerPhone,
+    string? ProfileName,
+    string? Body,
+    List<WhatsAppMedia> Media,
+    WhatsAppLocation? Location,
+    string? ButtonPayload,
+    string? ButtonText,
+    string? WaId);

@@ -9,10 +9,7 @@ using SafeNotify.Crm.ServiceData;
 namespace SafeNotify.Crm.Ingress.Services;
 
 /// <summary>
-/// Applies a status callback: callbacks arrive out of order and none comes for the first status, so a part's
-/// status only ever moves forward (read never goes back to delivered). The message's status (the least
-/// advanced of its parts, or failed) is published whenever it moves forward once the message was sent (until
-/// then <see cref="OutboundMessageSent"/> is still to come, and carries it).
+/// Applies a status callback to its message (<see cref="OutboundMessage.StatusReported"/>).
 /// <para>
 /// Twilio may call back before the answer to the send reaches us, and never calls again: a callback for a SID not
 /// recorded yet is kept (<see cref="EarlyStatusCallback"/>) and applied when the send records the SID
@@ -32,17 +29,19 @@ public sealed class DeliveryStatusRecorder(IngressDbContext db, IOptions<TwilioO
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LockAsync(SidKey(twilioSid), cancellationToken);
-        if (!await ApplyAsync(twilioSid, status, errorCode, cancellationToken) && DeliveryStatuses.Rank(status) > 0)
+        if (await LockMessageOfAsync(twilioSid, cancellationToken) is { } message)
         {
-            var now = time.GetUtcNow();
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO ingress.early_status_callbacks (twilio_sid, status, error_code, received_at)
-                VALUES ({twilioSid}, {status.ToLowerInvariant()}, {(string.IsNullOrEmpty(errorCode) ? null : errorCode)}, {now})
-                ON CONFLICT DO NOTHING
-                """, cancellationToken);
+            message.StatusReported(twilioSid, status, errorCode, time.GetUtcNow());
+        }
+        else if (DeliveryStatuses.Rank(status) > 0)
+        {
             // Bounded: a SID never recorded (not ours, or its send failed for good) is forgotten after the retention.
-            var expired = now - options.Value.EarlyStatusCallbackRetention;
-            await db.EarlyStatusCallbacks.Where(c => c.ReceivedAt < expired).ExecuteDeleteAsync(cancellationToken);
+            var now = time.GetUtcNow();
+            var callback = new EarlyStatusCallback
+            {
+                TwilioSid = twilioSid, Status = status.ToLowerInvariant(), ErrorCode = string.IsNullOrEmpty(errorCode) ? null : errorCode, ReceivedAt = now,
+            };
+            await db.KeepEarlyCallbackAsync(callback, now - options.Value.EarlyStatusCallbackRetention, cancellationToken);
         }
 
         await db.SaveChangesAsync(cancellationToken);
@@ -59,54 +58,31 @@ public sealed class DeliveryStatusRecorder(IngressDbContext db, IOptions<TwilioO
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LockAsync(SidKey(twilioSid), cancellationToken);
         await db.SaveChangesAsync(cancellationToken); // the SID, where applying a callback looks for it
-        var early = await db.EarlyStatusCallbacks.Where(c => c.TwilioSid == twilioSid).ToListAsync(cancellationToken);
-        foreach (var callback in early.OrderBy(c => DeliveryStatuses.Rank(c.Status)))
+        if (await db.EarlyStatusCallbacks.AnyAsync(c => c.TwilioSid == twilioSid, cancellationToken)
+            && await LockMessageOfAsync(twilioSid, cancellationToken) is { } message)
         {
-            await ApplyAsync(twilioSid, callback.Status, callback.ErrorCode, cancellationToken);
+            var early = await db.EarlyStatusCallbacks.Where(c => c.TwilioSid == twilioSid).ToListAsync(cancellationToken);
+            foreach (var callback in early.OrderBy(c => DeliveryStatuses.Rank(c.Status)))
+            {
+                message.StatusReported(twilioSid, callback.Status, callback.ErrorCode, time.GetUtcNow());
+            }
+
+            db.EarlyStatusCallbacks.RemoveRange(early);
+            await db.SaveChangesAsync(cancellationToken);
         }
 
-        db.EarlyStatusCallbacks.RemoveRange(early);
-        await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>Moves the part with <paramref name="twilioSid"/> forward; false when no part has that SID (yet).</summary>
-    private async Task<bool> ApplyAsync(string twilioSid, string status, string? errorCode, CancellationToken cancellationToken)
-    {
-        // A callback names only Twilio's SID, so finding its part crosses tenants on purpose; the rest is the message's tenant's.
-        // The message is locked, so two callbacks for its parts cannot both read the old status and race backwards.
-        var outboundId = await db.AcrossTenantsAsync(() => db.OutboundParts.Where(p => p.TwilioSid == twilioSid).Select(p => p.OutboundId)
-            .FirstOrDefaultAsync(cancellationToken), cancellationToken);
-        var locked = outboundId is null || !await OutboundSender.ForTenantOfAsync(db, outboundId, cancellationToken) ? [] : await db.OutboundMessages
-            .FromSql($"SELECT * FROM ingress.outbound_messages WHERE outbound_id = {outboundId} FOR UPDATE")
-            .ToListAsync(cancellationToken);
-        if (locked.SingleOrDefault() is not { } message)
-        {
-            return false;
-        }
-
-        await db.Entry(message).Collection(m => m.Parts).LoadAsync(cancellationToken);
-        var part = message.Parts.Single(p => p.TwilioSid == twilioSid);
-        if (!DeliveryStatuses.IsForward(part.TwilioStatus, status))
-        {
-            return true;
-        }
-
-        part.TwilioStatus = status.ToLowerInvariant();
-        part.ErrorCode = string.IsNullOrEmpty(errorCode) ? part.ErrorCode : errorCode;
-        var aggregate = OutboundSender.AggregateStatus(message.Parts);
-        if (message.State != OutboundState.Pending && DeliveryStatuses.IsForward(message.ReportedStatus, aggregate))
-        {
-            var now = time.GetUtcNow();
-            message.ReportedStatus = aggregate;
-            message.ErrorCode = part.ErrorCode ?? message.ErrorCode;
-            message.UpdatedAt = now;
-            db.Publish(new MessageDeliveryUpdated(message.OutboundId, message.TenantId, message.ConversationId, twilioSid,
-                aggregate, message.ErrorCode, now), OutboundSender.Key(message));
-        }
-
-        return true;
-    }
+    /// <summary>
+    /// The message whose part has <paramref name="twilioSid"/>, locked, so two callbacks for its parts cannot both read the
+    /// old status and race backwards; null when no part has that SID (yet). A callback names only Twilio's SID, so finding
+    /// its part crosses tenants on purpose; the rest is the message's tenant's.
+    /// </summary>
+    private async Task<OutboundMessage?> LockMessageOfAsync(string twilioSid, CancellationToken cancellationToken) =>
+        await db.OutboundIdOfSidAsync(twilioSid, cancellationToken) is { } outboundId && await db.ForTenantOfAsync(outboundId, cancellationToken)
+            ? await db.LockOutboundMessageAsync(outboundId, cancellationToken)
+            : null;
 
     private static string SidKey(string twilioSid) => $"ingress-sid:{twilioSid}";
 }

@@ -2,22 +2,9 @@ using System.Globalization;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.ServiceDefaults;
 
-namespace SafeNotify.Crm.Ingress.Services;
+using SafeNotify.Crm.Ingress.Model;
 
-/// <summary>The parts of Twilio's inbound form the CRM uses; everything else stays in the raw payload.</summary>
-public sealed record ParsedInbound(
-    string MessageSid,
-    string AccountSid,
-    string To,
-    string CustomerId,
-    string? CustomerPhone,
-    string? ProfileName,
-    string? Body,
-    List<WhatsAppMedia> Media,
-    WhatsAppLocation? Location,
-    string? ButtonPayload,
-    string? ButtonText,
-    string? WaId);
+namespace SafeNotify.Crm.Ingress.Services;
 
 public static class InboundParser
 {

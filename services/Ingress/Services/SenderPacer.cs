@@ -12,16 +12,8 @@ namespace SafeNotify.Crm.Ingress.Services;
 public sealed class SenderPacer(IngressDbContext db, IOptions<TwilioOptions> options, TimeProvider time)
 {
     /// <summary>Reserves the next slot of <paramref name="number"/>: the time at which this send may go.</summary>
-    public async Task<DateTimeOffset> ReserveAsync(string number, CancellationToken cancellationToken)
-    {
-        var interval = options.Value.SendIntervalOf(number);
-        var slots = await db.Database.SqlQuery<DateTimeOffset>($"""
-            INSERT INTO ingress.sender_pacing (number, next_slot_at) VALUES ({number}, now() + {interval})
-            ON CONFLICT (number) DO UPDATE SET next_slot_at = GREATEST(sender_pacing.next_slot_at, now()) + {interval}
-            RETURNING next_slot_at - {interval} AS "Value"
-            """).ToListAsync(cancellationToken);
-        return slots.Single();
-    }
+    public Task<DateTimeOffset> ReserveAsync(string number, CancellationToken cancellationToken) =>
+        db.ReserveSlotAsync(number, options.Value.SendIntervalOf(number), cancellationToken);
 
     /// <summary>
     /// Waits until <paramref name="lead"/> before <paramref name="notBefore"/>, then makes sure the send still keeps its

@@ -5,7 +5,6 @@ using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Lead.Data;
 using SafeNotify.Crm.Lead.Model;
-using SafeNotify.Crm.Lead.Services;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.ServiceDefaults;
 
@@ -111,7 +110,7 @@ public static partial class ConversationsApi
         .Select(MessageResponse.From).ToList();
 
     private static async Task<Results<Accepted<EmployeeReplyAccepted>, ValidationProblem, ProblemHttpResult>> Reply(
-        string id, EmployeeReplyRequest request, HttpContext context, LeadDbContext db, ConversationGate gate, TimeProvider time,
+        string id, EmployeeReplyRequest request, HttpContext context, LeadDbContext db, TimeProvider time,
         CancellationToken cancellationToken)
     {
         var variables = request.ContentVariables is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } v ? v : (JsonElement?)null;
@@ -167,8 +166,8 @@ public static partial class ConversationsApi
                 }
             }
 
-            var (sent, tookOver) = await gate.SendHumanReplyAsync(conversation, employee, request.Body?.Trim() is { Length: > 0 } body ? body : null,
-                request.ContentSid, variables?.GetRawText(), ct);
+            var (sent, tookOver) = await conversation.ReplyAsHumanAsync(employee, request.Body?.Trim() is { Length: > 0 } body ? body : null,
+                request.ContentSid, variables?.GetRawText(), db, time.GetUtcNow(), ct);
             if (tookOver)
             {
                 // Replying takes the conversation as a handoff does; the trail keeps who, never what they wrote.
@@ -180,7 +179,7 @@ public static partial class ConversationsApi
     }
 
     private static async Task<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>> HandOff(
-        string id, HandoffRequest request, HttpContext context, LeadDbContext db, ConversationGate gate, TimeProvider time, CancellationToken cancellationToken)
+        string id, HandoffRequest request, HttpContext context, LeadDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors()
             .Check(!string.IsNullOrWhiteSpace(request.AssignedToUser) && request.AssignedToUser.Length <= 100, "assignedToUser", "The employee who takes the conversation (1-100 characters).")
@@ -206,11 +205,11 @@ public static partial class ConversationsApi
 
             if (request.Pause == true)
             {
-                gate.Pause(conversation, request.AssignedToUser!.Trim(), request.Reason?.Trim());
+                conversation.Pause(request.AssignedToUser!.Trim(), request.Reason?.Trim(), time.GetUtcNow());
             }
             else
             {
-                await gate.TakeOverAsync(conversation, request.AssignedToUser!.Trim(), request.Reason?.Trim(), ct);
+                await conversation.TakeOverAsync(request.AssignedToUser!.Trim(), request.Reason?.Trim(), db, time.GetUtcNow(), ct);
             }
 
             // The reason is the employee's free text and may quote the customer: the trail keeps only who took it.
@@ -222,7 +221,7 @@ public static partial class ConversationsApi
     }
 
     private static async Task<Results<Ok<ConversationSummary>, ProblemHttpResult>> Release(
-        string id, HttpContext context, LeadDbContext db, ConversationGate gate, TimeProvider time, CancellationToken cancellationToken)
+        string id, HttpContext context, LeadDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         var tenantId = context.TenantId();
         return await Transactions.RunAsync<Results<Ok<ConversationSummary>, ProblemHttpResult>>(db, async ct =>
@@ -240,7 +239,7 @@ public static partial class ConversationsApi
 
             if (conversation.Owner != ConversationOwner.Bot)
             {
-                await gate.ReleaseAsync(conversation, ConversationGate.Triggers.EmployeeRelease, "released by an employee", ct);
+                await conversation.ReleaseAsync(HandoffTriggers.EmployeeRelease, "released by an employee", db, time.GetUtcNow(), ct);
                 db.Audit(context, tenantId, AuditActions.ConversationReleased, "conversation", conversation.Id, "given back to the bot", time.GetUtcNow());
             }
 
@@ -249,7 +248,7 @@ public static partial class ConversationsApi
     }
 
     private static async Task<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>> Update(
-        string id, UpdateConversationRequest request, HttpContext context, LeadDbContext db, ConversationGate gate,
+        string id, UpdateConversationRequest request, HttpContext context, LeadDbContext db,
         TimeProvider time, CancellationToken cancellationToken)
     {
         ApiEnum.TryParse<ConversationStatus>(request.Status, out var status);
@@ -285,51 +284,11 @@ public static partial class ConversationsApi
             }
 
             var now = time.GetUtcNow();
-            if (priority is { } p) conversation.Priority = p;
-            if (request.Tags is not null) conversation.Tags = request.Tags.Select(t => t.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-            if (request.Category is not null) conversation.Category = request.Category.Trim();
-            if (request.Intent is not null) conversation.Intent = request.Intent.Trim();
-            if (request.CurrentStep is not null) conversation.CurrentStep = request.CurrentStep.Trim();
-            if (request.InternalNotes is not null) conversation.InternalNotes = request.InternalNotes;
-
-            var outcomeChanged = false;
-            if (request.Outcome is not null && request.Outcome.Trim() != conversation.Outcome)
-            {
-                conversation.Outcome = request.Outcome.Trim();
-                outcomeChanged = true;
-            }
-
-            if (request.SatisfactionRating is { } rating && rating != conversation.SatisfactionRating)
-            {
-                conversation.SatisfactionRating = rating;
-                outcomeChanged = true;
-            }
-
-            decimal? delta = null;
-            if (request.ConversionValue is { } value && value != conversation.ConversionValue)
-            {
-                // A conversion is a purchase: the lead's total and last purchase follow, and the lead is converted.
-                delta = value - conversation.ConversionValue;
-                conversation.ConversionValue = value;
-                var lead = await db.Leads.FirstAsync(l => l.Id == conversation.CustomerLeadId, ct);
-                lead.RecordConversion(delta.Value, now);
-                outcomeChanged = true;
-            }
-
-            if (outcomeChanged)
-            {
-                db.Publish(new ConversationOutcomeRecorded(tenantId, conversation.Id, conversation.Outcome, conversation.SatisfactionRating,
-                        conversation.ConversionValue, now)
-                    {
-                        LeadId = conversation.CustomerLeadId, NumberId = conversation.WhatsappNumberId, AgentId = conversation.CurrentAgentId,
-                        HumanInvolved = conversation.HumanInvolved, ConversionDelta = delta,
-                    },
-                    OrderingKeys.Conversation(tenantId, conversation.WhatsappNumberId, conversation.CustomerId));
-            }
-
+            conversation.Edit(priority, request.Tags, request.Category, request.Intent, request.CurrentStep, request.InternalNotes);
+            await conversation.RecordOutcomeAsync(request.Outcome, request.SatisfactionRating, request.ConversionValue, db, now, ct);
             if (status is { } wanted && wanted != conversation.Status)
             {
-                gate.Close(conversation, wanted, wanted == ConversationStatus.Resolved ? "resolved" : "closed by an employee", now);
+                conversation.Close(wanted, wanted == ConversationStatus.Resolved ? "resolved" : "closed by an employee", now);
             }
 
             return TypedResults.Ok(ConversationSummary.From(conversation));

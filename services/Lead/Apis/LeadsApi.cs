@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Lead.Data;
 using SafeNotify.Crm.Lead.Model;
-using SafeNotify.Crm.Lead.Services;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.ServiceData;
 using SafeNotify.Crm.ServiceDefaults;
@@ -129,8 +128,7 @@ public static class LeadsApi
         // One lead per phone in a tenant, also when the same lead is posted twice at once (a double click, a client's
         // retry): creates of one phone wait for each other. No unique index: WhatsApp leads join by customer id.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var lockKey = $"lead-phone:{tenantId}:{request.Phone}";
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({lockKey}, 0))", cancellationToken);
+        await db.LockAsync($"lead-phone:{tenantId}:{request.Phone}", cancellationToken);
         if (await db.Leads.AnyAsync(l => l.TenantId == tenantId && l.Phone == request.Phone, cancellationToken))
         {
             return Problems.Conflict("A lead with this phone exists already.", kind: "lead-exists");
@@ -292,12 +290,9 @@ public static class LeadsApi
             var conversationIds = await conversations.Select(c => c.Id).ToListAsync(ct);
             var orderingKeys = await KeysAsync();
             // Copies in the outbox of what was already published (turns, replies, the customer's words in score reasons)
-            // would otherwise stay until the outbox's retention ends; those not yet published still go out.
-            var outbox = db.Model.FindEntityType(typeof(OutboxMessage))!.GetSchemaQualifiedTableName();
-            var mentionsLead = $"%\"{id}\"%";
-            // The table name comes from the EF model, never from input; the values are parameters.
-            var sql = $"DELETE FROM {outbox} WHERE dispatched_at IS NOT NULL AND (ordering_key = ANY({{0}}) OR body::text LIKE {{1}})";
-            await db.Database.ExecuteSqlRawAsync(sql, [orderingKeys.ToArray(), mentionsLead], ct);
+            // would otherwise stay until the outbox's retention ends; those not yet published still go out. Everything
+            // about the lead is published under its conversations' keys or its own.
+            await db.ForgetPublishedAsync([.. orderingKeys, OrderingKeys.Lead(tenantId, id)], ct);
             await db.Messages.Where(m => m.TenantId == tenantId && conversations.Select(c => c.Id).Contains(m.ConversationId)).ExecuteDeleteAsync(ct);
             await conversations.ExecuteDeleteAsync(ct);
             await db.ScoreEvents.Where(e => e.LeadId == id && e.TenantId == tenantId).ExecuteDeleteAsync(ct);

@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Lead.Data;
 using SafeNotify.Crm.Lead.Model;
-using SafeNotify.Crm.Lead.Services;
 using SafeNotify.Crm.Messaging;
 
 namespace SafeNotify.Crm.Lead.Consumers;
@@ -11,46 +10,64 @@ namespace SafeNotify.Crm.Lead.Consumers;
 /// <summary>
 /// A customer message, handled in Ingress's sequence order per (tenant, number, customer) whatever the number of
 /// Lead instances: the conversation's lock serialises them, and a message that overtook its predecessor waits for
-/// it (boundedly, see <see cref="ConversationOrder"/>). So messages are appended in order and the gate's rule
+/// it (boundedly, see <see cref="ConversationOrder"/>). So messages are appended in order and the conversation's rule
 /// (only a reply to the newest customer message goes out) keeps replies in order.
 /// </summary>
-public sealed class InboundMessageRoutedConsumer(LeadDbContext db, ConversationGate gate)
+public sealed class InboundMessageRoutedConsumer(LeadDbContext db, TimeProvider time)
     : TransactionalConsumer<InboundMessageRouted, LeadDbContext>(db)
 {
     protected override async Task HandleAsync(InboundMessageRouted message, ConsumeContext<InboundMessageRouted> context, CancellationToken cancellationToken)
     {
         var key = OrderingKeys.Conversation(message.TenantId, message.NumberId, message.CustomerId);
         await Db.LockAsync(key, cancellationToken);
-        if (!await Db.Messages.AnyAsync(m => m.InboundMessageId == message.InboundMessageId, cancellationToken))
+        if (await Db.Messages.AnyAsync(m => m.InboundMessageId == message.InboundMessageId, cancellationToken))
         {
-            var lastHandled = await Db.Messages
-                .Where(m => m.TenantId == message.TenantId && m.Author == MessageAuthor.Customer && m.Sequence != null
-                    && Db.Conversations.Any(c => c.Id == m.ConversationId && c.WhatsappNumberId == message.NumberId && c.CustomerId == message.CustomerId))
-                .MaxAsync(m => m.Sequence, cancellationToken);
-            ConversationOrder.WaitForPredecessor(context, key, message.Sequence, lastHandled);
+            return; // already appended (a republished copy under another message id)
         }
 
-        await gate.OnCustomerMessageAsync(message, cancellationToken);
+        var lastHandled = await Db.Messages
+            .Where(m => m.TenantId == message.TenantId && m.Author == MessageAuthor.Customer && m.Sequence != null
+                && Db.Conversations.Any(c => c.Id == m.ConversationId && c.WhatsappNumberId == message.NumberId && c.CustomerId == message.CustomerId))
+            .MaxAsync(m => m.Sequence, cancellationToken);
+        ConversationOrder.WaitForPredecessor(context, key, message.Sequence, lastHandled);
+
+        var now = time.GetUtcNow();
+        var settings = await Db.SettingsForAsync(message.TenantId, cancellationToken);
+        var lead = await Db.LeadWhoWroteAsync(message, settings, now, cancellationToken);
+        var conversation = await Db.OpenConversationAsync(message.TenantId, message.NumberId, message.CustomerId, cancellationToken);
+        if (conversation is null)
+        {
+            conversation = Conversation.Open(message, lead, settings, now);
+            Db.Conversations.Add(conversation);
+        }
+
+        await conversation.ReceiveAsync(message, lead, settings, Db, now, cancellationToken);
     }
 }
 
-public sealed class AgentReplyGeneratedConsumer(LeadDbContext db, ConversationGate gate)
+public sealed class AgentReplyGeneratedConsumer(LeadDbContext db, TimeProvider time)
     : TransactionalConsumer<AgentReplyGenerated, LeadDbContext>(db)
 {
     protected override async Task HandleAsync(AgentReplyGenerated message, ConsumeContext<AgentReplyGenerated> context, CancellationToken cancellationToken)
     {
         await Db.LockConversationAsync(message.TenantId, message.ConversationId, cancellationToken);
-        await gate.OnReplyWrittenAsync(message, cancellationToken);
+        if (await Db.ConversationAsync(message.TenantId, message.ConversationId, cancellationToken) is { } conversation)
+        {
+            await conversation.AcceptReplyAsync(message, Db, time.GetUtcNow(), cancellationToken);
+        }
     }
 }
 
-public sealed class AgentReplyFailedConsumer(LeadDbContext db, ConversationGate gate)
+public sealed class AgentReplyFailedConsumer(LeadDbContext db, TimeProvider time)
     : TransactionalConsumer<AgentReplyFailed, LeadDbContext>(db)
 {
     protected override async Task HandleAsync(AgentReplyFailed message, ConsumeContext<AgentReplyFailed> context, CancellationToken cancellationToken)
     {
         await Db.LockConversationAsync(message.TenantId, message.ConversationId, cancellationToken);
-        await gate.OnReplyFailedAsync(message, cancellationToken);
+        if (await Db.ConversationAsync(message.TenantId, message.ConversationId, cancellationToken) is { } conversation)
+        {
+            await conversation.ReplyFailedAsync(message, Db, time.GetUtcNow(), cancellationToken);
+        }
     }
 }
 
@@ -66,25 +83,33 @@ internal static class ConversationLocks
             await db.LockAsync(OrderingKeys.Conversation(tenantId, conversation.WhatsappNumberId, conversation.CustomerId), cancellationToken);
         }
     }
+
+    /// <summary>Applies what Ingress reported of one of our messages (<see cref="ConversationMessage.RecordDelivery"/>).</summary>
+    public static async Task RecordDeliveryAsync(this LeadDbContext db, string outboundId, string? twilioSid, string status, string? errorCode,
+        DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var message = await db.Messages.FirstOrDefaultAsync(m => m.Id == outboundId, cancellationToken);
+        message?.RecordDelivery(twilioSid, status, errorCode, at);
+    }
 }
 
-public sealed class OutboundMessageSentConsumer(LeadDbContext db, ConversationGate gate)
+public sealed class OutboundMessageSentConsumer(LeadDbContext db)
     : TransactionalConsumer<OutboundMessageSent, LeadDbContext>(db)
 {
     protected override Task HandleAsync(OutboundMessageSent message, ConsumeContext<OutboundMessageSent> context, CancellationToken cancellationToken) =>
-        gate.OnDeliveryAsync(message.OutboundId, message.TwilioSid, message.Status, null, message.SentAt, cancellationToken);
+        Db.RecordDeliveryAsync(message.OutboundId, message.TwilioSid, message.Status, null, message.SentAt, cancellationToken);
 }
 
-public sealed class MessageDeliveryUpdatedConsumer(LeadDbContext db, ConversationGate gate)
+public sealed class MessageDeliveryUpdatedConsumer(LeadDbContext db)
     : TransactionalConsumer<MessageDeliveryUpdated, LeadDbContext>(db)
 {
     protected override Task HandleAsync(MessageDeliveryUpdated message, ConsumeContext<MessageDeliveryUpdated> context, CancellationToken cancellationToken) =>
-        gate.OnDeliveryAsync(message.OutboundId, message.TwilioSid, message.Status, message.ErrorCode, message.UpdatedAt, cancellationToken);
+        Db.RecordDeliveryAsync(message.OutboundId, message.TwilioSid, message.Status, message.ErrorCode, message.UpdatedAt, cancellationToken);
 }
 
-public sealed class OutboundMessageFailedConsumer(LeadDbContext db, ConversationGate gate)
+public sealed class OutboundMessageFailedConsumer(LeadDbContext db)
     : TransactionalConsumer<OutboundMessageFailed, LeadDbContext>(db)
 {
     protected override Task HandleAsync(OutboundMessageFailed message, ConsumeContext<OutboundMessageFailed> context, CancellationToken cancellationToken) =>
-        gate.OnDeliveryAsync(message.OutboundId, null, DeliveryStatuses.Failed, message.ErrorCode, message.FailedAt, cancellationToken);
+        Db.RecordDeliveryAsync(message.OutboundId, null, DeliveryStatuses.Failed, message.ErrorCode, message.FailedAt, cancellationToken);
 }

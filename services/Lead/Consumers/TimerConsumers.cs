@@ -1,28 +1,42 @@
 using MassTransit;
 using SafeNotify.Crm.Lead.Data;
 using SafeNotify.Crm.Lead.Model;
-using SafeNotify.Crm.Lead.Services;
 using SafeNotify.Crm.Messaging;
 
 namespace SafeNotify.Crm.Lead.Consumers;
 
-public sealed class ConversationIdleCheckDueConsumer(LeadDbContext db, ConversationGate gate)
+public sealed class ConversationIdleCheckDueConsumer(LeadDbContext db, TimeProvider time)
     : TransactionalConsumer<ConversationIdleCheckDue, LeadDbContext>(db)
 {
-    protected override Task HandleAsync(ConversationIdleCheckDue message, ConsumeContext<ConversationIdleCheckDue> context, CancellationToken cancellationToken) =>
-        gate.OnIdleCheckAsync(message, cancellationToken);
+    protected override async Task HandleAsync(ConversationIdleCheckDue message, ConsumeContext<ConversationIdleCheckDue> context, CancellationToken cancellationToken)
+    {
+        if (await Db.ConversationAsync(message.TenantId, message.ConversationId, cancellationToken) is { } conversation)
+        {
+            await conversation.CheckIdleAsync(Db, time.GetUtcNow(), cancellationToken);
+        }
+    }
 }
 
-public sealed class HumanIdleReleaseDueConsumer(LeadDbContext db, ConversationGate gate)
+public sealed class HumanIdleReleaseDueConsumer(LeadDbContext db, TimeProvider time)
     : TransactionalConsumer<HumanIdleReleaseDue, LeadDbContext>(db)
 {
-    protected override Task HandleAsync(HumanIdleReleaseDue message, ConsumeContext<HumanIdleReleaseDue> context, CancellationToken cancellationToken) =>
-        gate.OnHumanIdleAsync(message, cancellationToken);
+    protected override async Task HandleAsync(HumanIdleReleaseDue message, ConsumeContext<HumanIdleReleaseDue> context, CancellationToken cancellationToken)
+    {
+        if (await Db.ConversationAsync(message.TenantId, message.ConversationId, cancellationToken) is { } conversation)
+        {
+            await conversation.CheckHumanIdleAsync(message.OwnershipVersion, Db, time.GetUtcNow(), cancellationToken);
+        }
+    }
 }
 
-public sealed class BurstWindowElapsedConsumer(LeadDbContext db, ConversationGate gate)
+public sealed class BurstWindowElapsedConsumer(LeadDbContext db, TimeProvider time)
     : TransactionalConsumer<BurstWindowElapsed, LeadDbContext>(db)
 {
-    protected override Task HandleAsync(BurstWindowElapsed message, ConsumeContext<BurstWindowElapsed> context, CancellationToken cancellationToken) =>
-        gate.OnBurstWindowElapsedAsync(message, cancellationToken);
+    protected override async Task HandleAsync(BurstWindowElapsed message, ConsumeContext<BurstWindowElapsed> context, CancellationToken cancellationToken)
+    {
+        if (await Db.ConversationAsync(message.TenantId, message.ConversationId, cancellationToken) is { } conversation)
+        {
+            await conversation.BurstWindowElapsedAsync(Db, time.GetUtcNow(), cancellationToken);
+        }
+    }
 }

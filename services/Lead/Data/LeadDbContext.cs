@@ -1,11 +1,13 @@
 using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.ServiceDefaults;
 using SafeNotify.Crm.Lead.Model;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Lead.Data;
 
-public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : MessagingDbContext(options, Schema)
+public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : MessagingDbContext(options, Schema), IConversationStore
 {
     public const string Schema = "lead";
 
@@ -19,24 +21,80 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Mes
     public async Task<LeadSettings> SettingsForAsync(string tenantId, CancellationToken cancellationToken) =>
         await Settings.AsNoTracking().FirstOrDefaultAsync(s => s.TenantId == tenantId, cancellationToken) ?? LeadSettings.Defaults(tenantId);
 
+    public async Task<IReadOnlyList<ConversationTurn>> RecentTurnsAsync(string tenantId, string conversationId, int count, CancellationToken cancellationToken)
+    {
+        var turns = await Messages.AsNoTracking()
+            .Where(m => m.ConversationId == conversationId && m.TenantId == tenantId && m.Body != null)
+            .OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Sequence)
+            .Take(count)
+            .Select(m => new ConversationTurn(m.Author, m.Body!, m.CreatedAt))
+            .ToListAsync(cancellationToken);
+        turns.Reverse();
+        return turns;
+    }
+
+    public Task<CustomerLead> LeadAsync(string tenantId, string leadId, CancellationToken cancellationToken) =>
+        Leads.FirstAsync(l => l.Id == leadId && l.TenantId == tenantId, cancellationToken);
+
+    /// <summary>
+    /// The lead of the customer who wrote <paramref name="message"/>: theirs, or one entered by hand with their phone
+    /// (which becomes theirs on first contact), told they wrote; a new one, added, when there is none.
+    /// </summary>
+    public async Task<CustomerLead> LeadWhoWroteAsync(InboundMessageRouted message, LeadSettings settings, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var phone = Validators.IsE164(message.CustomerPhone) ? message.CustomerPhone : null; // a WhatsApp username id has no phone
+        var lead = await Leads.FirstOrDefaultAsync(l => l.TenantId == message.TenantId && l.CustomerId == message.CustomerId, cancellationToken)
+            ?? (phone is null ? null : await Leads.FirstOrDefaultAsync(l => l.TenantId == message.TenantId && l.CustomerId == null && l.Phone == phone, cancellationToken));
+        if (lead is not null)
+        {
+            lead.CustomerWrote(message.CustomerId, phone, message.ProfileName, now);
+            return lead;
+        }
+
+        lead = CustomerLead.FirstContact(message.TenantId, message.CustomerId, phone, message.ProfileName, message.NumberId, settings, now);
+        Leads.Add(lead);
+        return lead;
+    }
+
+    /// <summary>
+    /// The customer's open conversation on the number. The open statuses are written as the one-open-conversation index's
+    /// own filter (status IN (...)), so that index answers: with an OR the planner reads every conversation of the tenant.
+    /// </summary>
+    public Task<Conversation?> OpenConversationAsync(string tenantId, string numberId, string customerId, CancellationToken cancellationToken) =>
+        Conversations.FirstOrDefaultAsync(c => c.TenantId == tenantId && c.WhatsappNumberId == numberId && c.CustomerId == customerId
+            && new[] { ConversationStatus.Active, ConversationStatus.WaitingHuman }.Contains(c.Status), cancellationToken);
+
+    /// <summary>A tenant's conversation by id (tracked), or null.</summary>
+    public Task<Conversation?> ConversationAsync(string tenantId, string conversationId, CancellationToken cancellationToken) =>
+        Conversations.FirstOrDefaultAsync(c => c.Id == conversationId && c.TenantId == tenantId, cancellationToken);
+
     /// <summary>
     /// The tenant's conversation, locked until the transaction ends: API calls on one conversation take turns instead of
     /// racing to a row-version conflict (the consumers' changes still meet the row version, <c>xmin</c>, which <c>*</c> leaves out).
     /// </summary>
-    public async Task<Conversation?> LockConversationAsync(string id, string tenantId, CancellationToken cancellationToken) =>
-        (await Conversations.FromSql($"SELECT *, xmin FROM lead.crm_conversations WHERE id = {id} AND tenant_id = {tenantId} FOR UPDATE")
-            .ToListAsync(cancellationToken)).SingleOrDefault();
+    public async Task<Conversation?> LockConversationAsync(string id, string tenantId, CancellationToken cancellationToken)
+    {
+        // Names from the EF model; the values are parameters.
+        var sql = $"SELECT *, {this.ColumnOf<Conversation>(c => c.Version)} FROM {this.TableOf<Conversation>()} "
+            + $"WHERE {this.ColumnOf<Conversation>(c => c.Id)} = {{0}} AND {this.ColumnOf<Conversation>(c => c.TenantId)} = {{1}} FOR UPDATE";
+        return (await Conversations.FromSqlRaw(sql, id, tenantId).ToListAsync(cancellationToken)).SingleOrDefault();
+    }
 
     /// <summary>The signals already counted for the lead in this conversation: each counts once per conversation.</summary>
     public async Task<IReadOnlyCollection<string>> SignalsScoredAsync(string leadId, string conversationId, CancellationToken cancellationToken) =>
         await ScoreEvents.Where(e => e.LeadId == leadId && e.ConversationId == conversationId).Select(e => e.Signal).ToListAsync(cancellationToken);
 
-    /// <summary>Saves with the score history the tracked leads wrote (<see cref="CustomerLead.TakeScoreChanges"/>).</summary>
+    /// <summary>Saves with the score history the tracked leads wrote and the messages the tracked conversations appended.</summary>
     public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         foreach (var lead in ChangeTracker.Entries<CustomerLead>().Select(e => e.Entity).ToList())
         {
             ScoreEvents.AddRange(lead.TakeScoreChanges());
+        }
+
+        foreach (var conversation in ChangeTracker.Entries<Conversation>().Select(e => e.Entity).ToList())
+        {
+            Messages.AddRange(conversation.TakeAppended());
         }
 
         return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);

@@ -1,7 +1,6 @@
 using MassTransit;
 using SafeNotify.Crm.Lead.Apis;
 using SafeNotify.Crm.Lead.Data;
-using SafeNotify.Crm.Lead.Services;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.ServiceData;
 
@@ -14,7 +13,6 @@ public static class Extensions
         builder.AddServiceDatabase<LeadDbContext>("lead-db", LeadDbContext.Schema);
         builder.AddServiceMessaging<LeadDbContext>("lead", bus => bus.AddConsumers(typeof(Extensions).Assembly));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddScoped<ConversationGate>();
         return builder;
     }
 

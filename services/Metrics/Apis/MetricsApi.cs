@@ -112,15 +112,6 @@ public sealed record GlobalPeriodRow(
 
 public sealed record RebuildResult(int Tenants, int Rows);
 
-/// <summary>Sums over every tenant's rollups of one day.</summary>
-public sealed record GlobalDay(DateOnly Day, long Customer, long Ai, long Human, long Conversations, long Tokens, decimal Cost, decimal Revenue, decimal AiRevenue, long Ratings, long Satisfaction);
-
-/// <summary>Messages no tenant answered, on one day.</summary>
-public sealed record UnroutedDay(DateOnly Day, long Messages);
-
-/// <summary>The stock figures' totals before the first day asked for.</summary>
-public sealed record StockBefore(int Opened, int Completed, int Leads);
-
 /// <summary>The tenant's figures by day, ISO week or month, in its own time zone; SafeNotify-wide figures for operators.</summary>
 public static class MetricsApi
 {
@@ -186,12 +177,7 @@ public static class MetricsApi
         }
 
         // Stock figures (open conversations, leads so far) continue from everything before the first day.
-        var before = await db.Database.SqlQuery<StockBefore>($"""
-            SELECT coalesce(sum(new_conversations), 0)::int AS opened, coalesce(sum(completed_conversations), 0)::int AS completed,
-                coalesce(sum(new_leads), 0)::int AS leads
-            FROM metrics.daily_rollups
-            WHERE tenant_id = {tenantId} AND dimension_kind = {kind.ToString()} AND dimension_id = {dimensionId} AND day < {firstDay}
-            """).SingleAsync(cancellationToken);
+        var before = await db.StockBeforeAsync(tenantId, kind, dimensionId, firstDay, cancellationToken);
         var open = before.Opened - before.Completed;
         var leads = before.Leads;
 
@@ -281,19 +267,8 @@ public static class MetricsApi
         var agents = await db.Agents.CountAsync(a => !a.Deleted, cancellationToken);
         var low = first ?? new DateOnly(1900, 1, 1);
         var high = last ?? new DateOnly(9999, 1, 1);
-        var days = await db.Database.SqlQuery<GlobalDay>($"""
-            SELECT day, coalesce(sum(customer_messages), 0)::bigint AS customer, coalesce(sum(ai_messages), 0)::bigint AS ai,
-                coalesce(sum(human_messages), 0)::bigint AS human, coalesce(sum(new_conversations), 0)::bigint AS conversations,
-                coalesce(sum(total_tokens_used), 0)::bigint AS tokens, coalesce(sum(estimated_ai_cost), 0) AS cost,
-                coalesce(sum(revenue), 0) AS revenue, coalesce(sum(ai_handled_revenue), 0) AS ai_revenue,
-                coalesce(sum(satisfaction_ratings), 0)::bigint AS ratings, coalesce(sum(satisfaction_sum), 0)::bigint AS satisfaction
-            FROM metrics.daily_rollups
-            WHERE dimension_kind = {DimensionKind.Tenant.ToString()} AND day >= {low} AND day <= {high}
-            GROUP BY day
-            """).ToListAsync(cancellationToken);
-        var unrouted = await db.Database.SqlQuery<UnroutedDay>($"""
-            SELECT day, count(*)::bigint AS messages FROM metrics.unrouted_facts WHERE day >= {low} AND day <= {high} GROUP BY day
-            """).ToListAsync(cancellationToken);
+        var days = await db.TenantDaysAsync(low, high, cancellationToken);
+        var unrouted = await db.UnroutedDaysAsync(low, high, cancellationToken);
 
         var byDay = days.ToDictionary(d => d.Day);
         var unroutedByDay = unrouted.ToDictionary(u => u.Day, u => u.Messages);

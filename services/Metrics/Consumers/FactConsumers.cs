@@ -5,6 +5,7 @@ using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.Metrics.Data;
 using SafeNotify.Crm.Metrics.Model;
 using SafeNotify.Crm.Metrics.Services;
+using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Metrics.Consumers;
 
@@ -75,59 +76,34 @@ public sealed class ConversationClosedConsumer(MetricsDbContext db, FactRecorder
 {
     protected override Task HandleAsync(ConversationClosed message, ConsumeContext<ConversationClosed> context, CancellationToken cancellationToken) =>
         facts.MergeConversationAsync(message.TenantId, message.ConversationId,
-            conversation => conversation.ClosedAt = FactRecorder.Earliest(conversation.ClosedAt, message.OccurredAt), cancellationToken);
+            conversation => conversation.Closed(message.OccurredAt), cancellationToken);
 }
 
 public sealed class ConversationHandedOffConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationHandedOff, MetricsDbContext>(db)
 {
     protected override Task HandleAsync(ConversationHandedOff message, ConsumeContext<ConversationHandedOff> context, CancellationToken cancellationToken) =>
         facts.MergeConversationAsync(message.TenantId, message.ConversationId,
-            conversation => conversation.HandedOffAt = FactRecorder.Earliest(conversation.HandedOffAt, message.OccurredAt), cancellationToken);
+            conversation => conversation.HandedOff(message.OccurredAt), cancellationToken);
 }
 
 public sealed class ConversationOutcomeRecordedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationOutcomeRecorded, MetricsDbContext>(db)
 {
     protected override Task HandleAsync(ConversationOutcomeRecorded message, ConsumeContext<ConversationOutcomeRecorded> context, CancellationToken cancellationToken) =>
-        facts.MergeConversationAsync(message.TenantId, message.ConversationId, conversation =>
-        {
-            if (conversation.OutcomeAt is null || message.OccurredAt >= conversation.OutcomeAt) // the latest outcome wins
-            {
-                conversation.OutcomeAt = message.OccurredAt;
-                conversation.Outcome = message.Outcome;
-                conversation.SatisfactionRating = message.SatisfactionRating is >= 1 and <= 5 ? message.SatisfactionRating : null;
-                conversation.ConversionValue = message.ConversionValue is > 0 ? message.ConversionValue : null;
-            }
-        }, cancellationToken);
+        facts.MergeConversationAsync(message.TenantId, message.ConversationId,
+            conversation => conversation.OutcomeRecorded(message.Outcome, message.SatisfactionRating, message.ConversionValue, message.OccurredAt),
+            cancellationToken);
 }
 
 public sealed class LeadCreatedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<LeadCreated, MetricsDbContext>(db)
 {
     protected override Task HandleAsync(LeadCreated message, ConsumeContext<LeadCreated> context, CancellationToken cancellationToken) =>
-        facts.MergeLeadAsync(message.TenantId, message.LeadId, lead =>
-        {
-            lead.NumberId = message.NumberId;
-            lead.CreatedAt = FactRecorder.Earliest(lead.CreatedAt, message.OccurredAt);
-        }, cancellationToken);
+        facts.MergeLeadAsync(message.TenantId, message.LeadId, lead => lead.Created(message.NumberId, message.OccurredAt), cancellationToken);
 }
 
 public sealed class LeadStatusChangedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<LeadStatusChanged, MetricsDbContext>(db)
 {
     protected override Task HandleAsync(LeadStatusChanged message, ConsumeContext<LeadStatusChanged> context, CancellationToken cancellationToken) =>
-        facts.MergeLeadAsync(message.TenantId, message.LeadId, lead =>
-        {
-            // A lead counts as qualified the first time it reaches QUALIFIED or goes straight to CONVERTED.
-            var status = message.ToStatus.Trim();
-            var converted = status.Equals("Converted", StringComparison.OrdinalIgnoreCase);
-            if (converted || status.Equals("Qualified", StringComparison.OrdinalIgnoreCase))
-            {
-                lead.QualifiedAt = FactRecorder.Earliest(lead.QualifiedAt, message.OccurredAt);
-            }
-
-            if (converted)
-            {
-                lead.ConvertedAt = FactRecorder.Earliest(lead.ConvertedAt, message.OccurredAt);
-            }
-        }, cancellationToken);
+        facts.MergeLeadAsync(message.TenantId, message.LeadId, lead => lead.StatusChanged(message.ToStatus, message.OccurredAt), cancellationToken);
 }
 
 // What Routing and Agent say about tenants and agents.
@@ -157,12 +133,10 @@ public sealed class AgentChangedConsumer(MetricsDbContext db) : TransactionalCon
             return;
         }
 
-        await Db.Database.ExecuteSqlAsync($"""
-            INSERT INTO metrics.tenant_agents (tenant_id, agent_id, is_active, deleted, revision)
-            VALUES ({message.TenantId}, {message.AgentId}, {message.IsActive}, {message.Deleted}, {message.Revision})
-            ON CONFLICT (tenant_id, agent_id) DO UPDATE SET is_active = excluded.is_active, deleted = excluded.deleted, revision = excluded.revision
-            WHERE tenant_agents.revision < excluded.revision
-            """, cancellationToken);
+        await Db.UpsertLatestAsync(new TenantAgent
+        {
+            TenantId = message.TenantId, AgentId = message.AgentId, IsActive = message.IsActive, Deleted = message.Deleted, Revision = message.Revision,
+        }, a => a.Revision, cancellationToken);
     }
 }
 
@@ -180,12 +154,10 @@ public sealed class NumberChangedConsumer(MetricsDbContext db) : TransactionalCo
             return;
         }
 
-        await Db.Database.ExecuteSqlAsync($"""
-            INSERT INTO metrics.tenant_numbers (tenant_id, number_id, is_active, deleted, updated_at)
-            VALUES ({message.TenantId}, {message.NumberId}, {message.IsActive}, {message.Deleted}, {message.OccurredAt.ToUniversalTime()})
-            ON CONFLICT (tenant_id, number_id) DO UPDATE SET is_active = excluded.is_active, deleted = excluded.deleted, updated_at = excluded.updated_at
-            WHERE tenant_numbers.updated_at <= excluded.updated_at
-            """, cancellationToken);
+        await Db.UpsertLatestAsync(new TenantNumber
+        {
+            TenantId = message.TenantId, NumberId = message.NumberId, IsActive = message.IsActive, Deleted = message.Deleted, UpdatedAt = message.OccurredAt,
+        }, n => n.UpdatedAt, cancellationToken);
     }
 }
 
@@ -199,11 +171,7 @@ internal static class TenantClocks
             return;
         }
 
-        await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO metrics.tenant_clocks (tenant_id, timezone, crm_enabled, updated_at)
-            VALUES ({tenantId}, {timezone}, {crmEnabled}, {at.ToUniversalTime()})
-            ON CONFLICT (tenant_id) DO UPDATE SET timezone = excluded.timezone, crm_enabled = excluded.crm_enabled, updated_at = excluded.updated_at
-            WHERE tenant_clocks.updated_at <= excluded.updated_at
-            """, cancellationToken);
+        await db.UpsertLatestAsync(new TenantClock { TenantId = tenantId, Timezone = timezone, CrmEnabled = crmEnabled, UpdatedAt = at },
+            c => c.UpdatedAt, cancellationToken);
     }
 }

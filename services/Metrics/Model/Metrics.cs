@@ -70,26 +70,69 @@ public sealed class MetricFact
 }
 
 /// <summary>
-/// A conversation as Metrics knows it from Lead's events. Every field merges in any order and any number of times
-/// (earliest instant wins, flags only turn on, the latest outcome wins), so a reordered or repeated event cannot
-/// change it twice.
+/// A conversation as Metrics knows it from Lead's events. Every event merges in any order and any number of times
+/// (earliest instant wins, the latest outcome wins), so a reordered or repeated event cannot change it twice.
 /// </summary>
 public sealed class ConversationFacts
 {
+    private ConversationFacts()
+    {
+    }
+
     public required string TenantId { get; init; }
     public required string ConversationId { get; init; }
-    public string? NumberId { get; set; }
-    public string? AgentId { get; set; }
-    public DateTimeOffset? OpenedAt { get; set; }
-    public DateTimeOffset? FirstResponseAt { get; set; }
-    public DateTimeOffset? HandedOffAt { get; set; }
-    public DateTimeOffset? ClosedAt { get; set; }
-    public DateTimeOffset? OutcomeAt { get; set; }
-    public string? Outcome { get; set; }
-    public int? SatisfactionRating { get; set; }
-    public decimal? ConversionValue { get; set; }
+    public string? NumberId { get; private set; }
+    public string? AgentId { get; private set; }
+    public DateTimeOffset? OpenedAt { get; private set; }
+    public DateTimeOffset? FirstResponseAt { get; private set; }
+    public DateTimeOffset? HandedOffAt { get; private set; }
+    public DateTimeOffset? ClosedAt { get; private set; }
+    public DateTimeOffset? OutcomeAt { get; private set; }
+    public string? Outcome { get; private set; }
+    public int? SatisfactionRating { get; private set; }
+    public decimal? ConversionValue { get; private set; }
+
+    /// <summary>A conversation Metrics knows nothing of yet: events merge into it.</summary>
+    public static ConversationFacts Unknown(string tenantId, string conversationId) => new() { TenantId = tenantId, ConversationId = conversationId };
 
     public ConversationFacts Copy() => (ConversationFacts)MemberwiseClone();
+
+    public void Opened(string numberId, string? agentId, DateTimeOffset at)
+    {
+        NumberId = numberId;
+        AgentId = agentId;
+        OpenedAt = Instants.Earliest(OpenedAt, at);
+    }
+
+    /// <summary>One of our replies went out: the earliest is the first response. Says whether it was news.</summary>
+    public bool Replied(DateTimeOffset at)
+    {
+        if (FirstResponseAt is not null && at >= FirstResponseAt)
+        {
+            return false;
+        }
+
+        FirstResponseAt = at;
+        return true;
+    }
+
+    public void HandedOff(DateTimeOffset at) => HandedOffAt = Instants.Earliest(HandedOffAt, at);
+
+    public void Closed(DateTimeOffset at) => ClosedAt = Instants.Earliest(ClosedAt, at);
+
+    /// <summary>The latest outcome wins; a rating outside 1-5 or a value of 0 counts as none.</summary>
+    public void OutcomeRecorded(string? outcome, int? satisfactionRating, decimal? conversionValue, DateTimeOffset at)
+    {
+        if (OutcomeAt is not null && at < OutcomeAt)
+        {
+            return;
+        }
+
+        OutcomeAt = at;
+        Outcome = outcome;
+        SatisfactionRating = satisfactionRating is >= 1 and <= 5 ? satisfactionRating : null;
+        ConversionValue = conversionValue is > 0 ? conversionValue : null;
+    }
 }
 
 /// <summary>
@@ -99,25 +142,54 @@ public sealed class ConversationFacts
 /// </summary>
 public sealed class LeadFacts
 {
+    private LeadFacts()
+    {
+    }
+
     public required string TenantId { get; init; }
     public required string LeadId { get; init; }
 
     /// <summary>The number the lead came in on (from LeadCreated; its first conversation's until then).</summary>
-    public string? NumberId { get; set; }
+    public string? NumberId { get; private set; }
 
     /// <summary>The agent of the lead's first conversation (null: none known yet, or that conversation had no agent).</summary>
-    public string? AgentId { get; set; }
+    public string? AgentId { get; private set; }
 
     /// <summary>When the lead's first conversation opened, and which one it was.</summary>
-    public DateTimeOffset? FirstConversationAt { get; set; }
+    public DateTimeOffset? FirstConversationAt { get; private set; }
 
-    public string? FirstConversationId { get; set; }
+    public string? FirstConversationId { get; private set; }
 
-    public DateTimeOffset? CreatedAt { get; set; }
-    public DateTimeOffset? QualifiedAt { get; set; }
-    public DateTimeOffset? ConvertedAt { get; set; }
+    public DateTimeOffset? CreatedAt { get; private set; }
+    public DateTimeOffset? QualifiedAt { get; private set; }
+    public DateTimeOffset? ConvertedAt { get; private set; }
+
+    /// <summary>A lead Metrics knows nothing of yet: events merge into it.</summary>
+    public static LeadFacts Unknown(string tenantId, string leadId) => new() { TenantId = tenantId, LeadId = leadId };
 
     public LeadFacts Copy() => (LeadFacts)MemberwiseClone();
+
+    public void Created(string numberId, DateTimeOffset at)
+    {
+        NumberId = numberId;
+        CreatedAt = Instants.Earliest(CreatedAt, at);
+    }
+
+    /// <summary>A lead counts as qualified the first time it reaches QUALIFIED or goes straight to CONVERTED.</summary>
+    public void StatusChanged(string toStatus, DateTimeOffset at)
+    {
+        var status = toStatus.Trim();
+        var converted = status.Equals("Converted", StringComparison.OrdinalIgnoreCase);
+        if (converted || status.Equals("Qualified", StringComparison.OrdinalIgnoreCase))
+        {
+            QualifiedAt = Instants.Earliest(QualifiedAt, at);
+        }
+
+        if (converted)
+        {
+            ConvertedAt = Instants.Earliest(ConvertedAt, at);
+        }
+    }
 
     /// <summary>
     /// Takes a conversation of the lead into account: the earliest one (by opening instant, then id) gives the lead
@@ -140,6 +212,13 @@ public sealed class LeadFacts
 
     /// <summary>Whether LeadCreated was merged (its number is then the lead's, whatever conversation came first).</summary>
     public bool CreatedSeen => CreatedAt is not null;
+}
+
+public static class Instants
+{
+    /// <summary>The earlier of two instants, either possibly unknown.</summary>
+    public static DateTimeOffset? Earliest(DateTimeOffset? current, DateTimeOffset candidate) =>
+        current is null || candidate < current ? candidate : current;
 }
 
 /// <summary>

@@ -30,17 +30,8 @@ public sealed class FactRecorder(MetricsDbContext db)
     private async Task<TimeZoneInfo?> ZoneOfLiveTenantAsync(string tenantId, CancellationToken cancellationToken)
     {
         await RemovedTenants.HoldAgainstRemovalAsync(db, tenantId, cancellationToken);
-        var tenant = await db.Database.SqlQuery<TenantZone>($"""
-            SELECT (SELECT timezone FROM metrics.tenant_clocks WHERE tenant_id = {tenantId}) AS timezone,
-                   EXISTS (SELECT 1 FROM metrics.removed_tenants WHERE tenant_id = {tenantId}) AS removed
-            """).SingleAsync(cancellationToken);
+        var tenant = await db.TenantStateAsync(tenantId, cancellationToken);
         return tenant.Removed ? null : Zone(tenant.Timezone);
-    }
-
-    private sealed class TenantZone
-    {
-        public string? Timezone { get; init; }
-        public bool Removed { get; init; }
     }
 
     /// <summary>Stores a message fact once; an AI or human message may also be the conversation's first reply.</summary>
@@ -56,28 +47,24 @@ public sealed class FactRecorder(MetricsDbContext db)
         // concurrent "conversation opened" re-attributing the conversation's facts (which then sees this one).
         var conversation = fact.ConversationId is null ? null : await LockConversationAsync(fact.TenantId, fact.ConversationId, cancellationToken);
 
-        var inserted = await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO metrics.metric_facts (tenant_id, kind, key, occurred_at, conversation_id, number_id, agent_id, tokens, cost)
-            VALUES ({fact.TenantId}, {fact.Kind.ToString()}, {fact.Key}, {fact.OccurredAt.ToUniversalTime()}, {fact.ConversationId},
-                {fact.NumberId}, {fact.AgentId}, {fact.Tokens}, {fact.Cost})
-            ON CONFLICT (tenant_id, kind, key) DO NOTHING
-            """, cancellationToken);
-        if (inserted == 0)
+        if (!await db.InsertIfAbsentAsync(fact, cancellationToken))
         {
             return; // the same message, published again under another message id
         }
 
         contributions.AddFact(fact, conversation);
-        if (conversation is not null && fact.Kind is FactKind.AiMessage or FactKind.HumanMessage
-            && (conversation.FirstResponseAt is null || fact.OccurredAt < conversation.FirstResponseAt))
+        if (conversation is not null && fact.Kind is FactKind.AiMessage or FactKind.HumanMessage)
         {
-            contributions.AddConversation(conversation, -1);
-            conversation.FirstResponseAt = fact.OccurredAt;
-            contributions.AddConversation(conversation);
+            var before = conversation.Copy();
+            if (conversation.Replied(fact.OccurredAt))
+            {
+                contributions.AddConversation(before, -1);
+                contributions.AddConversation(conversation);
+            }
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        await RollupWriter.AddAsync(db, fact.TenantId, contributions, cancellationToken);
+        await db.AddToRollupsAsync(fact.TenantId, contributions.NonZero.ToList(), cancellationToken);
     }
 
     /// <summary>Merges what an event says about a conversation and adds the difference it makes.</summary>
@@ -91,7 +78,7 @@ public sealed class FactRecorder(MetricsDbContext db)
         var contributions = new Contributions(zone);
         await MergeConversationAsync(tenantId, conversationId, merge, contributions, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        await RollupWriter.AddAsync(db, tenantId, contributions, cancellationToken);
+        await db.AddToRollupsAsync(tenantId, contributions.NonZero.ToList(), cancellationToken);
     }
 
     /// <summary>
@@ -107,12 +94,8 @@ public sealed class FactRecorder(MetricsDbContext db)
         }
 
         var contributions = new Contributions(zone);
-        await MergeConversationAsync(opened.TenantId, opened.ConversationId, conversation =>
-        {
-            conversation.NumberId = opened.NumberId;
-            conversation.AgentId = opened.AgentId;
-            conversation.OpenedAt = FactRecorder.Earliest(conversation.OpenedAt, opened.OccurredAt);
-        }, contributions, cancellationToken);
+        await MergeConversationAsync(opened.TenantId, opened.ConversationId,
+            conversation => conversation.Opened(opened.NumberId, opened.AgentId, opened.OccurredAt), contributions, cancellationToken);
         if (!string.IsNullOrEmpty(opened.LeadId))
         {
             await MergeLeadAsync(opened.TenantId, opened.LeadId,
@@ -120,7 +103,7 @@ public sealed class FactRecorder(MetricsDbContext db)
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        await RollupWriter.AddAsync(db, opened.TenantId, contributions, cancellationToken);
+        await db.AddToRollupsAsync(opened.TenantId, contributions.NonZero.ToList(), cancellationToken);
     }
 
     /// <summary>
@@ -137,11 +120,8 @@ public sealed class FactRecorder(MetricsDbContext db)
         }
 
         var day = new Contributions(zone).DayOf(message.ReceivedAt);
-        var insert = () => db.Database.ExecuteSqlAsync($"""
-            INSERT INTO metrics.unrouted_facts (inbound_message_id, tenant_id, reason, received_at, day)
-            VALUES ({message.InboundMessageId}, {tenantId}, {message.Reason}, {message.ReceivedAt.ToUniversalTime()}, {day})
-            ON CONFLICT (inbound_message_id) DO NOTHING
-            """, cancellationToken);
+        var fact = new UnroutedFact { InboundMessageId = message.InboundMessageId, TenantId = tenantId, Reason = message.Reason, ReceivedAt = message.ReceivedAt, Day = day };
+        var insert = () => db.InsertIfAbsentAsync(fact, cancellationToken);
         // A message to a number of no tenant belongs to no tenant: written across tenants, as Routing keeps it.
         _ = tenantId is null ? await db.AcrossTenantsAsync(insert, cancellationToken) : await insert();
     }
@@ -177,91 +157,18 @@ public sealed class FactRecorder(MetricsDbContext db)
         var contributions = new Contributions(zone);
         await MergeLeadAsync(tenantId, leadId, merge, contributions, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        await RollupWriter.AddAsync(db, tenantId, contributions, cancellationToken);
+        await db.AddToRollupsAsync(tenantId, contributions.NonZero.ToList(), cancellationToken);
     }
 
     private async Task MergeLeadAsync(string tenantId, string leadId, Action<LeadFacts> merge, Contributions contributions, CancellationToken cancellationToken)
     {
-        await db.Database.ExecuteSqlAsync(
-            $"INSERT INTO metrics.lead_facts (tenant_id, lead_id) VALUES ({tenantId}, {leadId}) ON CONFLICT DO NOTHING", cancellationToken);
-        var lead = await db.Leads.FromSql($"SELECT * FROM metrics.lead_facts WHERE tenant_id = {tenantId} AND lead_id = {leadId} FOR UPDATE")
-            .SingleAsync(cancellationToken);
+        var lead = await db.LockLeadFactsAsync(tenantId, leadId, cancellationToken);
         var before = lead.Copy();
         merge(lead);
         contributions.AddLead(before, -1);
         contributions.AddLead(lead);
     }
 
-    private async Task<ConversationFacts> LockConversationAsync(string tenantId, string conversationId, CancellationToken cancellationToken)
-    {
-        await db.Database.ExecuteSqlAsync(
-            $"INSERT INTO metrics.conversation_facts (tenant_id, conversation_id) VALUES ({tenantId}, {conversationId}) ON CONFLICT DO NOTHING",
-            cancellationToken);
-        return await db.Conversations
-            .FromSql($"SELECT * FROM metrics.conversation_facts WHERE tenant_id = {tenantId} AND conversation_id = {conversationId} FOR UPDATE")
-            .SingleAsync(cancellationToken);
-    }
-
-    /// <summary>The earlier of two instants, either possibly unknown.</summary>
-    public static DateTimeOffset? Earliest(DateTimeOffset? current, DateTimeOffset candidate) =>
-        current is null || candidate < current ? candidate : current;
-}
-
-/// <summary>Adds contributions to the daily rollup rows with one atomic upsert.</summary>
-public static class RollupWriter
-{
-    private static readonly string[] Columns =
-    [
-        "new_conversations", "completed_conversations", "handed_off_conversations", "ai_resolved_conversations", "new_leads",
-        "qualified_leads", "converted_leads", "customer_messages", "ai_messages", "human_messages", "total_tokens_used",
-        "estimated_ai_cost", "first_responses", "first_response_ms_sum", "conversions", "revenue", "ai_handled_revenue",
-        "satisfaction_ratings", "satisfaction_sum",
-    ];
-
-    /// <summary>
-    /// Consumers run concurrently and add to the same rows: one upsert adds each delta to whatever the others
-    /// committed (no lost increments, no race to create a row). Rows go in key order so two transactions lock them in
-    /// the same order, and the upsert comes last in the transaction so rows stay locked only until the commit.
-    /// </summary>
-    public static Task AddAsync(MetricsDbContext db, string tenantId, Contributions contributions, CancellationToken cancellationToken) =>
-        AddAsync(db, tenantId, contributions.NonZero.ToList(), cancellationToken);
-
-    public static async Task AddAsync(MetricsDbContext db, string tenantId, IReadOnlyList<KeyValuePair<RollupKey, Tally>> rows, CancellationToken cancellationToken)
-    {
-        if (rows.Count == 0)
-        {
-            return;
-        }
-
-        var parameters = new List<object>();
-        string P(object value)
-        {
-            parameters.Add(value);
-            return "{" + (parameters.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
-        }
-
-        var sql = new StringBuilder("INSERT INTO metrics.daily_rollups (tenant_id, day, dimension_kind, dimension_id, ")
-            .Append(string.Join(", ", Columns)).Append(", first_response_histogram) VALUES ");
-        for (var i = 0; i < rows.Count; i++)
-        {
-            var (key, t) = (rows[i].Key, rows[i].Value);
-            sql.Append(i == 0 ? "(" : ", (")
-                .Append(string.Join(", ", P(tenantId), P(key.Day), P(key.Kind.ToString()), P(key.Id),
-                    P(t.NewConversations), P(t.CompletedConversations), P(t.HandedOffConversations), P(t.AiResolvedConversations), P(t.NewLeads),
-                    P(t.QualifiedLeads), P(t.ConvertedLeads), P(t.CustomerMessages), P(t.AiMessages), P(t.HumanMessages), P(t.TotalTokensUsed),
-                    P(t.EstimatedAiCost), P(t.FirstResponses), P(t.FirstResponseMsSum), P(t.Conversions), P(t.Revenue), P(t.AiHandledRevenue),
-                    P(t.SatisfactionRatings), P(t.SatisfactionSum), P(t.FirstResponseHistogram)))
-                .Append(')');
-        }
-
-        sql.Append(" ON CONFLICT (tenant_id, day, dimension_kind, dimension_id) DO UPDATE SET ")
-            .Append(string.Join(", ", Columns.Select(c => $"{c} = daily_rollups.{c} + excluded.{c}")))
-            .Append("""
-                , first_response_histogram = ARRAY(
-                    SELECT coalesce(a, 0) + coalesce(b, 0)
-                    FROM unnest(daily_rollups.first_response_histogram, excluded.first_response_histogram) WITH ORDINALITY AS h(a, b, i)
-                    ORDER BY i)
-                """);
-        await db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters, cancellationToken);
-    }
+    private Task<ConversationFacts> LockConversationAsync(string tenantId, string conversationId, CancellationToken cancellationToken) =>
+        db.LockConversationFactsAsync(tenantId, conversationId, cancellationToken);
 }

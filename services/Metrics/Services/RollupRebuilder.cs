@@ -30,7 +30,7 @@ public sealed class RollupRebuilder(MetricsDbContext db)
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Consumers add to the rollups only at the end of their transaction: with the table locked, one that committed
         // before is in what is read below, one that has not yet added waits and adds its delta on top of the rebuild.
-        await db.Database.ExecuteSqlRawAsync("LOCK TABLE metrics.daily_rollups IN EXCLUSIVE MODE", cancellationToken);
+        await db.LockRollupsAsync(cancellationToken);
 
         var zone = FactRecorder.Zone(await db.Tenants.AsNoTracking().Where(t => t.TenantId == tenantId).Select(t => t.Timezone).FirstOrDefaultAsync(cancellationToken));
         var contributions = new Contributions(zone);
@@ -72,11 +72,11 @@ public sealed class RollupRebuilder(MetricsDbContext db)
             }
         }
 
-        await db.Database.ExecuteSqlAsync($"DELETE FROM metrics.daily_rollups WHERE tenant_id = {tenantId}", cancellationToken);
+        await db.Rollups.Where(r => r.TenantId == tenantId).ExecuteDeleteAsync(cancellationToken);
         var rows = contributions.NonZero.ToList();
         foreach (var chunk in rows.Chunk(RowsPerStatement))
         {
-            await RollupWriter.AddAsync(db, tenantId, chunk, cancellationToken);
+            await db.AddToRollupsAsync(tenantId, chunk, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -89,7 +89,14 @@ public static class RoutingDbContextExtensions
     /// Reads the tenant and locks its row until the transaction ends, so limit checks of concurrent
     /// requests for the same tenant run one after another (count, then insert) and cannot both pass.
     /// </summary>
-    public static async Task<Tenant?> LockTenantAsync(this RoutingDbContext db, string tenantId, CancellationToken cancellationToken) =>
-        // Not composed (no LIMIT wrapped around it): the statement stays exactly as written.
-        (await db.Tenants.FromSql($"SELECT * FROM routing.tenants WHERE id = {tenantId} FOR UPDATE").ToListAsync(cancellationToken)).SingleOrDefault();
+    /// <summary>Sends <paramref name="payload"/> on Postgres' <paramref name="channel"/> when (and only if) the caller's transaction commits.</summary>
+    public static Task NotifyAsync(this RoutingDbContext db, string channel, string payload, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_notify({channel}, {payload})", cancellationToken);
+
+    public static async Task<Tenant?> LockTenantAsync(this RoutingDbContext db, string tenantId, CancellationToken cancellationToken)
+    {
+        // Not composed (no LIMIT wrapped around it): the statement stays exactly as written. Names from the EF model; the value is a parameter.
+        var sql = $"SELECT * FROM {db.TableOf<Tenant>()} WHERE {db.ColumnOf<Tenant>(t => t.Id)} = {{0}} FOR UPDATE";
+        return (await db.Tenants.FromSqlRaw(sql, tenantId).ToListAsync(cancellationToken)).SingleOrDefault();
+    }
 }

@@ -171,7 +171,7 @@ public sealed class RoutingDirectory
             throw new InvalidOperationException("Announce a routing change inside the transaction that makes it, so it is heard only once committed.");
         }
 
-        return db.Database.ExecuteSqlAsync($"SELECT pg_notify({Channel}, {tenantId})", cancellationToken);
+        return db.NotifyAsync(Channel, tenantId, cancellationToken);
     }
 
     private void DropAllLocked()

@@ -331,6 +331,12 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("twilio_status");
 
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
                     b.HasKey("OutboundId", "Index")
                         .HasName("pk_outbound_parts");
 

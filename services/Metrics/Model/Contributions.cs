@@ -1,6 +1,5 @@
-using SafeNotify.Crm.Metrics.Model;
 
-namespace SafeNotify.Crm.Metrics.Services;
+namespace SafeNotify.Crm.Metrics.Model;
 
 public readonly record struct RollupKey(DateOnly Day, DimensionKind Kind, string Id) : IComparable<RollupKey>
 {

@@ -1,4 +1,4 @@
-namespace SafeNotify.Crm.Ingress.Services;
+namespace SafeNotify.Crm.Ingress.Model;
 
 /// <summary>
 /// Twilio's Messages API takes at most 1600 characters of body (WhatsApp itself allows 4096). A longer reply

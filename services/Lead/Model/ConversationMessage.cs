@@ -1,0 +1,59 @@
+using SafeNotify.Crm.Contracts;
+
+namespace SafeNotify.Crm.Lead.Model;
+
+/// <summary>One message of a conversation, in order, with its author and delivery status.</summary>
+public sealed class ConversationMessage
+{
+    public required string Id { get; init; }
+    public required string ConversationId { get; init; }
+    public required string TenantId { get; init; }
+    public MessageAuthor Author { get; init; }
+    public string? AgentId { get; init; }
+    public string? EmployeeId { get; init; }
+    public string? Body { get; init; }
+
+    /// <summary>An approved WhatsApp template sent instead of free text (outside the 24-hour window).</summary>
+    public string? ContentSid { get; init; }
+
+    public string? ContentVariables { get; init; }
+    public List<WhatsAppMedia> Media { get; init; } = [];
+
+    /// <summary>Ingress's id and sequence of a customer message (unique: a message is appended once).</summary>
+    public string? InboundMessageId { get; init; }
+
+    public long? Sequence { get; init; }
+
+    /// <summary>For our messages: the newest customer message this one answers.</summary>
+    public long? AnswersSequence { get; init; }
+
+    public string? DeliveryStatus { get; internal set; }
+    public string? TwilioSid { get; private set; }
+    public string? ErrorCode { get; private set; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? SentAt { get; private set; }
+
+    /// <summary>
+    /// What Ingress reported of one of our messages: a status only ever moves forward (callbacks arrive out of order);
+    /// "sending" is only our own mark until Ingress reports, and its first report replaces it even when it ranks lower
+    /// in Twilio's order ("queued" on send, or "delivery_unknown" after a crash mid-send).
+    /// </summary>
+    public void RecordDelivery(string? twilioSid, string status, string? errorCode, DateTimeOffset at)
+    {
+        if (!string.IsNullOrEmpty(twilioSid))
+        {
+            TwilioSid ??= twilioSid; // a "delivery unknown" report carries no SID
+        }
+
+        ErrorCode ??= errorCode;
+        if (DeliveryStatus == DeliveryStatuses.Sending || DeliveryStatuses.IsForward(DeliveryStatus, status))
+        {
+            DeliveryStatus = status;
+        }
+
+        if (SentAt is null && DeliveryStatuses.Rank(status) >= DeliveryStatuses.Rank("queued") && status != DeliveryStatuses.Failed)
+        {
+            SentAt = at;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Data.Common;
+using System.Linq.Expressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Npgsql;
+
+namespace SafeNotify.Crm.ServiceData;
+
+/// <summary>
+/// SQL written from the EF model: table and column names for hand-written statements (quoted; values are always
+/// parameters), and the statements EF has no method for (insert if absent, keep the latest), so SQL and model cannot
+/// drift apart.
+/// </summary>
+public static class ModelSql
+{
+    /// <summary>The quoted, schema-qualified table of <typeparamref name="TEntity"/>.</summary>
+    public static string TableOf<TEntity>(this DbContext db)
+    {
+        var entity = Entity<TEntity>(db);
+        return $"{Quote(entity.GetSchema()!)}.{Quote(entity.GetTableName()!)}";
+    }
+
+    /// <summary>The quoted column of <paramref name="property"/> in <typeparamref name="TEntity"/>'s table.</summary>
+    public static string ColumnOf<TEntity>(this DbContext db, Expression<Func<TEntity, object?>> property)
+    {
+        var entity = Entity<TEntity>(db);
+        var member = property.Body is UnaryExpression { Operand: MemberExpression inner } ? inner : (MemberExpression)property.Body;
+        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        return Quote(entity.FindProperty(member.Member.Name)!.GetColumnName(table)!);
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="entity"/> unless a row with the same key or unique value exists, in one statement that
+    /// neither fails nor waits on a concurrent insert of the same row (<c>ON CONFLICT DO NOTHING</c>). Says whether the
+    /// row was inserted; the entity is not tracked.
+    /// </summary>
+    public static async Task<bool> InsertIfAbsentAsync<TEntity>(this DbContext db, TEntity entity, CancellationToken cancellationToken)
+        where TEntity : class
+    {
+        var (columns, parameters) = Values(db, entity);
+        var sql = $"INSERT INTO {db.TableOf<TEntity>()} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", parameters.Select(p => "@" + p.ParameterName))}) ON CONFLICT DO NOTHING";
+        return await db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="entity"/>, or replaces the row with its key when <paramref name="version"/> (an instant or a
+    /// revision) is not older than the stored one: the latest description wins whatever order descriptions arrive in,
+    /// in one statement, without a race to create the row.
+    /// </summary>
+    public static Task UpsertLatestAsync<TEntity>(this DbContext db, TEntity entity, Expression<Func<TEntity, object?>> version,
+        CancellationToken cancellationToken)
+        where TEntity : class
+    {
+        var type = Entity<TEntity>(db);
+        var table = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
+        var keys = type.FindPrimaryKey()!.Properties.Select(p => Quote(p.GetColumnName(table)!)).ToList();
+        var (columns, parameters) = Values(db, entity);
+        var versionColumn = db.ColumnOf(version);
+        var sql = $"""
+            INSERT INTO {db.TableOf<TEntity>()} AS stored ({string.Join(", ", columns)}) VALUES ({string.Join(", ", parameters.Select(p => "@" + p.ParameterName))})
+            ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {string.Join(", ", columns.Except(keys).Select(c => $"{c} = excluded.{c}"))}
+            WHERE stored.{versionColumn} <= excluded.{versionColumn}
+            """;
+        return db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken);
+    }
+
+    /// <summary>
+    /// The columns of <paramref name="entity"/> the database does not generate, and a parameter for each made by the
+    /// model's mapping (its conversion and database type: jsonb, arrays, enums as text).
+    /// </summary>
+    private static (List<string> Columns, List<DbParameter> Parameters) Values<TEntity>(DbContext db, TEntity entity)
+        where TEntity : class
+    {
+        var type = Entity<TEntity>(db);
+        var table = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
+        var columns = new List<string>();
+        var parameters = new List<DbParameter>();
+        using var command = new NpgsqlCommand();
+        foreach (var property in type.GetProperties().Where(p => p.ValueGenerated == ValueGenerated.Never))
+        {
+            columns.Add(Quote(property.GetColumnName(table)!));
+            parameters.Add(property.GetRelationalTypeMapping()
+                .CreateParameter(command, $"p{parameters.Count}", property.GetGetter().GetClrValue(entity), property.IsNullable));
+        }
+
+        return (columns, parameters);
+    }
+
+    private static IEntityType Entity<TEntity>(DbContext db) =>
+        db.Model.FindEntityType(typeof(TEntity)) ?? throw new InvalidOperationException($"{typeof(TEntity).Name} is not in {db.GetType().Name}'s model.");
+
+    private static string Quote(string name) => $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+}
