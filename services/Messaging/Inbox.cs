@@ -26,7 +26,7 @@ public static class Inbox
 
 /// <summary>
 /// A consumer whose effects commit exactly once: the inbox record, the state change and the messages it
-/// publishes through the outbox go into one transaction. A redelivered message (same message id) finds
+/// publishes through the outbox go into one <see cref="UnitOfWork"/>. A redelivered message (same message id) finds
 /// its inbox record and changes nothing. A failure rolls everything back and MassTransit retries.
 /// The work runs for the message's tenant (its <c>TenantId</c>, when the contract has one): the row-level
 /// security policies show and accept that tenant's rows only (see <see cref="TenantIsolation"/>).
@@ -47,15 +47,13 @@ public abstract class TransactionalConsumer<TMessage, TDbContext>(TDbContext db)
             serviceDb.WorkFor(MessageTenant<TMessage>.Of(context.Message));
         }
 
-        await using var transaction = await Db.Database.BeginTransactionAsync(cancellationToken);
-        if (!await Db.TryRecordAsync(messageId, GetType().Name, cancellationToken))
+        await Db.RunAsync(async ct =>
         {
-            return;
-        }
-
-        await HandleAsync(context.Message, context, cancellationToken);
-        await Db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+            if (await Db.TryRecordAsync(messageId, GetType().Name, ct))
+            {
+                await HandleAsync(context.Message, context, ct);
+            }
+        }, cancellationToken);
     }
 
     /// <summary>Change state and write outgoing messages with <see cref="Outbox.Publish{T}"/>; do not save.</summary>

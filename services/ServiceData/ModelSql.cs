@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
@@ -13,20 +14,28 @@ namespace SafeNotify.Crm.ServiceData;
 /// </summary>
 public static class ModelSql
 {
+    // Names and statements depend only on the model, which a context type builds once: worked out once per model.
+    private static readonly ConcurrentDictionary<(IModel, Type, string?), string> Names = new();
+    private static readonly ConcurrentDictionary<(IModel, Type), (string Columns, string Values, IProperty[] Properties)> Rows = new();
+
     /// <summary>The quoted, schema-qualified table of <typeparamref name="TEntity"/>.</summary>
-    public static string TableOf<TEntity>(this DbContext db)
-    {
-        var entity = Entity<TEntity>(db);
-        return $"{Quote(entity.GetSchema()!)}.{Quote(entity.GetTableName()!)}";
-    }
+    public static string TableOf<TEntity>(this DbContext db) =>
+        Names.GetOrAdd((db.Model, typeof(TEntity), null), static (key, db) =>
+        {
+            var entity = Entity(db, key.Item2);
+            return $"{Quote(entity.GetSchema()!)}.{Quote(entity.GetTableName()!)}";
+        }, db);
 
     /// <summary>The quoted column of <paramref name="property"/> in <typeparamref name="TEntity"/>'s table.</summary>
     public static string ColumnOf<TEntity>(this DbContext db, Expression<Func<TEntity, object?>> property)
     {
-        var entity = Entity<TEntity>(db);
         var member = property.Body is UnaryExpression { Operand: MemberExpression inner } ? inner : (MemberExpression)property.Body;
-        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-        return Quote(entity.FindProperty(member.Member.Name)!.GetColumnName(table)!);
+        return Names.GetOrAdd((db.Model, typeof(TEntity), member.Member.Name), static (key, db) =>
+        {
+            var entity = Entity(db, key.Item2);
+            var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+            return Quote(entity.FindProperty(key.Item3!)!.GetColumnName(table)!);
+        }, db);
     }
 
     /// <summary>
@@ -37,8 +46,8 @@ public static class ModelSql
     public static async Task<bool> InsertIfAbsentAsync<TEntity>(this DbContext db, TEntity entity, CancellationToken cancellationToken)
         where TEntity : class
     {
-        var (columns, parameters) = Values(db, entity);
-        var sql = $"INSERT INTO {db.TableOf<TEntity>()} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", parameters.Select(p => "@" + p.ParameterName))}) ON CONFLICT DO NOTHING";
+        var (columns, values, parameters) = Values(db, entity);
+        var sql = $"INSERT INTO {db.TableOf<TEntity>()} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING";
         return await db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken) == 1;
     }
 
@@ -51,43 +60,43 @@ public static class ModelSql
         CancellationToken cancellationToken)
         where TEntity : class
     {
-        var type = Entity<TEntity>(db);
+        var type = Entity(db, typeof(TEntity));
         var table = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
         var keys = type.FindPrimaryKey()!.Properties.Select(p => Quote(p.GetColumnName(table)!)).ToList();
-        var (columns, parameters) = Values(db, entity);
+        var (columns, values, parameters) = Values(db, entity);
         var versionColumn = db.ColumnOf(version);
         var sql = $"""
-            INSERT INTO {db.TableOf<TEntity>()} AS stored ({string.Join(", ", columns)}) VALUES ({string.Join(", ", parameters.Select(p => "@" + p.ParameterName))})
-            ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {string.Join(", ", columns.Except(keys).Select(c => $"{c} = excluded.{c}"))}
+            INSERT INTO {db.TableOf<TEntity>()} AS stored ({columns}) VALUES ({values})
+            ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {string.Join(", ", columns.Split(", ").Except(keys).Select(c => $"{c} = excluded.{c}"))}
             WHERE stored.{versionColumn} <= excluded.{versionColumn}
             """;
         return db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken);
     }
 
     /// <summary>
-    /// The columns of <paramref name="entity"/> the database does not generate, and a parameter for each made by the
-    /// model's mapping (its conversion and database type: jsonb, arrays, enums as text).
+    /// The columns of <paramref name="entity"/> the database does not generate, their placeholders, and a parameter for
+    /// each made by the model's mapping (its conversion and database type: jsonb, arrays, enums as text).
     /// </summary>
-    private static (List<string> Columns, List<DbParameter> Parameters) Values<TEntity>(DbContext db, TEntity entity)
+    private static (string Columns, string Values, List<DbParameter> Parameters) Values<TEntity>(DbContext db, TEntity entity)
         where TEntity : class
     {
-        var type = Entity<TEntity>(db);
-        var table = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
-        var columns = new List<string>();
-        var parameters = new List<DbParameter>();
-        using var command = new NpgsqlCommand();
-        foreach (var property in type.GetProperties().Where(p => p.ValueGenerated == ValueGenerated.Never))
+        var row = Rows.GetOrAdd((db.Model, typeof(TEntity)), static (key, db) =>
         {
-            columns.Add(Quote(property.GetColumnName(table)!));
-            parameters.Add(property.GetRelationalTypeMapping()
-                .CreateParameter(command, $"p{parameters.Count}", property.GetGetter().GetClrValue(entity), property.IsNullable));
-        }
-
-        return (columns, parameters);
+            var type = Entity(db, key.Item2);
+            var table = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
+            var properties = type.GetProperties().Where(p => p.ValueGenerated == ValueGenerated.Never).ToArray();
+            return (string.Join(", ", properties.Select(p => Quote(p.GetColumnName(table)!))),
+                string.Join(", ", properties.Select((_, i) => $"@p{i}")), properties);
+        }, db);
+        using var command = new NpgsqlCommand();
+        var parameters = row.Properties
+            .Select((property, i) => property.GetRelationalTypeMapping().CreateParameter(command, $"p{i}", property.GetGetter().GetClrValue(entity), property.IsNullable))
+            .ToList();
+        return (row.Columns, row.Values, parameters);
     }
 
-    private static IEntityType Entity<TEntity>(DbContext db) =>
-        db.Model.FindEntityType(typeof(TEntity)) ?? throw new InvalidOperationException($"{typeof(TEntity).Name} is not in {db.GetType().Name}'s model.");
+    private static IEntityType Entity(DbContext db, Type type) =>
+        db.Model.FindEntityType(type) ?? throw new InvalidOperationException($"{type.Name} is not in {db.GetType().Name}'s model.");
 
     private static string Quote(string name) => $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 }

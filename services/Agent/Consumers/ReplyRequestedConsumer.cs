@@ -36,34 +36,33 @@ public sealed class ReplyRequestedConsumer(AgentDbContext db, ReplyWriter writer
         var reply = agent is { IsActive: true } && prompt is not null ? await writer.WriteAsync(agent, prompt, request, cancellationToken) : null;
 
         var now = time.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (!await db.TryRecordAsync(messageId, consumer, cancellationToken))
+        await db.RunAsync(async ct =>
         {
-            return;
-        }
-
-        var key = OrderingKeys.Conversation(request.TenantId, request.NumberId, request.ConversationId);
-        // Locked: counters, samples and version numbers of one agent change one reply at a time.
-        var locked = reply is null ? null : await db.LockAgentAsync(request.AgentId, request.TenantId, cancellationToken);
-        if (reply is null || locked is null)
-        {
-            // Lead answers the customer with its own fallback and asks a person to take over.
-            db.Publish(new AgentReplyFailed(request.TenantId, request.ConversationId, request.AgentId, request.UpToSequence,
-                "The agent is missing or inactive.", now) { RequestOwnershipVersion = request.OwnershipVersion }, key);
-        }
-        else
-        {
-            await RecordUsageAsync(locked, prompt!.Version, request, reply, now, cancellationToken);
-            db.Publish(new AgentReplyGenerated(request.TenantId, request.ConversationId, request.AgentId, request.UpToSequence, reply.Text,
-                prompt!.Version, reply.Model, reply.PromptTokens, reply.CompletionTokens, reply.Cost, reply.LatencyMs, reply.NeedsHuman, now)
+            if (!await db.TryRecordAsync(messageId, consumer, ct))
             {
-                FallbackReason = reply.FallbackReason,
-                RequestOwnershipVersion = request.OwnershipVersion,
-            }, key);
-        }
+                return;
+            }
 
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+            var key = OrderingKeys.Conversation(request.TenantId, request.NumberId, request.ConversationId);
+            // Locked: counters, samples and version numbers of one agent change one reply at a time.
+            var locked = reply is null ? null : await db.LockAgentAsync(request.AgentId, request.TenantId, ct);
+            if (reply is null || locked is null)
+            {
+                // Lead answers the customer with its own fallback and asks a person to take over.
+                db.Publish(new AgentReplyFailed(request.TenantId, request.ConversationId, request.AgentId, request.UpToSequence,
+                    "The agent is missing or inactive.", now) { RequestOwnershipVersion = request.OwnershipVersion }, key);
+            }
+            else
+            {
+                await RecordUsageAsync(locked, prompt!.Version, request, reply, now, ct);
+                db.Publish(new AgentReplyGenerated(request.TenantId, request.ConversationId, request.AgentId, request.UpToSequence, reply.Text,
+                    prompt!.Version, reply.Model, reply.PromptTokens, reply.CompletionTokens, reply.Cost, reply.LatencyMs, reply.NeedsHuman, now)
+                {
+                    FallbackReason = reply.FallbackReason,
+                    RequestOwnershipVersion = request.OwnershipVersion,
+                }, key);
+            }
+        }, cancellationToken);
     }
 
     private async Task RecordUsageAsync(AiAgent agent, int promptVersion, ReplyRequested request, WrittenReply reply, DateTimeOffset now, CancellationToken cancellationToken)

@@ -129,7 +129,7 @@ public static partial class ConversationsApi
 
         var tenantId = context.TenantId();
         var employee = request.AssignedToUser!.Trim();
-        return await Transactions.RunAsync<Results<Accepted<EmployeeReplyAccepted>, ValidationProblem, ProblemHttpResult>>(db, async ct =>
+        return await db.RunAsync<Results<Accepted<EmployeeReplyAccepted>, ValidationProblem, ProblemHttpResult>>(async ct =>
         {
             var conversation = await db.LockConversationAsync(id, tenantId, ct);
             if (conversation is null)
@@ -190,7 +190,7 @@ public static partial class ConversationsApi
         }
 
         var tenantId = context.TenantId();
-        return await Transactions.RunAsync<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>>(db, async ct =>
+        return await db.RunAsync<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>>(async ct =>
         {
             var conversation = await db.LockConversationAsync(id, tenantId, ct);
             if (conversation is null)
@@ -224,7 +224,7 @@ public static partial class ConversationsApi
         string id, HttpContext context, LeadDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         var tenantId = context.TenantId();
-        return await Transactions.RunAsync<Results<Ok<ConversationSummary>, ProblemHttpResult>>(db, async ct =>
+        return await db.RunAsync<Results<Ok<ConversationSummary>, ProblemHttpResult>>(async ct =>
         {
             var conversation = await db.LockConversationAsync(id, tenantId, ct);
             if (conversation is null)
@@ -269,7 +269,7 @@ public static partial class ConversationsApi
         }
 
         var tenantId = context.TenantId();
-        return await Transactions.RunAsync<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>>(db, async ct =>
+        return await db.RunAsync<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>>(async ct =>
         {
             var conversation = await db.LockConversationAsync(id, tenantId, ct);
             if (conversation is null)

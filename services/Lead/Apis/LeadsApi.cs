@@ -165,7 +165,7 @@ public static class LeadsApi
         }
 
         var tenantId = context.TenantId();
-        return await Transactions.RunAsync<Results<Ok<LeadResponse>, ValidationProblem, ProblemHttpResult>>(db, async ct =>
+        return await db.RunAsync<Results<Ok<LeadResponse>, ValidationProblem, ProblemHttpResult>>(async ct =>
         {
             var lead = await db.Leads.FirstOrDefaultAsync(l => l.Id == id && l.TenantId == tenantId, ct);
             if (lead is null)
@@ -256,7 +256,7 @@ public static class LeadsApi
     private static async Task<Results<NoContent, ProblemHttpResult>> Erase(string id, HttpContext context, LeadDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         var tenantId = context.TenantId();
-        return await Transactions.RunAsync<Results<NoContent, ProblemHttpResult>>(db, async ct =>
+        return await db.RunAsync<Results<NoContent, ProblemHttpResult>>(async ct =>
         {
             var lead = await db.Leads.AsNoTracking().FirstOrDefaultAsync(l => l.Id == id && l.TenantId == tenantId, ct);
             if (lead is null)
