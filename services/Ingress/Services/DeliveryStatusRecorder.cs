@@ -25,28 +25,25 @@ public sealed class DeliveryStatusRecorder(IngressDbContext db, IOptions<TwilioO
         && status.Length is > 0 and <= 32 && status.All(c => char.IsAsciiLetter(c) || c == '_' || c == '-')
         && (string.IsNullOrEmpty(errorCode) || (errorCode.Length <= 16 && errorCode.All(char.IsAsciiDigit)));
 
-    public async Task RecordAsync(string twilioSid, string status, string? errorCode, CancellationToken cancellationToken)
-    {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.LockAsync(SidKey(twilioSid), cancellationToken);
-        if (await LockMessageOfAsync(twilioSid, cancellationToken) is { } message)
+    public Task RecordAsync(string twilioSid, string status, string? errorCode, CancellationToken cancellationToken) =>
+        db.RunAsync(async ct =>
         {
-            message.StatusReported(twilioSid, status, errorCode, time.GetUtcNow());
-        }
-        else if (DeliveryStatuses.Rank(status) > 0)
-        {
-            // Bounded: a SID never recorded (not ours, or its send failed for good) is forgotten after the retention.
-            var now = time.GetUtcNow();
-            var callback = new EarlyStatusCallback
+            await db.LockAsync(SidKey(twilioSid), ct);
+            if (await LockMessageOfAsync(twilioSid, ct) is { } message)
             {
-                TwilioSid = twilioSid, Status = status.ToLowerInvariant(), ErrorCode = string.IsNullOrEmpty(errorCode) ? null : errorCode, ReceivedAt = now,
-            };
-            await db.KeepEarlyCallbackAsync(callback, now - options.Value.EarlyStatusCallbackRetention, cancellationToken);
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
+                message.StatusReported(twilioSid, status, errorCode, time.GetUtcNow());
+            }
+            else if (DeliveryStatuses.Rank(status) > 0)
+            {
+                // Bounded: a SID never recorded (not ours, or its send failed for good) is forgotten after the retention.
+                var now = time.GetUtcNow();
+                var callback = new EarlyStatusCallback
+                {
+                    TwilioSid = twilioSid, Status = status.ToLowerInvariant(), ErrorCode = string.IsNullOrEmpty(errorCode) ? null : errorCode, ReceivedAt = now,
+                };
+                await db.KeepEarlyCallbackAsync(callback, now - options.Value.EarlyStatusCallbackRetention, ct);
+            }
+        }, cancellationToken);
 
     /// <summary>
     /// Commits the tracked changes that record <paramref name="twilioSid"/> for a part (the send's answer) together with

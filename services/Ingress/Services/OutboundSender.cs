@@ -152,24 +152,21 @@ public sealed partial class OutboundSender(
     /// status callbacks apply, so none is missed), and wakes the queue's next message with the end. Nothing happens when
     /// a concurrent delivery ended it first: that one announced the end and woke the next.
     /// </summary>
-    private async Task EndAsync(OutboundMessage message, Action<OutboundMessage, DateTimeOffset> change, CancellationToken cancellationToken)
-    {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.LockAsync(SendQueue.LockKey(message), cancellationToken);
-        if (await db.LockOutboundMessageAsync(message.OutboundId, cancellationToken) is not { State: OutboundState.Pending } current)
+    private Task EndAsync(OutboundMessage message, Action<OutboundMessage, DateTimeOffset> change, CancellationToken cancellationToken) =>
+        db.RunAsync(async ct =>
         {
-            return;
-        }
+            await db.LockAsync(SendQueue.LockKey(message), ct);
+            if (await db.LockOutboundMessageAsync(message.OutboundId, ct) is not { State: OutboundState.Pending } current)
+            {
+                return;
+            }
 
-        change(current, time.GetUtcNow());
-        if (current.State != OutboundState.Pending && await db.NextInQueueAsync(current, cancellationToken) is { } next)
-        {
-            current.WakeNext(next);
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
+            change(current, time.GetUtcNow());
+            if (current.State != OutboundState.Pending && await db.NextInQueueAsync(current, ct) is { } next)
+            {
+                current.WakeNext(next);
+            }
+        }, cancellationToken);
 
     /// <summary>Sends one part; true when it went out and the next part may follow at once.</summary>
     private async Task<bool> SendPartAsync(OutboundMessage message, OutboundPart part, CancellationToken cancellationToken)
