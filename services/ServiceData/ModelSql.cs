@@ -16,7 +16,7 @@ public static class ModelSql
 {
     // Names and statements depend only on the model, which a context type builds once: worked out once per model.
     private static readonly ConcurrentDictionary<(IModel, Type, string?), string> Names = new();
-    private static readonly ConcurrentDictionary<(IModel, Type), (string Columns, string Values, IProperty[] Properties)> Rows = new();
+    private static readonly ConcurrentDictionary<(IModel, Type), (string[] Columns, IProperty[] Properties)> Rows = new();
 
     /// <summary>The quoted, schema-qualified table of <typeparamref name="TEntity"/>.</summary>
     public static string TableOf<TEntity>(this DbContext db) =>
@@ -46,8 +46,8 @@ public static class ModelSql
     public static async Task<bool> InsertIfAbsentAsync<TEntity>(this DbContext db, TEntity entity, CancellationToken cancellationToken)
         where TEntity : class
     {
-        var (columns, values, parameters) = Values(db, entity);
-        var sql = $"INSERT INTO {db.TableOf<TEntity>()} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING";
+        var (columns, parameters) = Values(db, entity);
+        var sql = $"INSERT INTO {db.TableOf<TEntity>()} ({string.Join(", ", columns)}) VALUES ({Placeholders(parameters)}) ON CONFLICT DO NOTHING";
         return await db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken) == 1;
     }
 
@@ -63,21 +63,21 @@ public static class ModelSql
         var type = Entity(db, typeof(TEntity));
         var table = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
         var keys = type.FindPrimaryKey()!.Properties.Select(p => Quote(p.GetColumnName(table)!)).ToList();
-        var (columns, values, parameters) = Values(db, entity);
+        var (columns, parameters) = Values(db, entity);
         var versionColumn = db.ColumnOf(version);
         var sql = $"""
-            INSERT INTO {db.TableOf<TEntity>()} AS stored ({columns}) VALUES ({values})
-            ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {string.Join(", ", columns.Split(", ").Except(keys).Select(c => $"{c} = excluded.{c}"))}
+            INSERT INTO {db.TableOf<TEntity>()} AS stored ({string.Join(", ", columns)}) VALUES ({Placeholders(parameters)})
+            ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {string.Join(", ", columns.Except(keys).Select(c => $"{c} = excluded.{c}"))}
             WHERE stored.{versionColumn} <= excluded.{versionColumn}
             """;
         return db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken);
     }
 
     /// <summary>
-    /// The columns of <paramref name="entity"/> the database does not generate, their placeholders, and a parameter for
-    /// each made by the model's mapping (its conversion and database type: jsonb, arrays, enums as text).
+    /// The columns of <paramref name="entity"/> the database does not generate, and a parameter for each made by the
+    /// model's mapping (its conversion and database type: jsonb, arrays, enums as text).
     /// </summary>
-    private static (string Columns, string Values, List<DbParameter> Parameters) Values<TEntity>(DbContext db, TEntity entity)
+    private static (string[] Columns, List<DbParameter> Parameters) Values<TEntity>(DbContext db, TEntity entity)
         where TEntity : class
     {
         var row = Rows.GetOrAdd((db.Model, typeof(TEntity)), static (key, db) =>
@@ -85,15 +85,16 @@ public static class ModelSql
             var type = Entity(db, key.Item2);
             var table = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
             var properties = type.GetProperties().Where(p => p.ValueGenerated == ValueGenerated.Never).ToArray();
-            return (string.Join(", ", properties.Select(p => Quote(p.GetColumnName(table)!))),
-                string.Join(", ", properties.Select((_, i) => $"@p{i}")), properties);
+            return (properties.Select(p => Quote(p.GetColumnName(table)!)).ToArray(), properties);
         }, db);
         using var command = new NpgsqlCommand();
         var parameters = row.Properties
             .Select((property, i) => property.GetRelationalTypeMapping().CreateParameter(command, $"p{i}", property.GetGetter().GetClrValue(entity), property.IsNullable))
             .ToList();
-        return (row.Columns, row.Values, parameters);
+        return (row.Columns, parameters);
     }
+
+    private static string Placeholders(IEnumerable<DbParameter> parameters) => string.Join(", ", parameters.Select(p => "@" + p.ParameterName));
 
     private static IEntityType Entity(DbContext db, Type type) =>
         db.Model.FindEntityType(type) ?? throw new InvalidOperationException($"{type.Name} is not in {db.GetType().Name}'s model.");

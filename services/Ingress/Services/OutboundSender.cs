@@ -116,7 +116,7 @@ public sealed partial class OutboundSender(
             var advanced = part.State switch
             {
                 PartState.Sending => await ResolveInterruptedAsync(message, part, cancellationToken),
-                PartState.Pending or PartState.RetryPending => await SendPartAsync(message, part, cancellationToken),
+                _ when part.MayBeClaimed => await SendPartAsync(message, part, cancellationToken),
                 _ => false,
             };
             if (!advanced)
