@@ -51,6 +51,29 @@ public static class ConversationOrder
         where TDbContext : DbContext =>
         db.LockAsync(key, shared: true, cancellationToken);
 
+    /// <summary>
+    /// Takes the locks of all <paramref name="keys"/> in one statement, in the order of their hashes (the locks
+    /// themselves), so two transactions locking overlapping sets never wait for each other in a circle.
+    /// </summary>
+    public static async Task LockAllAsync<TDbContext>(this TDbContext db, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+        where TDbContext : DbContext
+    {
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("An ordering lock lives as long as a transaction: begin one first.");
+        }
+
+        var distinct = keys.Distinct(StringComparer.Ordinal).ToArray();
+        await db.Database.ExecuteSqlAsync(
+            $"SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest({distinct}) AS k ORDER BY h) AS sorted",
+            cancellationToken);
+    }
+
     private static async Task LockAsync<TDbContext>(this TDbContext db, string key, bool shared, CancellationToken cancellationToken)
         where TDbContext : DbContext
     {
@@ -67,7 +90,7 @@ public static class ConversationOrder
     /// <summary>
     /// Throws <see cref="PredecessorPendingException"/> when message <paramref name="sequence"/> of a key must wait for
     /// an earlier one (<paramref name="lastHandled"/> is the newest handled, null if none), unless it has waited
-    /// long enough already.
+    /// long enough already. Call it before changing anything: a batch then sets the message aside and goes on.
     /// </summary>
     public static void WaitForPredecessor(ConsumeContext context, string orderingKey, long sequence, long? lastHandled)
     {

@@ -2,6 +2,8 @@ using System.Linq.Expressions;
 using System.Reflection;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Messaging;
@@ -22,42 +24,38 @@ public static class Inbox
         var inserted = await db.Database.ExecuteSqlRawAsync(sql, [messageId, consumer, DateTimeOffset.UtcNow], cancellationToken);
         return inserted == 1;
     }
-}
 
-/// <summary>
-/// A consumer whose effects commit exactly once: the inbox record, the state change and the messages it
-/// publishes through the outbox go into one <see cref="UnitOfWork"/>. A redelivered message (same message id) finds
-/// its inbox record and changes nothing. A failure rolls everything back and MassTransit retries.
-/// The work runs for the message's tenant (its <c>TenantId</c>, when the contract has one): the row-level
-/// security policies show and accept that tenant's rows only (see <see cref="TenantIsolation"/>).
-/// </summary>
-public abstract class TransactionalConsumer<TMessage, TDbContext>(TDbContext db) : IConsumer<TMessage>
-    where TMessage : class
-    where TDbContext : DbContext, IMessagingDbContext
-{
-    protected TDbContext Db { get; } = db;
+    /// <summary>Removes a record this transaction made for a message it then set aside: its retry must be handled.</summary>
+    public static Task ForgetRecordAsync<TDbContext>(this TDbContext db, Guid messageId, string consumer, CancellationToken cancellationToken)
+        where TDbContext : DbContext, IMessagingDbContext =>
+        db.Set<InboxMessage>().Where(m => m.MessageId == messageId && m.Consumer == consumer).ExecuteDeleteAsync(cancellationToken);
 
-    public async Task Consume(ConsumeContext<TMessage> context)
+    /// <summary>
+    /// <see cref="TryRecordAsync{TDbContext}"/> for many messages in one statement: returns the ids not handled before,
+    /// which the caller handles (the others it leaves alone).
+    /// </summary>
+    public static async Task<HashSet<Guid>> TryRecordAllAsync<TDbContext>(this TDbContext db, IReadOnlyList<Guid> messageIds, string consumer, CancellationToken cancellationToken)
+        where TDbContext : DbContext, IMessagingDbContext
     {
-        var messageId = context.MessageId
-            ?? throw new InvalidOperationException($"{typeof(TMessage).Name} arrived without a message id; it cannot be deduplicated.");
-        var cancellationToken = context.CancellationToken;
-        if (Db is ServiceDbContext serviceDb)
+        var table = db.Model.FindEntityType(typeof(InboxMessage))!.GetSchemaQualifiedTableName();
+        var connection = db.Database.GetDbConnection();
+        await using var command = connection.CreateCommand();
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("Inbox records belong to the transaction of the work they record: begin one first.");
+        command.CommandText = $"INSERT INTO {table} (message_id, consumer, processed_at) SELECT id, @consumer, @at FROM unnest(@ids) AS id "
+            + "ON CONFLICT DO NOTHING RETURNING message_id";
+        command.Parameters.Add(new NpgsqlParameter("ids", messageIds.ToArray()));
+        command.Parameters.Add(new NpgsqlParameter("consumer", consumer));
+        command.Parameters.Add(new NpgsqlParameter("at", DateTimeOffset.UtcNow));
+        var fresh = new HashSet<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            serviceDb.WorkFor(MessageTenant<TMessage>.Of(context.Message));
+            fresh.Add(reader.GetGuid(0));
         }
 
-        await Db.RunAsync(async ct =>
-        {
-            if (await Db.TryRecordAsync(messageId, GetType().Name, ct))
-            {
-                await HandleAsync(context.Message, context, ct);
-            }
-        }, cancellationToken);
+        return fresh;
     }
-
-    /// <summary>Change state and write outgoing messages with <see cref="Outbox.Publish{T}"/>; do not save.</summary>
-    protected abstract Task HandleAsync(TMessage message, ConsumeContext<TMessage> context, CancellationToken cancellationToken);
 }
 
 /// <summary>The tenant a message belongs to: its <c>TenantId</c> property, when its contract has one.</summary>

@@ -31,6 +31,7 @@ public static class ServiceHostingExtensions
         builder.Services.AddSingleton<OutboxSignal<TDbContext>>();
         builder.Services.AddSingleton<OutboxCommitInterceptor<TDbContext>>();
         builder.Services.AddSingleton(services => new ServiceDbContextInterceptor<TDbContext>(services.GetRequiredService<OutboxCommitInterceptor<TDbContext>>()));
+        builder.Services.AddSingleton<DeliveryBatches>();
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration("Outbox");
         builder.Services.AddHostedService<OutboxDispatcher<TDbContext>>();
         builder.Services.AddHealthChecks().AddCheck<OutboxHealthCheck<TDbContext>>("outbox", tags: ["ready"]);

@@ -48,6 +48,22 @@ public static class TenantIsolation
         db.Access = tenantId is { Length: > 0 } ? TenantAccess.For(tenantId) : TenantAccess.None;
 
     /// <summary>
+    /// <see cref="WorkFor"/> on a context whose connection may be open already (the next event of a batch): the
+    /// connection's setting changes only when the tenant does.
+    /// </summary>
+    public static async Task WorkForAsync(this ServiceDbContext db, string? tenantId, CancellationToken cancellationToken)
+    {
+        var tenant = tenantId is { Length: > 0 } ? tenantId : null;
+        if (db.Access.IsExactly(tenant))
+        {
+            return;
+        }
+
+        db.WorkFor(tenant);
+        await db.ApplyIfOpenAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// Runs <paramref name="work"/> with every tenant's rows visible and writable, then restores the previous
     /// isolation. Inside a transaction the role change is part of it. Keep the work small and obvious: this is
     /// where isolation is lifted on purpose.
@@ -141,6 +157,9 @@ public sealed class TenantAccess
     public string? TenantId { get; }
 
     public bool IsAllTenants { get; }
+
+    /// <summary>True when this is the access of exactly <paramref name="tenantId"/> (or of no tenant, for null).</summary>
+    internal bool IsExactly(string? tenantId) => !_fromCaller && !IsAllTenants && TenantId == tenantId;
 
     internal TenantAccess Resolve() => _fromCaller
         ? CallerTenant() is { } tenant ? For(tenant) : None

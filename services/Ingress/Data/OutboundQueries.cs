@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Ingress.Model;
 using SafeNotify.Crm.ServiceData;
 

@@ -127,25 +127,28 @@ public sealed partial class OutboundSender(
     }
 
     /// <summary>Starts the message unless an earlier one of its queue must end first (decided under the queue's lock).</summary>
-    private async Task<bool> TryStartAsync(OutboundMessage message, CancellationToken cancellationToken)
-    {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.LockAsync(SendQueue.LockKey(message), cancellationToken);
-        var ahead = await db.FirstAheadAsync(message, cancellationToken);
-        if (ahead is not null)
+    private Task<bool> TryStartAsync(OutboundMessage message, CancellationToken cancellationToken) =>
+        db.RunAsync(async ct =>
         {
-            LogWaiting(logger, message.OutboundId, ahead.OutboundId);
-            message.WaitFor(ahead, Options.OutboundStalledAfter, time.GetUtcNow());
-        }
-        else
-        {
-            message.Start(time.GetUtcNow());
-        }
+            await db.LockAsync(SendQueue.LockKey(message), ct);
+            if (await db.LockOutboundMessageAsync(message.OutboundId, ct) is not { State: OutboundState.Pending, StartedAt: null } current)
+            {
+                return true; // a concurrent delivery started or ended it: look again
+            }
 
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return ahead is null;
-    }
+            var ahead = await db.FirstAheadAsync(current, ct);
+            if (ahead is not null)
+            {
+                LogWaiting(logger, current.OutboundId, ahead.OutboundId);
+                current.WaitFor(ahead, Options.OutboundStalledAfter, time.GetUtcNow());
+            }
+            else
+            {
+                current.Start(time.GetUtcNow());
+            }
+
+            return ahead is null;
+        }, cancellationToken);
 
     /// <summary>
     /// Applies a change that may end the message to its current state, under its queue's lock and its row's (where

@@ -50,9 +50,6 @@ public sealed record UpdateConversationRequest(
 /// <summary>A tenant's conversations (seed "CRMConversation") with their messages, and the human handoff.</summary>
 public static partial class ConversationsApi
 {
-    /// <summary>WhatsApp allows free-form messages only this long after the customer's last message.</summary>
-    public static readonly TimeSpan CustomerServiceWindow = TimeSpan.FromHours(24);
-
     public static RouteGroupBuilder MapConversationsApi(this IEndpointRouteBuilder app)
     {
         var conversations = app.MapGroup("/api/conversations").WithTags("Conversations").RequireTenant();
@@ -143,40 +140,35 @@ public static partial class ConversationsApi
                     "Replies go into the customer's open conversation; a closed one stays as it was.", "conversation-closed");
             }
 
-            if (request.ContentSid is null)
+            var reply = await conversation.ReplyAsHumanAsync(employee, request.Body?.Trim() is { Length: > 0 } body ? body : null,
+                request.ContentSid, variables?.GetRawText(), db, time.GetUtcNow(), ct);
+            if (reply is { ClosedWindow: { } window })
             {
-                // The window runs from the customer's last message Lead knows of, in any conversation on this number.
-                var lastCustomerMessage = await db.Conversations.Where(c => c.TenantId == tenantId
-                        && c.WhatsappNumberId == conversation.WhatsappNumberId && c.CustomerId == conversation.CustomerId)
-                    .MaxAsync(c => c.LastCustomerMessageAt, ct);
-                var now = time.GetUtcNow();
-                if (lastCustomerMessage is null || now - lastCustomerMessage.Value >= CustomerServiceWindow)
-                {
-                    return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
-                        title: "Outside the 24-hour customer service window.",
-                        detail: lastCustomerMessage is null
-                            ? "The customer has not written yet; WhatsApp allows only an approved template (contentSid) until they do."
-                            : $"The customer last wrote at {lastCustomerMessage.Value:O}, more than 24 hours ago; WhatsApp allows only an approved template (contentSid) until they write again.",
-                        type: Problems.TypeBase + "outside-customer-service-window",
-                        extensions: new Dictionary<string, object?>
-                        {
-                            ["lastCustomerMessageAt"] = lastCustomerMessage,
-                            ["windowClosedAt"] = lastCustomerMessage + CustomerServiceWindow,
-                        });
-                }
+                return OutsideWindow(window);
             }
 
-            var (sent, tookOver) = await conversation.ReplyAsHumanAsync(employee, request.Body?.Trim() is { Length: > 0 } body ? body : null,
-                request.ContentSid, variables?.GetRawText(), db, time.GetUtcNow(), ct);
-            if (tookOver)
+            if (reply.TookOver)
             {
                 // Replying takes the conversation as a handoff does; the trail keeps who, never what they wrote.
                 db.Audit(context, tenantId, AuditActions.ConversationHandedOff, "conversation", conversation.Id, $"taken over by {employee} (replied)", time.GetUtcNow());
             }
 
-            return TypedResults.Accepted($"/api/conversations/{id}", new EmployeeReplyAccepted(sent.Id, sent.DeliveryStatus!));
+            return TypedResults.Accepted($"/api/conversations/{id}", new EmployeeReplyAccepted(reply.Sent!.Id, reply.Sent.DeliveryStatus!));
         }, cancellationToken);
     }
+
+    private static ProblemHttpResult OutsideWindow(CustomerServiceWindow window) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
+            title: "Outside the 24-hour customer service window.",
+            detail: window.LastCustomerMessageAt is { } last
+                ? $"The customer last wrote at {last:O}, more than 24 hours ago; WhatsApp allows only an approved template (contentSid) until they write again."
+                : "The customer has not written yet; WhatsApp allows only an approved template (contentSid) until they do.",
+            type: Problems.TypeBase + "outside-customer-service-window",
+            extensions: new Dictionary<string, object?>
+            {
+                ["lastCustomerMessageAt"] = window.LastCustomerMessageAt,
+                ["windowClosedAt"] = window.ClosesAt,
+            });
 
     private static async Task<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>> HandOff(
         string id, HandoffRequest request, HttpContext context, LeadDbContext db, TimeProvider time, CancellationToken cancellationToken)

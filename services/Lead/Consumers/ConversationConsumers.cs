@@ -16,10 +16,12 @@ namespace SafeNotify.Crm.Lead.Consumers;
 public sealed class InboundMessageRoutedConsumer(LeadDbContext db, TimeProvider time)
     : TransactionalConsumer<InboundMessageRouted, LeadDbContext>(db)
 {
+    protected override ValueTask<string?> LockKeyAsync(InboundMessageRouted message, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<string?>(OrderingKeys.Conversation(message.TenantId, message.NumberId, message.CustomerId));
+
     protected override async Task HandleAsync(InboundMessageRouted message, ConsumeContext<InboundMessageRouted> context, CancellationToken cancellationToken)
     {
         var key = OrderingKeys.Conversation(message.TenantId, message.NumberId, message.CustomerId);
-        await Db.LockAsync(key, cancellationToken);
         if (await Db.Messages.AnyAsync(m => m.InboundMessageId == message.InboundMessageId, cancellationToken))
         {
             return; // already appended (a republished copy under another message id)
@@ -48,9 +50,11 @@ public sealed class InboundMessageRoutedConsumer(LeadDbContext db, TimeProvider 
 public sealed class AgentReplyGeneratedConsumer(LeadDbContext db, TimeProvider time)
     : TransactionalConsumer<AgentReplyGenerated, LeadDbContext>(db)
 {
+    protected override async ValueTask<string?> LockKeyAsync(AgentReplyGenerated message, CancellationToken cancellationToken) =>
+        await Db.ConversationKeyAsync(message.TenantId, message.ConversationId, cancellationToken);
+
     protected override async Task HandleAsync(AgentReplyGenerated message, ConsumeContext<AgentReplyGenerated> context, CancellationToken cancellationToken)
     {
-        await Db.LockConversationAsync(message.TenantId, message.ConversationId, cancellationToken);
         if (await Db.ConversationAsync(message.TenantId, message.ConversationId, cancellationToken) is { } conversation)
         {
             await conversation.AcceptReplyAsync(message, Db, time.GetUtcNow(), cancellationToken);
@@ -61,9 +65,11 @@ public sealed class AgentReplyGeneratedConsumer(LeadDbContext db, TimeProvider t
 public sealed class AgentReplyFailedConsumer(LeadDbContext db, TimeProvider time)
     : TransactionalConsumer<AgentReplyFailed, LeadDbContext>(db)
 {
+    protected override async ValueTask<string?> LockKeyAsync(AgentReplyFailed message, CancellationToken cancellationToken) =>
+        await Db.ConversationKeyAsync(message.TenantId, message.ConversationId, cancellationToken);
+
     protected override async Task HandleAsync(AgentReplyFailed message, ConsumeContext<AgentReplyFailed> context, CancellationToken cancellationToken)
     {
-        await Db.LockConversationAsync(message.TenantId, message.ConversationId, cancellationToken);
         if (await Db.ConversationAsync(message.TenantId, message.ConversationId, cancellationToken) is { } conversation)
         {
             await conversation.ReplyFailedAsync(message, Db, time.GetUtcNow(), cancellationToken);
@@ -71,19 +77,18 @@ public sealed class AgentReplyFailedConsumer(LeadDbContext db, TimeProvider time
     }
 }
 
-internal static class ConversationLocks
+/// <summary>What Ingress reports of one of our messages, each message's reports one at a time.</summary>
+public abstract class DeliveryConsumer<TMessage>(LeadDbContext db) : TransactionalConsumer<TMessage, LeadDbContext>(db)
+    where TMessage : class
 {
-    /// <summary>Takes the lock customer messages of the conversation take, so a reply and a new message never interleave.</summary>
-    public static async Task LockConversationAsync(this LeadDbContext db, string tenantId, string conversationId, CancellationToken cancellationToken)
-    {
-        var conversation = await db.Conversations.AsNoTracking().Where(c => c.Id == conversationId && c.TenantId == tenantId)
-            .Select(c => new { c.WhatsappNumberId, c.CustomerId }).FirstOrDefaultAsync(cancellationToken);
-        if (conversation is not null)
-        {
-            await db.LockAsync(OrderingKeys.Conversation(tenantId, conversation.WhatsappNumberId, conversation.CustomerId), cancellationToken);
-        }
-    }
+    protected override ValueTask<string?> LockKeyAsync(TMessage message, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<string?>("lead-outbound:" + OutboundIdOf(message));
 
+    protected abstract string OutboundIdOf(TMessage message);
+}
+
+internal static class DeliveryReports
+{
     /// <summary>Applies what Ingress reported of one of our messages (<see cref="ConversationMessage.RecordDelivery"/>).</summary>
     public static async Task RecordDeliveryAsync(this LeadDbContext db, string outboundId, string? twilioSid, string status, string? errorCode,
         DateTimeOffset at, CancellationToken cancellationToken)
@@ -94,22 +99,28 @@ internal static class ConversationLocks
 }
 
 public sealed class OutboundMessageSentConsumer(LeadDbContext db)
-    : TransactionalConsumer<OutboundMessageSent, LeadDbContext>(db)
+    : DeliveryConsumer<OutboundMessageSent>(db)
 {
+    protected override string OutboundIdOf(OutboundMessageSent message) => message.OutboundId;
+
     protected override Task HandleAsync(OutboundMessageSent message, ConsumeContext<OutboundMessageSent> context, CancellationToken cancellationToken) =>
         Db.RecordDeliveryAsync(message.OutboundId, message.TwilioSid, message.Status, null, message.SentAt, cancellationToken);
 }
 
 public sealed class MessageDeliveryUpdatedConsumer(LeadDbContext db)
-    : TransactionalConsumer<MessageDeliveryUpdated, LeadDbContext>(db)
+    : DeliveryConsumer<MessageDeliveryUpdated>(db)
 {
+    protected override string OutboundIdOf(MessageDeliveryUpdated message) => message.OutboundId;
+
     protected override Task HandleAsync(MessageDeliveryUpdated message, ConsumeContext<MessageDeliveryUpdated> context, CancellationToken cancellationToken) =>
         Db.RecordDeliveryAsync(message.OutboundId, message.TwilioSid, message.Status, message.ErrorCode, message.UpdatedAt, cancellationToken);
 }
 
 public sealed class OutboundMessageFailedConsumer(LeadDbContext db)
-    : TransactionalConsumer<OutboundMessageFailed, LeadDbContext>(db)
+    : DeliveryConsumer<OutboundMessageFailed>(db)
 {
+    protected override string OutboundIdOf(OutboundMessageFailed message) => message.OutboundId;
+
     protected override Task HandleAsync(OutboundMessageFailed message, ConsumeContext<OutboundMessageFailed> context, CancellationToken cancellationToken) =>
         Db.RecordDeliveryAsync(message.OutboundId, null, DeliveryStatuses.Failed, message.ErrorCode, message.FailedAt, cancellationToken);
 }

@@ -8,6 +8,9 @@ namespace SafeNotify.Crm.Lead.Consumers;
 public sealed class ConversationIdleCheckDueConsumer(LeadDbContext db, TimeProvider time)
     : TransactionalConsumer<ConversationIdleCheckDue, LeadDbContext>(db)
 {
+    protected override async ValueTask<string?> LockKeyAsync(ConversationIdleCheckDue message, CancellationToken cancellationToken) =>
+        await Db.ConversationKeyAsync(message.TenantId, message.ConversationId, cancellationToken);
+
     protected override async Task HandleAsync(ConversationIdleCheckDue message, ConsumeContext<ConversationIdleCheckDue> context, CancellationToken cancellationToken)
     {
         if (await Db.ConversationAsync(message.TenantId, message.ConversationId, cancellationToken) is { } conversation)
@@ -20,6 +23,9 @@ public sealed class ConversationIdleCheckDueConsumer(LeadDbContext db, TimeProvi
 public sealed class HumanIdleReleaseDueConsumer(LeadDbContext db, TimeProvider time)
     : TransactionalConsumer<HumanIdleReleaseDue, LeadDbContext>(db)
 {
+    protected override async ValueTask<string?> LockKeyAsync(HumanIdleReleaseDue message, CancellationToken cancellationToken) =>
+        await Db.ConversationKeyAsync(message.TenantId, message.ConversationId, cancellationToken);
+
     protected override async Task HandleAsync(HumanIdleReleaseDue message, ConsumeContext<HumanIdleReleaseDue> context, CancellationToken cancellationToken)
     {
         if (await Db.ConversationAsync(message.TenantId, message.ConversationId, cancellationToken) is { } conversation)
@@ -32,6 +38,9 @@ public sealed class HumanIdleReleaseDueConsumer(LeadDbContext db, TimeProvider t
 public sealed class BurstWindowElapsedConsumer(LeadDbContext db, TimeProvider time)
     : TransactionalConsumer<BurstWindowElapsed, LeadDbContext>(db)
 {
+    protected override async ValueTask<string?> LockKeyAsync(BurstWindowElapsed message, CancellationToken cancellationToken) =>
+        await Db.ConversationKeyAsync(message.TenantId, message.ConversationId, cancellationToken);
+
     protected override async Task HandleAsync(BurstWindowElapsed message, ConsumeContext<BurstWindowElapsed> context, CancellationToken cancellationToken)
     {
         if (await Db.ConversationAsync(message.TenantId, message.ConversationId, cancellationToken) is { } conversation)

@@ -68,6 +68,20 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Mes
     public Task<Conversation?> ConversationAsync(string tenantId, string conversationId, CancellationToken cancellationToken) =>
         Conversations.FirstOrDefaultAsync(c => c.Id == conversationId && c.TenantId == tenantId, cancellationToken);
 
+    public async Task<DateTimeOffset?> LastCustomerMessageAtAsync(string tenantId, string numberId, string customerId, CancellationToken cancellationToken) =>
+        await Conversations.Where(c => c.TenantId == tenantId && c.WhatsappNumberId == numberId && c.CustomerId == customerId)
+            .MaxAsync(c => c.LastCustomerMessageAt, cancellationToken);
+
+    /// <summary>
+    /// The ordering key of a conversation (its number and customer: the lock its customer messages take), or null when
+    /// the tenant has no such conversation. A conversation's number and customer never change, so reading it unlocked is safe.
+    /// </summary>
+    public async Task<string?> ConversationKeyAsync(string tenantId, string conversationId, CancellationToken cancellationToken) =>
+        await Conversations.AsNoTracking().Where(c => c.Id == conversationId && c.TenantId == tenantId)
+            .Select(c => new { c.WhatsappNumberId, c.CustomerId }).FirstOrDefaultAsync(cancellationToken) is { } conversation
+            ? OrderingKeys.Conversation(tenantId, conversation.WhatsappNumberId, conversation.CustomerId)
+            : null;
+
     /// <summary>
     /// The tenant's conversation, locked until the transaction ends: API calls on one conversation take turns instead of
     /// racing to a row-version conflict (the consumers' changes still meet the row version, <c>xmin</c>, which <c>*</c> leaves out).

@@ -343,19 +343,27 @@ public sealed class Conversation : Aggregate
     }
 
     /// <summary>
-    /// An employee's reply (free text inside the 24-hour window, or a template): the employee takes the conversation,
-    /// the bot's reply in flight is void, and the message goes out through Ingress like the bot's. Says whether the
-    /// reply took the conversation (from the bot, a pause, or another employee).
+    /// An employee's reply (free text inside the customer-service window, or a template): the employee takes the
+    /// conversation, the bot's reply in flight is void, and the message goes out through Ingress like the bot's. Says
+    /// whether the reply took the conversation (from the bot, a pause, or another employee); free text outside the
+    /// window changes nothing and says so.
     /// </summary>
-    public async Task<(ConversationMessage Message, bool TookOver)> ReplyAsHumanAsync(string employee, string? body, string? contentSid, string? contentVariables,
+    public async Task<HumanReply> ReplyAsHumanAsync(string employee, string? body, string? contentSid, string? contentVariables,
         IConversationStore store, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (contentSid is null
+            && new CustomerServiceWindow(await store.LastCustomerMessageAtAsync(TenantId, WhatsappNumberId, CustomerId, cancellationToken)) is var window
+            && !window.IsOpen(now))
+        {
+            return new HumanReply(null, false, window);
+        }
+
         var settings = await store.SettingsForAsync(TenantId, cancellationToken);
         var tookOver = HandOff(HandoffTriggers.EmployeeReply, $"{employee} replied", employee, settings, now);
         Status = ConversationStatus.Active; // a person is on it
         RequiresAttention = false;
         var lead = await store.LeadAsync(TenantId, CustomerLeadId, cancellationToken);
-        return (Send(lead, body, MessageAuthor.Human, agentId: null, now, LastCustomerSequence, employee, contentSid, contentVariables), tookOver);
+        return new HumanReply(Send(lead, body, MessageAuthor.Human, agentId: null, now, LastCustomerSequence, employee, contentSid, contentVariables), tookOver, null);
     }
 
     /// <summary>Gives the conversation back to the bot, which answers what the customer wrote meanwhile, if nobody did.</summary>

@@ -57,3 +57,9 @@ public sealed class ConversationMessage
         }
     }
 }
+
+/// <summary>
+/// What came of an employee's reply: the message on its way (and whether the reply took the conversation), or the
+/// closed customer-service window that refused free text.
+/// </summary>
+public sealed record HumanReply(ConversationMessage? Sent, bool TookOver, CustomerServiceWindow? ClosedWindow);

@@ -14,6 +14,9 @@ public interface IConversationStore
     /// <summary>The signals already counted for the lead in this conversation: each counts once per conversation.</summary>
     Task<IReadOnlyCollection<string>> SignalsScoredAsync(string leadId, string conversationId, CancellationToken cancellationToken);
 
+    /// <summary>When the customer last wrote to the number, in any of their conversations on it (what opens WhatsApp's window).</summary>
+    Task<DateTimeOffset?> LastCustomerMessageAtAsync(string tenantId, string numberId, string customerId, CancellationToken cancellationToken);
+
     Task<CustomerLead> LeadAsync(string tenantId, string leadId, CancellationToken cancellationToken);
 
     /// <summary>The tenant's settings, or the defaults when it has not changed any.</summary>

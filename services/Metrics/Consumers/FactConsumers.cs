@@ -9,12 +9,23 @@ using SafeNotify.Crm.ServiceData;
 
 namespace SafeNotify.Crm.Metrics.Consumers;
 
+/// <summary>A consumer of events that count in the figures: what its unit of work adds to the rollups is written once, at its end.</summary>
+public abstract class FactConsumer<TMessage>(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<TMessage, MetricsDbContext>(db)
+    where TMessage : class
+{
+    protected FactRecorder Facts { get; } = facts;
+
+    protected override void Restart() => Facts.Restart();
+
+    protected override Task CompleteAsync(CancellationToken cancellationToken) => Facts.WriteRollupsAsync(cancellationToken);
+}
+
 // Message facts: keyed by the message's own id, so a copy published again under a new message id counts once.
 
-public sealed class InboundMessageRoutedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<InboundMessageRouted, MetricsDbContext>(db)
+public sealed class InboundMessageRoutedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<InboundMessageRouted>(db, facts)
 {
     protected override Task HandleAsync(InboundMessageRouted message, ConsumeContext<InboundMessageRouted> context, CancellationToken cancellationToken) =>
-        facts.RecordAsync(new MetricFact
+        Facts.RecordAsync(new MetricFact
         {
             TenantId = message.TenantId,
             Kind = FactKind.CustomerMessage,
@@ -25,11 +36,11 @@ public sealed class InboundMessageRoutedConsumer(MetricsDbContext db, FactRecord
         }, cancellationToken);
 }
 
-public sealed class OutboundMessageSentConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<OutboundMessageSent, MetricsDbContext>(db)
+public sealed class OutboundMessageSentConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<OutboundMessageSent>(db, facts)
 {
     protected override Task HandleAsync(OutboundMessageSent message, ConsumeContext<OutboundMessageSent> context, CancellationToken cancellationToken) =>
         message.Author is MessageAuthor.AiAgent or MessageAuthor.Human
-            ? facts.RecordAsync(new MetricFact
+            ? Facts.RecordAsync(new MetricFact
             {
                 TenantId = message.TenantId,
                 Kind = message.Author == MessageAuthor.AiAgent ? FactKind.AiMessage : FactKind.HumanMessage,
@@ -40,10 +51,10 @@ public sealed class OutboundMessageSentConsumer(MetricsDbContext db, FactRecorde
             : Task.CompletedTask;
 }
 
-public sealed class AgentReplyGeneratedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<AgentReplyGenerated, MetricsDbContext>(db)
+public sealed class AgentReplyGeneratedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<AgentReplyGenerated>(db, facts)
 {
     protected override Task HandleAsync(AgentReplyGenerated message, ConsumeContext<AgentReplyGenerated> context, CancellationToken cancellationToken) =>
-        facts.RecordAsync(new MetricFact
+        Facts.RecordAsync(new MetricFact
         {
             TenantId = message.TenantId,
             Kind = FactKind.AiReply,
@@ -58,52 +69,52 @@ public sealed class AgentReplyGeneratedConsumer(MetricsDbContext db, FactRecorde
 }
 
 /// <summary>A message no tenant answered still counts as processed by SafeNotify (operators' figures only).</summary>
-public sealed class InboundMessageUnroutedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<InboundMessageUnrouted, MetricsDbContext>(db)
+public sealed class InboundMessageUnroutedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<InboundMessageUnrouted>(db, facts)
 {
     protected override Task HandleAsync(InboundMessageUnrouted message, ConsumeContext<InboundMessageUnrouted> context, CancellationToken cancellationToken) =>
-        facts.RecordUnroutedAsync(message, cancellationToken);
+        Facts.RecordUnroutedAsync(message, cancellationToken);
 }
 
 // Conversations and leads: each event merges into the conversation's or lead's facts, commutatively.
 
-public sealed class ConversationOpenedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationOpened, MetricsDbContext>(db)
+public sealed class ConversationOpenedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<ConversationOpened>(db, facts)
 {
     protected override Task HandleAsync(ConversationOpened message, ConsumeContext<ConversationOpened> context, CancellationToken cancellationToken) =>
-        facts.OpenConversationAsync(message, cancellationToken);
+        Facts.OpenConversationAsync(message, cancellationToken);
 }
 
-public sealed class ConversationClosedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationClosed, MetricsDbContext>(db)
+public sealed class ConversationClosedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<ConversationClosed>(db, facts)
 {
     protected override Task HandleAsync(ConversationClosed message, ConsumeContext<ConversationClosed> context, CancellationToken cancellationToken) =>
-        facts.MergeConversationAsync(message.TenantId, message.ConversationId,
+        Facts.MergeConversationAsync(message.TenantId, message.ConversationId,
             conversation => conversation.Closed(message.OccurredAt), cancellationToken);
 }
 
-public sealed class ConversationHandedOffConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationHandedOff, MetricsDbContext>(db)
+public sealed class ConversationHandedOffConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<ConversationHandedOff>(db, facts)
 {
     protected override Task HandleAsync(ConversationHandedOff message, ConsumeContext<ConversationHandedOff> context, CancellationToken cancellationToken) =>
-        facts.MergeConversationAsync(message.TenantId, message.ConversationId,
+        Facts.MergeConversationAsync(message.TenantId, message.ConversationId,
             conversation => conversation.HandedOff(message.OccurredAt), cancellationToken);
 }
 
-public sealed class ConversationOutcomeRecordedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<ConversationOutcomeRecorded, MetricsDbContext>(db)
+public sealed class ConversationOutcomeRecordedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<ConversationOutcomeRecorded>(db, facts)
 {
     protected override Task HandleAsync(ConversationOutcomeRecorded message, ConsumeContext<ConversationOutcomeRecorded> context, CancellationToken cancellationToken) =>
-        facts.MergeConversationAsync(message.TenantId, message.ConversationId,
+        Facts.MergeConversationAsync(message.TenantId, message.ConversationId,
             conversation => conversation.OutcomeRecorded(message.Outcome, message.SatisfactionRating, message.ConversionValue, message.OccurredAt),
             cancellationToken);
 }
 
-public sealed class LeadCreatedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<LeadCreated, MetricsDbContext>(db)
+public sealed class LeadCreatedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<LeadCreated>(db, facts)
 {
     protected override Task HandleAsync(LeadCreated message, ConsumeContext<LeadCreated> context, CancellationToken cancellationToken) =>
-        facts.MergeLeadAsync(message.TenantId, message.LeadId, lead => lead.Created(message.NumberId, message.OccurredAt), cancellationToken);
+        Facts.MergeLeadAsync(message.TenantId, message.LeadId, lead => lead.Created(message.NumberId, message.OccurredAt), cancellationToken);
 }
 
-public sealed class LeadStatusChangedConsumer(MetricsDbContext db, FactRecorder facts) : TransactionalConsumer<LeadStatusChanged, MetricsDbContext>(db)
+public sealed class LeadStatusChangedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<LeadStatusChanged>(db, facts)
 {
     protected override Task HandleAsync(LeadStatusChanged message, ConsumeContext<LeadStatusChanged> context, CancellationToken cancellationToken) =>
-        facts.MergeLeadAsync(message.TenantId, message.LeadId, lead => lead.StatusChanged(message.ToStatus, message.OccurredAt), cancellationToken);
+        Facts.MergeLeadAsync(message.TenantId, message.LeadId, lead => lead.StatusChanged(message.ToStatus, message.OccurredAt), cancellationToken);
 }
 
 // What Routing and Agent say about tenants and agents.

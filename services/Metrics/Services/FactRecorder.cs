@@ -10,12 +10,16 @@ using SafeNotify.Crm.ServiceData;
 namespace SafeNotify.Crm.Metrics.Services;
 
 /// <summary>
-/// Stores facts and merges conversation and lead events, in the consumer's transaction, and adds the difference
-/// they make to the daily rollups. A fact is keyed by its event's natural key and a conversation or lead merges
-/// commutatively, so a repeated or reordered event changes the figures once.
+/// Stores facts and merges conversation and lead events, in the consumer's transaction, and adds up the difference
+/// they make to the daily rollups, which <see cref="WriteRollupsAsync"/> writes once for the whole unit of work (a
+/// tenant's rollup rows are the rows every event touches: written per event, they would hold every other event up). A
+/// fact is keyed by its event's natural key and a conversation or lead merges commutatively, so a repeated or
+/// reordered event changes the figures once.
 /// </summary>
 public sealed class FactRecorder(MetricsDbContext db)
 {
+    private readonly SortedDictionary<string, Contributions> _pending = new(StringComparer.Ordinal);
+
     public const string DefaultTimezone = "America/Bogota";
 
     public static TimeZoneInfo Zone(string? timezone) =>
@@ -42,7 +46,7 @@ public sealed class FactRecorder(MetricsDbContext db)
             return;
         }
 
-        var contributions = new Contributions(zone);
+        var contributions = PendingFor(fact.TenantId, zone);
         // The conversation is locked first, so its number and agent cannot change between reading them here and a
         // concurrent "conversation opened" re-attributing the conversation's facts (which then sees this one).
         var conversation = fact.ConversationId is null ? null : await LockConversationAsync(fact.TenantId, fact.ConversationId, cancellationToken);
@@ -64,7 +68,6 @@ public sealed class FactRecorder(MetricsDbContext db)
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        await db.AddToRollupsAsync(fact.TenantId, contributions.NonZero.ToList(), cancellationToken);
     }
 
     /// <summary>Merges what an event says about a conversation and adds the difference it makes.</summary>
@@ -75,15 +78,14 @@ public sealed class FactRecorder(MetricsDbContext db)
             return;
         }
 
-        var contributions = new Contributions(zone);
+        var contributions = PendingFor(tenantId, zone);
         await MergeConversationAsync(tenantId, conversationId, merge, contributions, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        await db.AddToRollupsAsync(tenantId, contributions.NonZero.ToList(), cancellationToken);
     }
 
     /// <summary>
     /// A conversation opened: merges it, and merges it into its lead, whose figures then count for the agent of the
-    /// lead's first conversation. One transaction, one rollup write at the end; the conversation is locked before the
+    /// lead's first conversation. The conversation is locked before the
     /// lead (no other path locks a lead and then a conversation, so the two cannot deadlock).
     /// </summary>
     public async Task OpenConversationAsync(ConversationOpened opened, CancellationToken cancellationToken)
@@ -93,7 +95,7 @@ public sealed class FactRecorder(MetricsDbContext db)
             return;
         }
 
-        var contributions = new Contributions(zone);
+        var contributions = PendingFor(opened.TenantId, zone);
         await MergeConversationAsync(opened.TenantId, opened.ConversationId,
             conversation => conversation.Opened(opened.NumberId, opened.AgentId, opened.OccurredAt), contributions, cancellationToken);
         if (!string.IsNullOrEmpty(opened.LeadId))
@@ -103,7 +105,6 @@ public sealed class FactRecorder(MetricsDbContext db)
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        await db.AddToRollupsAsync(opened.TenantId, contributions.NonZero.ToList(), cancellationToken);
     }
 
     /// <summary>
@@ -154,10 +155,9 @@ public sealed class FactRecorder(MetricsDbContext db)
             return;
         }
 
-        var contributions = new Contributions(zone);
+        var contributions = PendingFor(tenantId, zone);
         await MergeLeadAsync(tenantId, leadId, merge, contributions, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        await db.AddToRollupsAsync(tenantId, contributions.NonZero.ToList(), cancellationToken);
     }
 
     private async Task MergeLeadAsync(string tenantId, string leadId, Action<LeadFacts> merge, Contributions contributions, CancellationToken cancellationToken)
@@ -167,6 +167,35 @@ public sealed class FactRecorder(MetricsDbContext db)
         merge(lead);
         contributions.AddLead(before, -1);
         contributions.AddLead(lead);
+    }
+
+    /// <summary>Forgets the additions of a unit of work that rolled back.</summary>
+    public void Restart() => _pending.Clear();
+
+    /// <summary>
+    /// Adds what the unit of work's events changed to the rollups: one statement per tenant, tenants and rows in key
+    /// order, so two units of work never wait for each other in a circle.
+    /// </summary>
+    public async Task WriteRollupsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (tenantId, contributions) in _pending)
+        {
+            await db.WorkForAsync(tenantId, cancellationToken);
+            await db.AddToRollupsAsync(tenantId, contributions.NonZero.ToList(), cancellationToken);
+        }
+
+        _pending.Clear();
+    }
+
+    private Contributions PendingFor(string tenantId, TimeZoneInfo zone)
+    {
+        if (!_pending.TryGetValue(tenantId, out var contributions))
+        {
+            contributions = new Contributions(zone);
+            _pending.Add(tenantId, contributions);
+        }
+
+        return contributions;
     }
 
     private Task<ConversationFacts> LockConversationAsync(string tenantId, string conversationId, CancellationToken cancellationToken) =>

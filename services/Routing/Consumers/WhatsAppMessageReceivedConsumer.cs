@@ -17,13 +17,15 @@ namespace SafeNotify.Crm.Routing.Consumers;
 /// known number counts in its <c>totalMessages</c>, answered or not.
 /// </summary>
 public sealed class WhatsAppMessageReceivedConsumer(RoutingDbContext db, RoutingDirectory directory, TimeProvider time)
-    : TransactionalConsumer<WhatsAppMessageReceived, RoutingDbContext>(db)
+    : NumberTotalsConsumer<WhatsAppMessageReceived>(db)
 {
+    // Messages of one (number, customer) pair are routed one at a time across instances, so their
+    // InboundMessageRouted rows enter the outbox, and leave it, in the order they were handled.
+    protected override ValueTask<string?> LockKeyAsync(WhatsAppMessageReceived message, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<string?>(OrderingKeys.InboundPair(message.To, message.CustomerId));
+
     protected override async Task HandleAsync(WhatsAppMessageReceived message, ConsumeContext<WhatsAppMessageReceived> context, CancellationToken cancellationToken)
     {
-        // Messages of one (number, customer) pair are routed one at a time across instances, so their
-        // InboundMessageRouted rows enter the outbox, and leave it, in the order they were handled.
-        await Db.LockAsync(OrderingKeys.InboundPair(message.To, message.CustomerId), cancellationToken);
         var (routing, number) = await directory.FindByPhoneAsync(message.To, Db, cancellationToken);
         if (routing is not null)
         {
@@ -32,8 +34,7 @@ public sealed class WhatsAppMessageReceivedConsumer(RoutingDbContext db, Routing
 
         if (number is not null)
         {
-            await Db.Numbers.Where(n => n.Id == number.Id)
-                .ExecuteUpdateAsync(n => n.SetProperty(x => x.TotalMessages, x => x.TotalMessages + 1), cancellationToken);
+            Totals.MessageReceived(number);
         }
 
         var reason = (routing, number) switch

@@ -85,14 +85,27 @@ public sealed class RoutingDbContext(DbContextOptions<RoutingDbContext> options)
 
 public static class RoutingDbContextExtensions
 {
-    /// <summary>
-    /// Reads the tenant and locks its row until the transaction ends, so limit checks of concurrent
-    /// requests for the same tenant run one after another (count, then insert) and cannot both pass.
-    /// </summary>
+    /// <summary>Adds to numbers' totals, each for its own tenant, in the order given.</summary>
+    public static async Task AddToNumberTotalsAsync(this RoutingDbContext db, IReadOnlyList<NumberTotalsAddition> additions, CancellationToken cancellationToken)
+    {
+        foreach (var addition in additions)
+        {
+            await db.WorkForAsync(addition.TenantId, cancellationToken);
+            await db.Numbers.Where(n => n.Id == addition.NumberId && n.TenantId == addition.TenantId)
+                .ExecuteUpdateAsync(n => n
+                    .SetProperty(x => x.TotalMessages, x => x.TotalMessages + addition.Messages)
+                    .SetProperty(x => x.TotalLeads, x => x.TotalLeads + addition.Leads), cancellationToken);
+        }
+    }
+
     /// <summary>Sends <paramref name="payload"/> on Postgres' <paramref name="channel"/> when (and only if) the caller's transaction commits.</summary>
     public static Task NotifyAsync(this RoutingDbContext db, string channel, string payload, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlAsync($"SELECT pg_notify({channel}, {payload})", cancellationToken);
 
+    /// <summary>
+    /// Reads the tenant and locks its row until the transaction ends, so limit checks of concurrent
+    /// requests for the same tenant run one after another (count, then insert) and cannot both pass.
+    /// </summary>
     public static async Task<Tenant?> LockTenantAsync(this RoutingDbContext db, string tenantId, CancellationToken cancellationToken)
     {
         // Not composed (no LIMIT wrapped around it): the statement stays exactly as written. Names from the EF model; the value is a parameter.

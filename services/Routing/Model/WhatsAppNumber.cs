@@ -27,8 +27,11 @@ public sealed class WhatsAppNumber
     public string Timezone { get; set; } = "America/Bogota";
     public bool AutoReply { get; set; } = true;
     public string? DefaultAgentId { get; set; }
-    public int TotalMessages { get; set; }
-    public int TotalLeads { get; set; }
+    /// <summary>Every message to the number, answered or not (added up by <see cref="NumberTotals"/>).</summary>
+    public int TotalMessages { get; private set; }
+
+    /// <summary>The leads whose first message came to this number (added up by <see cref="NumberTotals"/>).</summary>
+    public int TotalLeads { get; private set; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; set; }
 }

@@ -184,14 +184,34 @@ public sealed class ConversationTests
         await ReceiveAsync("Hola");
         Raised();
 
-        var (message, tookOver) = await _conversation.ReplyAsHumanAsync("ana@clinica.co", "Hola María, soy Ana", null, null, _store, _now, default);
+        var reply = await _conversation.ReplyAsHumanAsync("ana@clinica.co", "Hola María, soy Ana", null, null, _store, _now, default);
         await _conversation.AcceptReplyAsync(Reply(1, "respuesta del bot"), _store, _now, default);
 
-        Assert.True(tookOver);
+        Assert.True(reply.TookOver);
         var sends = Raised().OfType<SendWhatsAppMessage>().ToList();
         Assert.Equal([("Hola María, soy Ana", MessageAuthor.Human, "ana@clinica.co")], sends.Select(s => (s.Body, s.Author, s.EmployeeId)));
-        Assert.Equal(message.Id, sends[0].OutboundId);
+        Assert.Equal(reply.Sent!.Id, sends[0].OutboundId);
         Assert.Equal((ConversationOwner.Human, ConversationStatus.Active, false), (_conversation.Owner, _conversation.Status, _conversation.RequiresAttention));
+    }
+
+    [Fact]
+    public async Task Free_text_after_the_customer_service_window_closed_changes_nothing_and_a_template_still_goes_out()
+    {
+        await ReceiveAsync("Hola");
+        Raised();
+        _now = Start.AddHours(24);
+
+        var refused = await _conversation.ReplyAsHumanAsync("ana@clinica.co", "¿Sigue interesada?", null, null, _store, _now, default);
+
+        Assert.Null(refused.Sent);
+        Assert.Equal(Start + CustomerServiceWindow.Length, refused.ClosedWindow?.ClosesAt);
+        Assert.Empty(Raised());
+        Assert.Equal(ConversationOwner.Bot, _conversation.Owner);
+
+        var template = await _conversation.ReplyAsHumanAsync("ana@clinica.co", null, "HX0123456789abcdef0123456789abcdef", "{\"1\":\"María\"}", _store, _now, default);
+
+        Assert.Null(template.ClosedWindow);
+        Assert.Equal("HX0123456789abcdef0123456789abcdef", Assert.Single(Raised().OfType<SendWhatsAppMessage>()).ContentSid);
     }
 
     [Theory]
@@ -273,6 +293,9 @@ public sealed class ConversationTests
 
         public Task<IReadOnlyCollection<string>> SignalsScoredAsync(string leadId, string conversationId, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyCollection<string>>([]);
+
+        public Task<DateTimeOffset?> LastCustomerMessageAtAsync(string tenantId, string numberId, string customerId, CancellationToken cancellationToken) =>
+            Task.FromResult(Saved.Where(m => m.Author == MessageAuthor.Customer).Max(m => (DateTimeOffset?)m.CreatedAt));
 
         public Task<CustomerLead> LeadAsync(string tenantId, string leadId, CancellationToken cancellationToken) => Task.FromResult(Lead!);
 
