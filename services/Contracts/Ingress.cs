@@ -45,6 +45,8 @@ public enum MessageAuthor
 /// (free-form, sent only inside the 24-hour window), <see cref="ContentSid"/> (an approved template, with
 /// <see cref="ContentVariables"/>), or both: then the text goes inside the window and the template outside it.
 /// Free text alone outside the window fails (error 63016). <see cref="OutboundId"/> makes the command idempotent.
+/// <see cref="QueueSequence"/> numbers the commands to one customer from one number (1, 2, ...; 0 from a Lead that did not
+/// number them): Ingress sends them in that order.
 /// </summary>
 public sealed record SendWhatsAppMessage(
     string OutboundId,
@@ -61,6 +63,7 @@ public sealed record SendWhatsAppMessage(
     public string? ContentVariables { get; init; }
     public string? AgentId { get; init; }
     public string? EmployeeId { get; init; }
+    public long QueueSequence { get; init; }
 }
 
 /// <summary>Twilio accepted an outbound message; <see cref="Status"/> is the status Twilio returned.</summary>

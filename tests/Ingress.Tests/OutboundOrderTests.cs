@@ -22,7 +22,7 @@ public sealed class OutboundOrderTests(IngressService ingress)
         .Select(i => $"Esta es la frase número {i} de la explicación del tratamiento de ortodoncia, con sus cuidados y precios."));
 
     [Fact]
-    public async Task A_short_reply_right_after_a_long_one_waits_for_all_its_parts_even_with_two_Ingress_instances()
+    public async Task Replies_go_out_in_leads_numbering_whatever_order_their_commands_arrive_in_a_long_one_whole_even_with_two_Ingress_instances()
     {
         // A second instance on the same database and queue: the commands are shared out between the two.
         await using var second = ingress.WithWebHostBuilder(_ => { });
@@ -33,8 +33,9 @@ public sealed class OutboundOrderTests(IngressService ingress)
         // One send a second from this number: each later part waits a whole second for its slot, time enough
         // for the short replies to take slots before it if nothing kept them back.
         var replies = new[] { LongReply, "¿Le queda alguna duda?", "Quedo atenta." }
-            .Select(body => Send(customer, body, IngressService.SlowNumber)).ToList();
-        foreach (var reply in replies)
+            .Select((body, index) => Send(customer, body, IngressService.SlowNumber) with { QueueSequence = index + 1 }).ToList();
+        // The commands arrive last first, as they may when Lead's outbox and two consumers race.
+        foreach (var reply in Enumerable.Reverse(replies))
         {
             await ingress.Bus.Publish(reply);
         }

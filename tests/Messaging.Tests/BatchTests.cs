@@ -8,7 +8,8 @@ using SafeNotify.Crm.TestSupport;
 namespace SafeNotify.Crm.Messaging.Tests;
 
 /// <summary>Deliveries that wait while a unit of work runs are applied together, each exactly once, each failing alone.</summary>
-public sealed class BatchTests(OutboxFixture fixture) : IClassFixture<OutboxFixture>
+[Collection(SharedBrokerCollection.Name)]
+public sealed class BatchTests(OutboxFixture fixture)
 {
     private MessagingHost Host => fixture.Host;
 

@@ -22,7 +22,18 @@ public sealed class OutboxFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Host.DisposeAsync();
 }
 
-public sealed class OutboxTests(OutboxFixture fixture) : IClassFixture<OutboxFixture>
+/// <summary>
+/// The tests on the shared broker use one host: a second host would consume the same published messages on its own
+/// queues, against its own database.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class SharedBrokerCollection : ICollectionFixture<OutboxFixture>
+{
+    public const string Name = "one host on the shared broker";
+}
+
+[Collection(SharedBrokerCollection.Name)]
+public sealed class OutboxTests(OutboxFixture fixture)
 {
     private static readonly TimeSpan WellUnderThePollInterval = TimeSpan.FromSeconds(10);
     private MessagingHost Host => fixture.Host;

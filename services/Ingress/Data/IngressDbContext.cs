@@ -40,7 +40,9 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
             message.HasKey(m => m.OutboundId);
             message.HasIndex(m => new { m.State, m.UpdatedAt });
             // The (number, customer) queue of messages still being sent or waiting their turn.
-            message.HasIndex(m => new { m.From, m.To, m.RequestedAt, m.PublishedAt, m.Sequence }).HasFilter("state = 'Pending'");
+            message.HasIndex(m => new { m.From, m.To, m.QueueSequence, m.RequestedAt, m.Sequence }).HasFilter("state = 'Pending'");
+            // A message's predecessor in Lead's numbering, in whatever state.
+            message.HasIndex(m => new { m.From, m.To, m.QueueSequence });
             message.Property(m => m.Sequence).UseIdentityAlwaysColumn();
             message.Property(m => m.State).HasConversion<string>().HasMaxLength(20);
             message.Property(m => m.Author).HasConversion<string>().HasMaxLength(20);

@@ -58,9 +58,13 @@ public static class OutboundQueries
     /// <summary>The next message of <paramref name="message"/>'s queue to take its turn, or null.</summary>
     public static Task<string?> NextInQueueAsync(this IngressDbContext db, OutboundMessage message, CancellationToken cancellationToken) =>
         db.OutboundMessages.AsNoTracking().Where(SendQueue.WaitingBehind(message))
-            .OrderBy(m => m.RequestedAt).ThenBy(m => m.PublishedAt).ThenBy(m => m.Sequence)
+            .OrderBy(m => m.QueueSequence).ThenBy(m => m.RequestedAt).ThenBy(m => m.Sequence)
             .Select(m => m.OutboundId)
             .FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>Whether the message numbered just before <paramref name="message"/> in its queue is recorded.</summary>
+    public static Task<bool> PredecessorRecordedAsync(this IngressDbContext db, OutboundMessage message, CancellationToken cancellationToken) =>
+        db.OutboundMessages.AnyAsync(SendQueue.PredecessorOf(message), cancellationToken);
 
     /// <summary>Which of <paramref name="sids"/> are recorded for a part already.</summary>
     public static Task<List<string>> RecordedSidsAsync(this IngressDbContext db, IReadOnlyCollection<string> sids, CancellationToken cancellationToken) =>

@@ -53,13 +53,17 @@ public sealed class OutboundMessage : Aggregate
     public MessageAuthor Author { get; init; }
     public OutboundState State { get; private set; }
 
-    /// <summary>When Lead issued the command: the order of the (number, customer) queue.</summary>
+    /// <summary>
+    /// Lead's number for the command among those to this customer from this number (1, 2, ...): the order of the
+    /// (number, customer) queue. 0 for a command from a Lead that did not number them; those go first, by
+    /// <see cref="RequestedAt"/>.
+    /// </summary>
+    public long QueueSequence { get; init; }
+
+    /// <summary>When Lead issued the command: the queue's order among commands of the same <see cref="QueueSequence"/>.</summary>
     public DateTimeOffset RequestedAt { get; init; }
 
-    /// <summary>
-    /// When the command was published (its envelope's sent time). Lead's outbox publishes one conversation's
-    /// commands one after another, so this orders the commands Lead issued in the same instant (one transaction).
-    /// </summary>
+    /// <summary>When the command was published (its envelope's sent time): how long it waited in Lead's outbox.</summary>
     public DateTimeOffset PublishedAt { get; init; }
 
     /// <summary>The order in which Ingress recorded its messages: the last tie-break of the queue's order.</summary>
@@ -122,6 +126,7 @@ public sealed class OutboundMessage : Aggregate
                 : null,
             Author = command.Author,
             State = OutboundState.Pending,
+            QueueSequence = command.QueueSequence,
             RequestedAt = command.RequestedAt,
             PublishedAt = publishedAt,
             ReportedStatus = DeliveryStatuses.Sending,
@@ -138,11 +143,12 @@ public sealed class OutboundMessage : Aggregate
     }
 
     /// <summary>
-    /// When the message may take its turn: <paramref name="settleTime"/> after it was published, so that a command Lead
-    /// published just before it is recorded first (never later than that from now, should Lead's clock run ahead).
+    /// Until when the message waits for its predecessor in Lead's numbering to be recorded (<paramref name="predecessorRecorded"/>
+    /// says whether it is), or null when it need not wait: the first of its queue, one whose predecessor is here, or one
+    /// that waited <paramref name="stalledAfter"/> since it was recorded for a predecessor that never came.
     /// </summary>
-    public DateTimeOffset SettledAt(TimeSpan settleTime, DateTimeOffset now) =>
-        PublishedAt + settleTime < now + settleTime ? PublishedAt + settleTime : now + settleTime;
+    public DateTimeOffset? AwaitsPredecessorUntil(bool predecessorRecorded, TimeSpan stalledAfter, DateTimeOffset now) =>
+        QueueSequence > 1 && !predecessorRecorded && CreatedAt + stalledAfter > now ? CreatedAt + stalledAfter : null;
 
     /// <summary>The message becomes the one its queue is sending.</summary>
     public void Start(DateTimeOffset now) => StartedAt ??= now;

@@ -17,9 +17,8 @@ namespace SafeNotify.Crm.Ingress.Services;
 /// part found claimed long after its call began was interrupted by a crash, and is looked for at Twilio
 /// (<see cref="TwilioMessages.CandidatesAsync"/>) or else marked delivery unknown, never resent blindly. Refusals for a
 /// moment are retried after a backoff, through timers kept as data. The queue of messages to one customer
-/// (<see cref="SendQueue"/>) is decided under its lock; a message starts no sooner than
-/// <see cref="TwilioOptions.OutboundSettleTime"/> after it was published, since Lead issues no sequence and two commands
-/// it published one after another may be taken by two consumers at once.
+/// (<see cref="SendQueue"/>, in Lead's numbering) is decided under its lock; a message whose predecessor has not arrived
+/// waits for it (it may be taken by another consumer at this moment) up to <see cref="TwilioOptions.OutboundStalledAfter"/>.
 /// </summary>
 public sealed partial class OutboundSender(
     IngressDbContext db,
@@ -87,21 +86,9 @@ public sealed partial class OutboundSender(
 
             if (message.StartedAt is null)
             {
-                var settledAt = message.SettledAt(Options.OutboundSettleTime, time.GetUtcNow());
-                if (settledAt - time.GetUtcNow() > MaxInlineWait)
-                {
-                    await SleepAsync(message, settledAt, cancellationToken);
-                    return;
-                }
-
-                if (settledAt > time.GetUtcNow())
-                {
-                    await Task.Delay(settledAt - time.GetUtcNow(), time, cancellationToken);
-                }
-
                 if (!await TryStartAsync(message, cancellationToken))
                 {
-                    return; // an earlier message to the customer is still going out: it wakes this one when it ends
+                    return; // an earlier message to the customer is still going out, or on its way: it wakes this one when it ends
                 }
 
                 continue;
@@ -136,15 +123,28 @@ public sealed partial class OutboundSender(
                 return true; // a concurrent delivery started or ended it: look again
             }
 
+            var now = time.GetUtcNow();
+            var predecessorRecorded = await db.PredecessorRecordedAsync(current, ct);
+            if (current.AwaitsPredecessorUntil(predecessorRecorded, Options.OutboundStalledAfter, now) is { } until)
+            {
+                current.WaitUntil(until, now); // the predecessor, once recorded and ended, wakes it sooner
+                return false;
+            }
+
+            if (current.QueueSequence > 1 && !predecessorRecorded)
+            {
+                LogPredecessorNeverCame(logger, current.OutboundId, current.QueueSequence - 1, Options.OutboundStalledAfter);
+            }
+
             var ahead = await db.FirstAheadAsync(current, ct);
             if (ahead is not null)
             {
                 LogWaiting(logger, current.OutboundId, ahead.OutboundId);
-                current.WaitFor(ahead, Options.OutboundStalledAfter, time.GetUtcNow());
+                current.WaitFor(ahead, Options.OutboundStalledAfter, now);
             }
             else
             {
-                current.Start(time.GetUtcNow());
+                current.Start(now);
             }
 
             return ahead is null;
@@ -314,6 +314,9 @@ public sealed partial class OutboundSender(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The send of {OutboundId} part {Part} was interrupted; reconciling with Twilio")]
     private static partial void LogInterrupted(ILogger logger, Exception exception, string outboundId, int part);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{OutboundId} goes out without message {Predecessor} of its queue, which did not arrive within {StalledAfter}")]
+    private static partial void LogPredecessorNeverCame(ILogger logger, string outboundId, long predecessor, TimeSpan stalledAfter);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{OutboundId} waits for {Ahead}, an earlier message to the same customer from the same number")]
     private static partial void LogWaiting(ILogger logger, string outboundId, string ahead);

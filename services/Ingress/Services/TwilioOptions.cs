@@ -36,16 +36,9 @@ public sealed class TwilioOptions
     }
 
     /// <summary>
-    /// How long after Lead published a command its message waits before it may start: a command Lead published
-    /// just before it to the same customer, still on its way through another consumer or instance, is recorded
-    /// meanwhile and goes first. The wait counts from the publish, so a command taken from a backlog does not wait.
-    /// </summary>
-    public TimeSpan OutboundSettleTime { get; set; } = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>
     /// A message waiting behind an earlier one that has not started either looks again this much later, and sets
-    /// the earlier one going if nothing has (its command was recorded, then its handling lost): a customer's
-    /// queue never stalls for good.
+    /// the earlier one going if nothing has (its command was recorded, then its handling lost); one whose predecessor in
+    /// Lead's numbering never arrived goes out this long after it was recorded: a customer's queue never stalls for good.
     /// </summary>
     public TimeSpan OutboundStalledAfter { get; set; } = TimeSpan.FromMinutes(2);
 

@@ -39,7 +39,7 @@ public sealed class InboundMessageRoutedConsumer(LeadDbContext db, TimeProvider 
         var conversation = await Db.OpenConversationAsync(message.TenantId, message.NumberId, message.CustomerId, cancellationToken);
         if (conversation is null)
         {
-            conversation = Conversation.Open(message, lead, settings, now);
+            conversation = Conversation.Open(message, lead, settings, await Db.SendsBeforeAsync(message.TenantId, message.NumberId, message.CustomerId, cancellationToken), now);
             Db.Conversations.Add(conversation);
         }
 

@@ -72,6 +72,11 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Mes
         await Conversations.Where(c => c.TenantId == tenantId && c.WhatsappNumberId == numberId && c.CustomerId == customerId)
             .MaxAsync(c => c.LastCustomerMessageAt, cancellationToken);
 
+    /// <summary>How many messages went to the customer from the number in their conversations so far (see <see cref="Conversation.SendSequence"/>).</summary>
+    public async Task<long> SendsBeforeAsync(string tenantId, string numberId, string customerId, CancellationToken cancellationToken) =>
+        await Conversations.Where(c => c.TenantId == tenantId && c.WhatsappNumberId == numberId && c.CustomerId == customerId)
+            .MaxAsync(c => (long?)c.SendSequence, cancellationToken) ?? 0;
+
     /// <summary>
     /// The ordering key of a conversation (its number and customer: the lock its customer messages take), or null when
     /// the tenant has no such conversation. A conversation's number and customer never change, so reading it unlocked is safe.

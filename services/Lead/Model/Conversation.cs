@@ -84,6 +84,13 @@ public sealed class Conversation : Aggregate
     /// <summary>The newest customer message covered by a reply that went out.</summary>
     public long LastRepliedSequence { get; private set; }
 
+    /// <summary>
+    /// How many messages went to the customer from this number so far, across their conversations: each
+    /// <see cref="SendWhatsAppMessage"/> carries its number in this count, so Ingress sends them in that order without
+    /// waiting to see whether an earlier one is still on its way.
+    /// </summary>
+    public long SendSequence { get; private set; }
+
     public int RepliesSent { get; private set; }
 
     /// <summary>Why the conversation was last handed to a human (or paused), shown to the employees.</summary>
@@ -124,7 +131,8 @@ public sealed class Conversation : Aggregate
     private string Key => OrderingKeys.Conversation(TenantId, WhatsappNumberId, CustomerId);
 
     /// <summary>A customer's first message since their last conversation ended opens a new one.</summary>
-    public static Conversation Open(InboundMessageRouted message, CustomerLead lead, LeadSettings settings, DateTimeOffset now)
+    /// <param name="sendsBefore">The <see cref="SendSequence"/> the customer's earlier conversations on the number reached.</param>
+    public static Conversation Open(InboundMessageRouted message, CustomerLead lead, LeadSettings settings, long sendsBefore, DateTimeOffset now)
     {
         var conversation = new Conversation
         {
@@ -139,6 +147,7 @@ public sealed class Conversation : Aggregate
             SessionId = Ids.New("ses"),
             OpenedAt = now,
             LastMessageAt = now,
+            SendSequence = sendsBefore,
         };
         conversation.Raise(new ConversationOpened(message.TenantId, conversation.Id, lead.Id, message.NumberId, message.ProposedAgentId, now), conversation.Key);
         conversation.ScheduleIdleCheck(now + TimeSpan.FromSeconds(settings.ConversationIdleSeconds));
@@ -610,7 +619,7 @@ public sealed class Conversation : Aggregate
 
         lead.Contacted(now);
         Raise(new SendWhatsAppMessage(outbound.Id, TenantId, Id, AccountSid, NumberPhone, CustomerId, text, author, now)
-            { AgentId = agentId, EmployeeId = employeeId, ContentSid = contentSid, ContentVariables = contentVariables }, Key);
+            { AgentId = agentId, EmployeeId = employeeId, ContentSid = contentSid, ContentVariables = contentVariables, QueueSequence = ++SendSequence }, Key);
         return outbound;
     }
 

@@ -143,13 +143,16 @@ public sealed class OutboundMessageTests
     }
 
     [Fact]
-    public void A_message_waits_its_settle_time_from_publication_but_never_longer_than_that_from_now()
+    public void A_message_waits_for_its_predecessor_in_leads_numbering_until_it_is_recorded_or_long_enough()
     {
-        var message = OutboundMessage.Record(Command(), Now, Open, Now);
-        var settle = TimeSpan.FromMilliseconds(500);
+        var stalledAfter = TimeSpan.FromMinutes(2);
+        var second = OutboundMessage.Record(Command() with { QueueSequence = 2 }, Now, Open, Now);
+        var first = OutboundMessage.Record(Command() with { QueueSequence = 1 }, Now, Open, Now);
 
-        Assert.Equal(Now.AddMilliseconds(500), message.SettledAt(settle, Now.AddMilliseconds(100)));
-        Assert.Equal(Now.AddMilliseconds(400), message.SettledAt(settle, Now.AddMilliseconds(-100))); // Lead's clock ahead of ours
+        Assert.Equal(Now + stalledAfter, second.AwaitsPredecessorUntil(predecessorRecorded: false, stalledAfter, Now.AddSeconds(1)));
+        Assert.Null(second.AwaitsPredecessorUntil(predecessorRecorded: true, stalledAfter, Now.AddSeconds(1)));
+        Assert.Null(second.AwaitsPredecessorUntil(predecessorRecorded: false, stalledAfter, Now + stalledAfter)); // it never came: go
+        Assert.Null(first.AwaitsPredecessorUntil(predecessorRecorded: false, stalledAfter, Now)); // the first of its queue
     }
 
     [Fact]

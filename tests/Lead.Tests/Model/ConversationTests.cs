@@ -22,7 +22,7 @@ public sealed class ConversationTests
     {
         _lead = CustomerLead.FirstContact("tnt_a", "+573001112233", "+573001112233", "María González", "num_1", _store.Settings, Start);
         _store.Lead = _lead;
-        _conversation = Conversation.Open(Inbound("hola"), _lead, _store.Settings, Start);
+        _conversation = Conversation.Open(Inbound("hola"), _lead, _store.Settings, sendsBefore: 7, Start);
         Raised();
     }
 
@@ -52,6 +52,24 @@ public sealed class ConversationTests
         Assert.Equal((1L, 1, 4), (_conversation.LastRepliedSequence, _conversation.RepliesSent, _conversation.FirstResponseTime));
         Assert.Null(_conversation.ReplyInFlightUpTo);
         Assert.Equal(LeadStatus.Contacted, _lead.LeadStatus);
+    }
+
+    [Fact]
+    public async Task Messages_to_the_customer_are_numbered_on_from_their_earlier_conversations_on_the_number()
+    {
+        var numbered = new List<long>();
+        await ReceiveAsync("Hola");
+        Raised();
+        await _conversation.AcceptReplyAsync(Reply(1, "Hola, ¿en qué le ayudo?"), _store, _now, default);
+        numbered.AddRange(Raised().OfType<SendWhatsAppMessage>().Select(s => s.QueueSequence));
+        await ReceiveAsync("Necesito una cita");
+        Raised();
+        await _conversation.AcceptReplyAsync(Reply(2, "Claro, ¿qué día?"), _store, _now, default);
+        numbered.AddRange(Raised().OfType<SendWhatsAppMessage>().Select(s => s.QueueSequence));
+
+        // The conversation opened after the customer's earlier ones had sent 7 messages from this number.
+        Assert.Equal([8L, 9L], numbered);
+        Assert.Equal(9L, _conversation.SendSequence);
     }
 
     [Fact]

@@ -214,6 +214,10 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("published_at");
 
+                    b.Property<long>("QueueSequence")
+                        .HasColumnType("bigint")
+                        .HasColumnName("queue_sequence");
+
                     b.Property<string>("ReportedStatus")
                         .HasColumnType("text")
                         .HasColumnName("reported_status");
@@ -267,8 +271,11 @@ namespace SafeNotify.Crm.Ingress.Data.Migrations
                     b.HasIndex("State", "UpdatedAt")
                         .HasDatabaseName("ix_outbound_messages_state_updated_at");
 
-                    b.HasIndex("From", "To", "RequestedAt", "PublishedAt", "Sequence")
-                        .HasDatabaseName("ix_outbound_messages_from_to_requested_at_published_at_sequence")
+                    b.HasIndex("From", "To", "QueueSequence")
+                        .HasDatabaseName("ix_outbound_messages_from_to_queue_sequence");
+
+                    b.HasIndex("From", "To", "QueueSequence", "RequestedAt", "Sequence")
+                        .HasDatabaseName("ix_outbound_messages_from_to_queue_sequence_requested_at_seque")
                         .HasFilter("state = 'Pending'");
 
                     b.ToTable("outbound_messages", "ingress");

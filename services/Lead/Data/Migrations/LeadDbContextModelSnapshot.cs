@@ -204,6 +204,10 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("satisfaction_rating");
 
+                    b.Property<long>("SendSequence")
+                        .HasColumnType("bigint")
+                        .HasColumnName("send_sequence");
+
                     b.Property<string>("SessionId")
                         .IsRequired()
                         .HasColumnType("text")
