@@ -12,7 +12,7 @@ namespace SafeNotify.Crm.Messaging;
 /// <para>
 /// Deliveries that wait while one unit of work runs are applied together in the next (<see cref="DeliveryBatches"/>):
 /// one inbox statement, the ordering locks of all of them taken at once in key order, each event applied in arrival
-/// order and its changes written before the next reads, one commit. An event that must wait for its predecessor is set
+/// order and its changes written (and the context cleared) before the next reads, one commit. An event that must wait for its predecessor is set
 /// aside (retried alone) while the rest go on. If the batch fails, each of its events runs again in a unit of work of
 /// its own, so only a failing event fails.
 /// </para>
@@ -139,10 +139,10 @@ public abstract class TransactionalConsumer<TMessage, TDbContext>(TDbContext db)
                     continue;
                 }
 
-                if (Db.ChangeTracker.HasChanges())
-                {
-                    await Db.SaveChangesAsync(ct); // the next event's reads see this one's changes
-                }
+                await Db.SaveChangesAsync(ct); // the next event's reads see this one's changes
+                // Saved, so forgotten: the next event reads what it needs afresh, and a save never looks over the
+                // entities of every event before it.
+                Db.ChangeTracker.Clear();
             }
 
             await CompleteAsync(ct);

@@ -27,7 +27,23 @@ public static class EndToEndBenchmark
         IReadOnlyList<string> Tuning);
 
     public sealed record Outcome(int Sent, int Failed, int Answered, double Elapsed, double[] Latencies, IReadOnlyList<(int Second, double P50, double P99, int Answered, int Sent)> Windows,
-        double? LastReplyLagSeconds, TimeSpan DrainTime);
+        double? LastReplyLagSeconds, TimeSpan DrainTime)
+    {
+        /// <summary>When the first webhook was due.</summary>
+        public DateTimeOffset StartedAt { get; init; }
+
+        /// <summary>
+        /// Every message the Twilio stand-in received once the system was quiet: a reply that covers several messages of
+        /// its customer counts once, so this says how much sending the run took.
+        /// </summary>
+        public int RepliesSent { get; init; }
+    }
+
+    private static async Task<int> RepliesSentAsync(RunningSystem system, DateTimeOffset since)
+    {
+        using var standIn = system.App.CreateHttpClient(ResourceNames.TwilioStandIn);
+        return (await standIn.GetFromJsonAsync<JsonArray>($"/_standin/messages?since={Uri.EscapeDataString(since.AddSeconds(-1).ToString("o", CultureInfo.InvariantCulture))}"))!.Count;
+    }
 
     public static async Task<int> RunAsync(Options options)
     {
@@ -44,7 +60,7 @@ public static class EndToEndBenchmark
         var outcome = await LoadAsync(system, numbers, options.Rate, options.WarmupSeconds + options.Seconds, options.WarmupSeconds, TimeSpan.FromSeconds(120));
         var quiet = await WaitQuietAsync(system, TimeSpan.FromMinutes(2));
         var cpu = new CpuUse(ProcessCpu.Sample(resources).Since(cpuBefore), run.Elapsed, quiet);
-        var report = Report(options, numbers.Count, outcome, cpu);
+        var report = Report(options, numbers.Count, outcome with { RepliesSent = await RepliesSentAsync(system, outcome.StartedAt) }, cpu);
         Console.WriteLine(report);
         Directory.CreateDirectory(Path.GetDirectoryName(options.OutputFile)!);
         await File.WriteAllTextAsync(options.OutputFile, report);
@@ -181,7 +197,7 @@ public static class EndToEndBenchmark
             }).ToList();
         return new Outcome(total, statuses.Count(s => s != 200), answered, elapsed,
             latencies.Skip(measuredFrom).Where(l => !double.IsNaN(l)).Order().ToArray(), windows,
-            lastReply is { } last && last > lastSend ? (last - lastSend).TotalSeconds : 0, drain.Elapsed);
+            lastReply is { } last && last > lastSend ? (last - lastSend).TotalSeconds : 0, drain.Elapsed) { StartedAt = startWall };
     }
 
     private static string Bare(string? address) => address is null ? "" : address.StartsWith("whatsapp:", StringComparison.Ordinal) ? address["whatsapp:".Length..] : address;
@@ -283,6 +299,7 @@ public static class EndToEndBenchmark
             | sent | {outcome.Sent} ({outcome.Sent / outcome.Elapsed:0} webhooks/s achieved) |
             | webhooks not acknowledged with 200 | {outcome.Failed} |
             | answered | {outcome.Answered} of {outcome.Sent - outcome.Failed} |
+            | messages sent to customers (a reply covering several of a customer's messages counts once) | {outcome.RepliesSent} |
             | throughput (answered / sending time) | {outcome.Answered / outcome.Elapsed:0} messages/s |
             | p50 | {Percentile(lat, 0.50):0} ms |
             | p90 | {Percentile(lat, 0.90):0} ms |
