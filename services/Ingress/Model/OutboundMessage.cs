@@ -148,7 +148,10 @@ public sealed class OutboundMessage : Aggregate
     /// that waited <paramref name="stalledAfter"/> since it was recorded for a predecessor that never came.
     /// </summary>
     public DateTimeOffset? AwaitsPredecessorUntil(bool predecessorRecorded, TimeSpan stalledAfter, DateTimeOffset now) =>
-        QueueSequence > 1 && !predecessorRecorded && CreatedAt + stalledAfter > now ? CreatedAt + stalledAfter : null;
+        GoesWithoutPredecessor(predecessorRecorded) && CreatedAt + stalledAfter > now ? CreatedAt + stalledAfter : null;
+
+    /// <summary>Whether it would go out before the message numbered just before it (which it then waits for, boundedly).</summary>
+    public bool GoesWithoutPredecessor(bool predecessorRecorded) => QueueSequence > 1 && !predecessorRecorded;
 
     /// <summary>The message becomes the one its queue is sending.</summary>
     public void Start(DateTimeOffset now) => StartedAt ??= now;

@@ -131,7 +131,7 @@ public sealed partial class OutboundSender(
                 return false;
             }
 
-            if (current.QueueSequence > 1 && !predecessorRecorded)
+            if (current.GoesWithoutPredecessor(predecessorRecorded))
             {
                 LogPredecessorNeverCame(logger, current.OutboundId, current.QueueSequence - 1, Options.OutboundStalledAfter);
             }
