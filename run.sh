@@ -9,4 +9,5 @@ cd "$(dirname "$0")"
 export HOME="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-exec dotnet run --project AppHost --launch-profile http -- "$@"
+# Release, like a deployment and the benchmarks: what a user starts is what was measured.
+exec dotnet run -c Release --project AppHost --launch-profile http -- "$@"

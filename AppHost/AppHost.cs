@@ -36,8 +36,11 @@ if (replicas is < 1 or > 3)
     throw new InvalidOperationException($"Crm:Replicas must be between 1 and 3 (the database allows each service instance 20 connections through EF and 8 direct ones), not {replicas}.");
 }
 
-// Tests and benchmarks run without a dashboard: telemetry exporters would only retry into the void.
-var exportTelemetry = config.GetValue("Crm:ExportTelemetry", true);
+// How many units of work each service's consumers may run at once (Crm__ConcurrentUnitsOfWork; unset: one per consumer).
+var consumerLimit = ConsumerLimit.From(config);
+
+// Telemetry export (tests and benchmarks run without a dashboard) and the share of traces kept.
+var telemetry = Telemetry.From(config);
 
 // The services' hosting environment: their launch profiles say Development (for `./run.sh`); a benchmark or a deployment
 // sets Production, which drops the developer exception page and the container's scope checks on every request.
@@ -54,9 +57,10 @@ IResourceBuilder<ProjectResource> Service<TProject>(string name) where TProject 
         .WithReference(database).WaitFor(database)
         .WithReference(messaging).WaitFor(messaging)
         .WithHttpHealthCheck("/health")
-        .WithTelemetryExport(exportTelemetry)
         .WithEnvironment("Crm__Identity__SigningKey", identityKey);
     tuning.ApplyTo(project);
+    telemetry.ApplyTo(project);
+    consumerLimit.ApplyTo(project);
     return replicas == 1 ? project.WithDirectEndpoint() : project.WithReplicas(replicas);
 }
 
@@ -76,9 +80,9 @@ var gateway = InEnvironment(builder.AddProject<Projects.Gateway>(ResourceNames.G
     .WaitFor(routing).WaitFor(ingress).WaitFor(agent).WaitFor(lead).WaitFor(metrics)
     .WithHttpHealthCheck("/health")
     .WithEnvironment("Crm__Identity__SigningKey", identityKey)
-    .WithExternalHttpEndpoints()
-    .WithTelemetryExport(exportTelemetry);
+    .WithExternalHttpEndpoints();
 tuning.ApplyTo(gateway);
+telemetry.ApplyTo(gateway);
 if (gatewayPort != 0)
 {
     gateway.WithEndpoint("http", endpoint =>
@@ -127,6 +131,7 @@ if (twilio.UseStandIn)
         .WithEnvironment("StandIn__WebhookBaseUrl", publicUrl)
         .WithHttpHealthCheck("/_standin/health");
     tuning.ApplyTo(standIn);
+    telemetry.ApplyTo(standIn);
     ingress.WithEnvironment("Twilio__ApiBaseUrl", standIn.GetEndpoint("http"));
 }
 else if (twilio.ApiBaseUrl is { } apiBaseUrl)

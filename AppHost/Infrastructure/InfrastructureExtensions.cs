@@ -118,13 +118,6 @@ internal static class InfrastructureExtensions
 
 }
 
-internal static class TelemetryExtensions
-{
-    /// <summary>Without export, services still trace (trace context still flows); they just send nothing.</summary>
-    public static IResourceBuilder<T> WithTelemetryExport<T>(this IResourceBuilder<T> resource, bool export) where T : IResourceWithEnvironment =>
-        export ? resource : resource.WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", "");
-}
-
 internal static class EndpointExtensions
 {
     /// <summary>

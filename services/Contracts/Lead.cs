@@ -86,6 +86,42 @@ public sealed record ConversationReleased(string TenantId, string ConversationId
     public int? OwnershipVersion { get; init; }
 }
 
+/// <summary>What a staff member sees change in a conversation.</summary>
+public enum ConversationChange
+{
+    /// <summary>A message joined the thread: the customer's, the bot's, a system text or an employee's.</summary>
+    MessageAppended,
+
+    /// <summary>One of our messages moved forward in delivery (sent, delivered, read, failed).</summary>
+    DeliveryStatusChanged,
+
+    /// <summary>The conversation went to a person, was paused, reassigned or given back to the bot.</summary>
+    OwnerChanged,
+
+    /// <summary>The conversation was resolved or closed.</summary>
+    StatusChanged,
+}
+
+/// <summary>
+/// Something a staff member sees changed in a conversation, raised by Lead with the change itself: the one event a live
+/// view listens to. It names what changed and where; a view reads the conversation for the rest, so an event
+/// missed or seen twice costs a read, never a wrong screen.
+/// </summary>
+public sealed record ConversationActivity(string TenantId, string ConversationId, ConversationChange Change, DateTimeOffset OccurredAt)
+{
+    /// <summary>The conversation's number (not on a delivery change: the message's conversation names it).</summary>
+    public string? NumberId { get; init; }
+
+    /// <summary>The message appended or whose delivery moved, if the change is about one.</summary>
+    public string? MessageId { get; init; }
+
+    public MessageAuthor? Author { get; init; }
+    public string? DeliveryStatus { get; init; }
+
+    /// <summary>The employee the conversation is assigned to after the change (null: nobody, or the bot; not on a delivery change).</summary>
+    public string? AssignedToUser { get; init; }
+}
+
 public sealed record ConversationOutcomeRecorded(
     string TenantId,
     string ConversationId,

@@ -18,4 +18,10 @@ public static class OrderingKeys
     /// Keyed by tenant instead, a busy tenant's outbox would publish one lead event per pass, behind all the others.
     /// </summary>
     public static string Lead(string tenantId, string leadId) => $"lead:{tenantId}:{leadId}";
+
+    /// <summary>
+    /// A conversation's <c>ConversationActivity</c> events: in order among themselves (a tick never shows before its
+    /// message), apart from the conversation's other events, which they never hold back.
+    /// </summary>
+    public static string ConversationActivity(string tenantId, string conversationId) => $"activity:{tenantId}:{conversationId}";
 }

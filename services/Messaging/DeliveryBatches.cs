@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace SafeNotify.Crm.Messaging;
 
@@ -10,13 +11,19 @@ namespace SafeNotify.Crm.Messaging;
 /// Nothing ever waits for a batch to fill: a delivery that finds no unit of work running starts one at once, alone, so
 /// under light load each event is its own batch and under load the batch grows to what is already waiting in the
 /// prefetch. Each delivery still completes (or fails, and is retried by MassTransit) on its own.
+/// <para>
+/// With <see cref="ConsumerOptions.ConcurrentUnitsOfWork"/> set, the service's consumers together run at most that many
+/// units of work at once: a backlog then costs the service no more CPU than that, and its batches grow instead.
+/// </para>
 /// </summary>
-public sealed class DeliveryBatches(IMeterFactory meters)
+public sealed class DeliveryBatches(IMeterFactory meters, IOptions<ConsumerOptions> options)
 {
     /// <summary>The most events one unit of work applies; a prefetch larger than this simply makes more batches.</summary>
     public const int MaxBatchSize = 32;
 
     private readonly ConcurrentDictionary<Type, Lane> _lanes = new();
+
+    private readonly SemaphoreSlim? _unitsOfWork = options.Value.ConcurrentUnitsOfWork is { } limit ? new SemaphoreSlim(limit) : null;
 
     private readonly Histogram<int> _batchSize = meters.Create(ServiceDefaultsExtensions.ActivitySourceName)
         .CreateHistogram<int>("safenotify.consumer.batch.size", "{message}", "Messages one consumer applied in one unit of work.");
@@ -36,6 +43,12 @@ public sealed class DeliveryBatches(IMeterFactory meters)
             return; // applied by another delivery's batch
         }
 
+        // Deliveries arriving while the leader waits for a unit of work's turn join its batch.
+        if (_unitsOfWork is not null)
+        {
+            await _unitsOfWork.WaitAsync();
+        }
+
         var batch = lane.TakeBatch(delivery).Cast<TDelivery>().ToList();
         _batchSize.Record(batch.Count, new KeyValuePair<string, object?>("consumer", consumer.Name));
         try
@@ -51,6 +64,7 @@ public sealed class DeliveryBatches(IMeterFactory meters)
         }
         finally
         {
+            _unitsOfWork?.Release();
             foreach (var item in batch.Where(item => !ReferenceEquals(item, delivery)))
             {
                 item.Finish();

@@ -32,6 +32,9 @@ public static class ServiceHostingExtensions
         builder.Services.AddSingleton<OutboxCommitInterceptor<TDbContext>>();
         builder.Services.AddSingleton(services => new ServiceDbContextInterceptor<TDbContext>(services.GetRequiredService<OutboxCommitInterceptor<TDbContext>>()));
         builder.Services.AddSingleton<DeliveryBatches>();
+        builder.Services.AddOptions<ConsumerOptions>().BindConfiguration("Consumers")
+            .Validate(options => options.ConcurrentUnitsOfWork is null or >= 1, "Consumers:ConcurrentUnitsOfWork must be at least 1.")
+            .ValidateOnStart();
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration("Outbox");
         builder.Services.AddHostedService<OutboxDispatcher<TDbContext>>();
         builder.Services.AddHealthChecks().AddCheck<OutboxHealthCheck<TDbContext>>("outbox", tags: ["ready"]);

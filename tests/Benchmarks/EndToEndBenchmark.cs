@@ -16,15 +16,18 @@ namespace SafeNotify.Crm.Benchmarks;
 /// loop) spread over tenants × numbers × customers, every number answering with its agent, and the reply to each
 /// message found among the stand-in's sent messages. The latency of a message runs from its scheduled send to the
 /// first reply the stand-in received for its (number, customer) after it was sent. Customers are many enough that
-/// each writes again only after <see cref="CustomerSpacingSeconds"/>, far longer than a reply takes, so a reply is
-/// never credited to the next message of its customer.
+/// each writes again only after the customer spacing (<see cref="CustomerSpacingSeconds"/> unless asked otherwise),
+/// far longer than a reply takes, so a reply is never credited to the next message of its customer. A spacing longer
+/// than the run has every customer write once, so every message gets a reply of its own however late: two versions
+/// then do the same work, which compares their CPU per message when one of them lags.
 /// </summary>
 public static class EndToEndBenchmark
 {
     public const int CustomerSpacingSeconds = 15;
 
     public sealed record Options(int Rate, int Seconds, int WarmupSeconds, int Tenants, int NumbersPerTenant, int? ModelLatencyMs, int Replicas, string OutputFile,
-        IReadOnlyList<string> Tuning);
+        IReadOnlyList<string> Tuning, int CustomerSpacing = CustomerSpacingSeconds, double TraceSampleRatio = 1.0,
+        int? ConcurrentUnitsOfWork = null);
 
     public sealed record Outcome(int Sent, int Failed, int Answered, double Elapsed, double[] Latencies, IReadOnlyList<(int Second, double P50, double P99, int Answered, int Sent)> Windows,
         double? LastReplyLagSeconds, TimeSpan DrainTime)
@@ -51,13 +54,16 @@ public static class EndToEndBenchmark
         await using var model = options.ModelLatencyMs is { } latency ? await ModelForBenchmark.StartAsync(latency) : null;
         Console.WriteLine($"Starting the system (AppHost on throw-away state{(model is null ? ", offline responder" : $", model stand-in at {options.ModelLatencyMs} ms")}, {options.Replicas} instance(s) per service) ...");
         await using var system = await RunningSystem.StartAsync([.. model?.AppHostArguments ?? [], $"--Crm:Replicas={options.Replicas}",
+            $"--Crm:Telemetry:TraceSampleRatio={options.TraceSampleRatio.ToString(CultureInfo.InvariantCulture)}",
+            .. options.ConcurrentUnitsOfWork is { } units ? [$"--Crm:ConcurrentUnitsOfWork={units}"] : Array.Empty<string>(),
             .. options.Tuning.Select(name => $"--Crm:Tuning:{name}=true")]);
         var numbers = await PrepareAsync(system, options.Tenants, options.NumbersPerTenant);
         // CPU from the first webhook until every reply has arrived and every outbox and queue is empty.
         var resources = await MemoryBenchmark.ResourcePidsAsync(system.App);
         var cpuBefore = ProcessCpu.Sample(resources);
         var run = Stopwatch.StartNew();
-        var outcome = await LoadAsync(system, numbers, options.Rate, options.WarmupSeconds + options.Seconds, options.WarmupSeconds, TimeSpan.FromSeconds(120));
+        var outcome = await LoadAsync(system, numbers, options.Rate, options.WarmupSeconds + options.Seconds, options.WarmupSeconds, TimeSpan.FromSeconds(120),
+            customerSpacing: options.CustomerSpacing);
         var quiet = await WaitQuietAsync(system, TimeSpan.FromMinutes(2));
         var cpu = new CpuUse(ProcessCpu.Sample(resources).Since(cpuBefore), run.Elapsed, quiet);
         var report = Report(options, numbers.Count, outcome with { RepliesSent = await RepliesSentAsync(system, outcome.StartedAt) }, cpu);
@@ -100,10 +106,10 @@ public static class EndToEndBenchmark
 
     /// <summary>Sends <paramref name="rate"/> webhooks a second for <paramref name="seconds"/> and matches every message with its reply.</summary>
     public static async Task<Outcome> LoadAsync(RunningSystem system, IReadOnlyList<string> numbers, int rate, int seconds, int warmupSeconds, TimeSpan drainTimeout,
-        Action<int>? everySecond = null)
+        Action<int>? everySecond = null, int customerSpacing = CustomerSpacingSeconds)
     {
         var total = rate * seconds;
-        var customersPerNumber = Math.Max(4, rate * CustomerSpacingSeconds / numbers.Count);
+        var customersPerNumber = Math.Max(4, rate * customerSpacing / numbers.Count);
         var publicBase = system.Gateway.BaseAddress!.ToString().TrimEnd('/');
         var messages = Enumerable.Range(0, total).Select(i =>
         {
@@ -289,8 +295,8 @@ public static class EndToEndBenchmark
 
             - When: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, on {Environment.ProcessorCount} cores; the loader runs on the same machine.
             - Load: {options.Rate} signed webhooks/s through the gateway, open loop, {options.WarmupSeconds} s warm-up then {options.Seconds} s measured,
-              over {options.Tenants} tenants × {options.NumbersPerTenant} numbers ({numbers} numbers; each customer writes every ~{CustomerSpacingSeconds} s).
-            - Tuning switches: {(options.Tuning.Count == 0 ? "none (.NET's defaults)" : string.Join(", ", options.Tuning))}.
+              over {options.Tenants} tenants × {options.NumbersPerTenant} numbers ({numbers} numbers; each customer writes every ~{options.CustomerSpacing} s).
+            - Tuning switches: {(options.Tuning.Count == 0 ? "none (.NET's defaults)" : string.Join(", ", options.Tuning))}; traces sampled at {options.TraceSampleRatio:0.###} (parent-based); units of work per service at once: {options.ConcurrentUnitsOfWork?.ToString(CultureInfo.InvariantCulture) ?? "one per consumer"}.
             - {options.Replicas} instance(s) of each service; replies by {(options.ModelLatencyMs is { } l ? $"the model stand-in (OpenAI API, {l} ms per completion)" : "the offline responder")}.
             - Latency: from a message's scheduled send to the stand-in receiving the reply to it.
 

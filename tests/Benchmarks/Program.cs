@@ -3,7 +3,7 @@ using SafeNotify.Crm.Benchmarks;
 
 // dotnet run -c Release --project tests/Benchmarks -- webhooks [--rate 500] [--seconds 30] [--warmup 60] [--warmup-rate 20] [--lead-in 5] [--target gateway|ingress] [--latencies file.csv]
 // dotnet run -c Release --project tests/Benchmarks -- agent-choice [--messages 200000]
-// dotnet run -c Release --project tests/Benchmarks -- end-to-end [--rate 100] [--seconds 60] [--warmup 5] [--tenants 6] [--numbers 5] [--model-latency-ms 300] [--replicas 1] [--tuning SmallMachine,ProcessPriority]
+// dotnet run -c Release --project tests/Benchmarks -- end-to-end [--rate 100] [--seconds 60] [--warmup 5] [--tenants 6] [--numbers 5] [--model-latency-ms 300] [--replicas 1] [--tuning SmallMachine,ProcessPriority] [--customer-spacing 15] [--trace-sample-ratio 1] [--concurrent-units-of-work N]
 // dotnet run -c Release --project tests/Benchmarks -- memory [--rate 100] [--seconds 30] [--rest 20] [--tenants 6] [--numbers 5] [--replicas 1]
 var command = args.FirstOrDefault() ?? "webhooks";
 string Option(string name, string fallback)
@@ -50,7 +50,10 @@ switch (command)
             int.Parse(Option("replicas", "1"), CultureInfo.InvariantCulture),
             Path.GetFullPath(Path.Combine(resultsFolder, modelLatency is null ? "end-to-end-offline.md" : "end-to-end-model.md")),
             // The AppHost's opt-in tuning switches (Crm__Tuning__*), named as in the configuration: none unless asked for.
-            Option("tuning", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+            Option("tuning", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            int.Parse(Option("customer-spacing", EndToEndBenchmark.CustomerSpacingSeconds.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
+            double.Parse(Option("trace-sample-ratio", "1"), CultureInfo.InvariantCulture),
+            Option("concurrent-units-of-work", "") is { Length: > 0 } units ? int.Parse(units, CultureInfo.InvariantCulture) : null));
     case "memory":
         return await MemoryBenchmark.RunAsync(new MemoryBenchmark.Options(
             int.Parse(Option("rate", "100"), CultureInfo.InvariantCulture),

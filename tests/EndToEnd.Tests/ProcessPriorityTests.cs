@@ -39,6 +39,16 @@ public sealed class ProcessPriorityTests(SystemFixture system)
             Assert.Null(_processes.EnvironmentOf(service, "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"));
         }
     }
+
+    [Fact]
+    public void By_default_every_process_keeps_every_trace_and_follows_the_decision_of_the_traces_first_span()
+    {
+        foreach (var service in ResourceNames.Services.Prepend(ResourceNames.Gateway))
+        {
+            Assert.Equal("parentbased_traceidratio", _processes.EnvironmentOf(service, "OTEL_TRACES_SAMPLER"));
+            Assert.Equal("1", _processes.EnvironmentOf(service, "OTEL_TRACES_SAMPLER_ARG"));
+        }
+    }
 }
 
 /// <summary>The whole system with both tuning switches on (<c>Crm__Tuning__SmallMachine</c>, <c>Crm__Tuning__ProcessPriority</c>).</summary>

@@ -349,6 +349,7 @@ public sealed class Conversation : Aggregate
         ReleaseDueAt = null;
         Raise(new ConversationHandedOff(TenantId, Id, employee, HandoffReason, now)
             { Trigger = HandoffTriggers.EmployeePause, OwnershipVersion = OwnershipVersion, NumberId = WhatsappNumberId, AgentId = CurrentAgentId }, Key);
+        RaiseActivity(ConversationChange.OwnerChanged, now);
     }
 
     /// <summary>
@@ -386,6 +387,7 @@ public sealed class Conversation : Aggregate
         HandoffReason = null;
         ReleaseDueAt = null;
         Raise(new ConversationReleased(TenantId, Id, reason, now) { Trigger = trigger, OwnershipVersion = OwnershipVersion }, Key);
+        RaiseActivity(ConversationChange.OwnerChanged, now);
 
         if (LastCustomerSequence > LastRepliedSequence && CurrentAgentId is not null)
         {
@@ -473,6 +475,7 @@ public sealed class Conversation : Aggregate
             Outcome = Outcome,
             OpenedAt = OpenedAt,
         }, Key);
+        RaiseActivity(ConversationChange.StatusChanged, now);
     }
 
     /// <summary>An employee's edit of how the conversation is filed; a field left null keeps its value.</summary>
@@ -628,7 +631,19 @@ public sealed class Conversation : Aggregate
         (_appended ??= []).Add(message);
         MessageCount++;
         LastMessageAt = now;
+        RaiseActivity(ConversationChange.MessageAppended, now, message);
     }
+
+    /// <summary>What staff see changed; the assignee is the one after the change (no change below moves it after an append).</summary>
+    private void RaiseActivity(ConversationChange change, DateTimeOffset now, ConversationMessage? message = null) =>
+        Raise(new ConversationActivity(TenantId, Id, change, now)
+        {
+            NumberId = WhatsappNumberId,
+            MessageId = message?.Id,
+            Author = message?.Author,
+            DeliveryStatus = message?.DeliveryStatus,
+            AssignedToUser = AssignedToUser,
+        }, OrderingKeys.ConversationActivity(TenantId, Id));
 
     /// <summary>Response times count each customer turn once: from its newest message to the first reply that covers it.</summary>
     private void RecordResponseTime(DateTimeOffset now)
@@ -674,6 +689,7 @@ public sealed class Conversation : Aggregate
                 HandoffReason = reason;
                 Raise(new ConversationHandedOff(TenantId, Id, employee, reason, now)
                     { Trigger = trigger, OwnershipVersion = OwnershipVersion, NumberId = WhatsappNumberId, AgentId = CurrentAgentId }, Key);
+                RaiseActivity(ConversationChange.OwnerChanged, now);
                 return true;
             }
 
@@ -688,6 +704,7 @@ public sealed class Conversation : Aggregate
         RequiresAttention = true;
         Raise(new ConversationHandedOff(TenantId, Id, employee, reason, now)
             { Trigger = trigger, OwnershipVersion = OwnershipVersion, NumberId = WhatsappNumberId, AgentId = CurrentAgentId }, Key);
+        RaiseActivity(ConversationChange.OwnerChanged, now);
         ScheduleRelease(now + TimeSpan.FromSeconds(settings.HumanIdleReleaseSeconds));
         return true;
     }

@@ -1,9 +1,10 @@
 using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.Messaging;
 
 namespace SafeNotify.Crm.Lead.Model;
 
 /// <summary>One message of a conversation, in order, with its author and delivery status.</summary>
-public sealed class ConversationMessage
+public sealed class ConversationMessage : Aggregate
 {
     public required string Id { get; init; }
     public required string ConversationId { get; init; }
@@ -46,9 +47,11 @@ public sealed class ConversationMessage
         }
 
         ErrorCode ??= errorCode;
-        if (DeliveryStatus == DeliveryStatuses.Sending || DeliveryStatuses.IsForward(DeliveryStatus, status))
+        if (status != DeliveryStatus && (DeliveryStatus == DeliveryStatuses.Sending || DeliveryStatuses.IsForward(DeliveryStatus, status)))
         {
             DeliveryStatus = status;
+            Raise(new ConversationActivity(TenantId, ConversationId, ConversationChange.DeliveryStatusChanged, at)
+                { MessageId = Id, Author = Author, DeliveryStatus = status }, OrderingKeys.ConversationActivity(TenantId, ConversationId));
         }
 
         if (SentAt is null && DeliveryStatuses.Rank(status) >= DeliveryStatuses.Rank("queued") && status != DeliveryStatuses.Failed)

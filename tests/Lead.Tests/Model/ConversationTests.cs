@@ -15,6 +15,7 @@ public sealed class ConversationTests
     private readonly FakeStore _store = new();
     private readonly CustomerLead _lead;
     private readonly Conversation _conversation;
+    private readonly List<RaisedMessage> _activities = [];
     private DateTimeOffset _now = Start;
     private long _sequence;
 
@@ -146,7 +147,7 @@ public sealed class ConversationTests
 
         await ReceiveAsync("Hola");
         await ReceiveAsync("una pregunta");
-        var timers = _conversation.TakeRaised();
+        var timers = TakeRaised();
 
         var timer = Assert.Single(timers);
         Assert.IsType<BurstWindowElapsed>(timer.Message);
@@ -166,7 +167,7 @@ public sealed class ConversationTests
         Raised();
 
         await _conversation.CheckIdleAsync(_store, Start.AddSeconds(600), default);
-        var again = Assert.Single(_conversation.TakeRaised());
+        var again = Assert.Single(TakeRaised());
         Assert.Equal((typeof(ConversationIdleCheckDue), Start.AddSeconds(900)), (again.Message.GetType(), again.DueAt));
         Assert.True(_conversation.IsOpen);
 
@@ -181,7 +182,7 @@ public sealed class ConversationTests
     {
         _store.Settings.HumanIdleReleaseSeconds = 60;
         await _conversation.TakeOverAsync("ana@clinica.co", null, _store, _now, default);
-        var release = Assert.Single(_conversation.TakeRaised(), r => r.Message is HumanIdleReleaseDue);
+        var release = Assert.Single(TakeRaised(), r => r.Message is HumanIdleReleaseDue);
         Assert.Equal(Start.AddSeconds(60), release.DueAt);
         await ReceiveAsync("¿sigue ahí alguien?");
         Assert.Empty(Raised());
@@ -288,6 +289,53 @@ public sealed class ConversationTests
         };
     }
 
+    [Fact]
+    public async Task Staff_see_each_message_each_change_of_owner_and_the_close_as_one_activity_each()
+    {
+        await ReceiveAsync("Hola, ¿tienen cita el martes?");
+        await _conversation.AcceptReplyAsync(Reply(1, "Sí, a las 3 pm"), _store, _now, default);
+        Raised();
+        await _conversation.TakeOverAsync("ana@clinica.co", null, _store, _now, default);
+        await _conversation.ReplyAsHumanAsync("ana@clinica.co", "Le confirmo la cita", null, null, _store, _now, default);
+        await _conversation.ReleaseAsync(HandoffTriggers.EmployeeRelease, "released by an employee", _store, _now, default);
+        _conversation.Close(ConversationStatus.Resolved, "resolved", _now);
+        Raised();
+
+        var activities = TakeActivities();
+        Assert.Equal(
+        [
+            (ConversationChange.MessageAppended, (MessageAuthor?)MessageAuthor.Customer, (string?)null),
+            (ConversationChange.MessageAppended, MessageAuthor.AiAgent, null),
+            (ConversationChange.OwnerChanged, null, "ana@clinica.co"),
+            (ConversationChange.MessageAppended, MessageAuthor.Human, "ana@clinica.co"),
+            (ConversationChange.OwnerChanged, null, null),
+            (ConversationChange.StatusChanged, null, null),
+        ], activities.Select(a => (a.Change, a.Author, a.AssignedToUser)));
+        Assert.Equal(_store.Saved.Select(m => m.Id), activities.Where(a => a.MessageId is not null).Select(a => a.MessageId));
+        Assert.All(activities, a => Assert.Equal(("tnt_a", _conversation.Id, "num_1"), (a.TenantId, a.ConversationId, a.NumberId)));
+    }
+
+    [Fact]
+    public async Task Staff_see_a_delivery_tick_only_when_the_status_moves_forward()
+    {
+        await ReceiveAsync("Hola");
+        await _conversation.AcceptReplyAsync(Reply(1, "¡Hola! ¿En qué le ayudo?"), _store, _now, default);
+        Raised();
+        var reply = _store.Saved.Single(m => m.Author == MessageAuthor.AiAgent);
+
+        reply.RecordDelivery("SM1", "sent", null, _now);
+        reply.RecordDelivery(null, "delivered", null, _now);
+        reply.RecordDelivery("SM1", "sent", null, _now); // a late callback
+        reply.RecordDelivery(null, "delivered", null, _now); // a repeated one
+        reply.RecordDelivery(null, "read", null, _now);
+
+        var ticks = reply.TakeRaised();
+        Assert.Equal(["sent", "delivered", "read"], ticks.Select(t => ((ConversationActivity)t.Message).DeliveryStatus));
+        Assert.All(ticks, t => Assert.Equal(
+            (ConversationChange.DeliveryStatusChanged, reply.Id, OrderingKeys.ConversationActivity("tnt_a", _conversation.Id)),
+            (((ConversationActivity)t.Message).Change, ((ConversationActivity)t.Message).MessageId, t.OrderingKey)));
+    }
+
     private AgentReplyGenerated Reply(long basedOn, string text) =>
         new("tnt_a", _conversation.Id, "agt_1", basedOn, text, 1, "gpt-4o-mini", 10, 5, 0m, 800, false, _now);
 
@@ -296,7 +344,23 @@ public sealed class ConversationTests
     {
         _store.Saved.AddRange(_conversation.TakeAppended());
         _lead.TakeRaised();
-        return _conversation.TakeRaised().Select(r => r.Message).ToList();
+        return TakeRaised().Select(r => r.Message).ToList();
+    }
+
+    /// <summary>What the conversation raised since the last look, with due times; the activity staff see is kept apart in <see cref="_activities"/>.</summary>
+    private List<RaisedMessage> TakeRaised()
+    {
+        var raised = _conversation.TakeRaised();
+        _activities.AddRange(raised.Where(r => r.Message is ConversationActivity));
+        return raised.Where(r => r.Message is not ConversationActivity).ToList();
+    }
+
+    private List<ConversationActivity> TakeActivities()
+    {
+        var activities = _activities.Select(r => (ConversationActivity)r.Message).ToList();
+        Assert.All(_activities, r => Assert.Equal(OrderingKeys.ConversationActivity("tnt_a", _conversation.Id), r.OrderingKey));
+        _activities.Clear();
+        return activities;
     }
 
     private sealed class FakeStore : IConversationStore
