@@ -58,9 +58,10 @@ public sealed class OutboundOrderTests(IngressService ingress)
         var other = await CustomerWhoWroteAsync(IngressService.SlowNumber);
         await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
 
-        var longReply = Send(customer, LongReply, IngressService.SlowNumber);
-        var followUp = Send(customer, "¿Le queda alguna duda?", IngressService.SlowNumber);
-        var otherReply = Send(other, "Su cita es mañana a las 9:00.", IngressService.SlowNumber);
+        // Numbered as Lead numbers each customer's messages: the order holds whichever delivery comes first.
+        var longReply = Send(customer, LongReply, IngressService.SlowNumber) with { QueueSequence = 1 };
+        var followUp = Send(customer, "¿Le queda alguna duda?", IngressService.SlowNumber) with { QueueSequence = 2 };
+        var otherReply = Send(other, "Su cita es mañana a las 9:00.", IngressService.SlowNumber) with { QueueSequence = 1 };
         await ingress.Bus.Publish(longReply);
         await ingress.Bus.Publish(followUp);
         await ingress.Bus.Publish(otherReply);
@@ -88,8 +89,8 @@ public sealed class OutboundOrderTests(IngressService ingress)
         var customer = await CustomerWhoWroteAsync(Number);
         await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
         await using var failed = await ingress.WatchAsync<OutboundMessageFailed>();
-        var first = Send(customer, "Primer mensaje", Number);
-        var second = Send(customer, "Segundo mensaje", Number);
+        var first = Send(customer, "Primer mensaje", Number) with { QueueSequence = 1 };
+        var second = Send(customer, "Segundo mensaje", Number) with { QueueSequence = 2 };
         ingress.Twilio.SetFault(new TwilioStandIn.TwilioFault(TwilioStandIn.TwilioFaultMode.Error63016, Count: 1));
         try
         {

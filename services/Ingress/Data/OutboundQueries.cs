@@ -27,7 +27,12 @@ public static class OutboundQueries
 
     /// <summary>The message with its parts, tracked, or null.</summary>
     public static Task<OutboundMessage?> OutboundMessageAsync(this IngressDbContext db, string outboundId, CancellationToken cancellationToken) =>
-        db.OutboundMessages.Include(m => m.Parts).FirstOrDefaultAsync(m => m.OutboundId == outboundId, cancellationToken);
+        MessageWithParts(db, outboundId, cancellationToken);
+
+    /// <summary>Compiled once: the sender reads a message several times on its way out.</summary>
+    private static readonly Func<IngressDbContext, string, CancellationToken, Task<OutboundMessage?>> MessageWithParts =
+        EF.CompileAsyncQuery((IngressDbContext db, string outboundId, CancellationToken _) =>
+            db.OutboundMessages.Include(m => m.Parts).FirstOrDefault(m => m.OutboundId == outboundId));
 
     /// <summary>
     /// The message with its parts, its row locked until the transaction ends (status callbacks and the message's end take
@@ -70,10 +75,23 @@ public static class OutboundQueries
     public static Task<List<string>> RecordedSidsAsync(this IngressDbContext db, IReadOnlyCollection<string> sids, CancellationToken cancellationToken) =>
         db.OutboundParts.AsNoTracking().Where(p => p.TwilioSid != null && sids.Contains(p.TwilioSid)).Select(p => p.TwilioSid!).ToListAsync(cancellationToken);
 
-    /// <summary>The id of the message whose part was sent as <paramref name="twilioSid"/>, across tenants (a callback names only the SID).</summary>
-    public static Task<string?> OutboundIdOfSidAsync(this IngressDbContext db, string twilioSid, CancellationToken cancellationToken) =>
-        db.AcrossTenantsAsync(() => db.OutboundParts.Where(p => p.TwilioSid == twilioSid).Select(p => p.OutboundId).FirstOrDefaultAsync(cancellationToken),
-            cancellationToken);
+    /// <summary>
+    /// Makes <paramref name="db"/> work for the tenant of the message whose part was sent as <paramref name="twilioSid"/>
+    /// and returns that message's id, or null when no part has that SID (yet). A callback names only the SID, so the
+    /// lookup crosses tenants on purpose; the rest is the message's tenant's.
+    /// </summary>
+    public static async Task<string?> ForTenantOfSidAsync(this IngressDbContext db, string twilioSid, CancellationToken cancellationToken)
+    {
+        var owner = await db.AcrossTenantsAsync(() => db.OutboundParts.AsNoTracking().Where(p => p.TwilioSid == twilioSid)
+            .Select(p => new { p.OutboundId, p.TenantId }).FirstOrDefaultAsync(cancellationToken), cancellationToken);
+        if (owner is null)
+        {
+            return null;
+        }
+
+        await db.ForTenant(owner.TenantId, cancellationToken);
+        return owner.OutboundId;
+    }
 
     /// <summary>
     /// Reserves the next sending slot of <paramref name="number"/>, <paramref name="interval"/> after the last one (or now):

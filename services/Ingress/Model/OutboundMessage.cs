@@ -151,7 +151,10 @@ public sealed class OutboundMessage : Aggregate
         GoesWithoutPredecessor(predecessorRecorded) && CreatedAt + stalledAfter > now ? CreatedAt + stalledAfter : null;
 
     /// <summary>Whether it would go out before the message numbered just before it (which it then waits for, boundedly).</summary>
-    public bool GoesWithoutPredecessor(bool predecessorRecorded) => QueueSequence > 1 && !predecessorRecorded;
+    public bool GoesWithoutPredecessor(bool predecessorRecorded) => HasPredecessor && !predecessorRecorded;
+
+    /// <summary>Whether Lead numbered a message to the customer before this one (unnumbered commands, from before the numbering, have none).</summary>
+    public bool HasPredecessor => QueueSequence > 1;
 
     /// <summary>The message becomes the one its queue is sending.</summary>
     public void Start(DateTimeOffset now) => StartedAt ??= now;

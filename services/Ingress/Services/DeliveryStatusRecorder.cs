@@ -73,11 +73,10 @@ public sealed class DeliveryStatusRecorder(IngressDbContext db, IOptions<TwilioO
 
     /// <summary>
     /// The message whose part has <paramref name="twilioSid"/>, locked, so two callbacks for its parts cannot both read the
-    /// old status and race backwards; null when no part has that SID (yet). A callback names only Twilio's SID, so finding
-    /// its part crosses tenants on purpose; the rest is the message's tenant's.
+    /// old status and race backwards; null when no part has that SID (yet).
     /// </summary>
     private async Task<OutboundMessage?> LockMessageOfAsync(string twilioSid, CancellationToken cancellationToken) =>
-        await db.OutboundIdOfSidAsync(twilioSid, cancellationToken) is { } outboundId && await db.ForTenantOfAsync(outboundId, cancellationToken)
+        await db.ForTenantOfSidAsync(twilioSid, cancellationToken) is { } outboundId
             ? await db.LockOutboundMessageAsync(outboundId, cancellationToken)
             : null;
 

@@ -64,21 +64,26 @@ public sealed partial class OutboundSender(
             }
         }
 
-        await ProcessAsync(command.OutboundId, cancellationToken);
+        await SendAsync(command.OutboundId, cancellationToken);
     }
 
-    /// <summary>Sends whatever parts of the message are due, in order, until done, waiting or failed.</summary>
+    /// <summary>Sends whatever parts of the message are due (a timer woke it), in order, until done, waiting or failed.</summary>
     public async Task ProcessAsync(string outboundId, CancellationToken cancellationToken)
     {
-        if (!await db.ForTenantOfAsync(outboundId, cancellationToken))
+        if (await db.ForTenantOfAsync(outboundId, cancellationToken))
         {
-            return;
+            await SendAsync(outboundId, cancellationToken);
         }
+    }
 
+    /// <summary>Sends whatever parts of the message are due, in order, until done, waiting or failed; the tenant is set.</summary>
+    private async Task SendAsync(string outboundId, CancellationToken cancellationToken)
+    {
+        OutboundMessage? fresh = null;
         while (true)
         {
-            db.ChangeTracker.Clear();
-            var message = await db.OutboundMessageAsync(outboundId, cancellationToken);
+            var message = fresh ?? await ReloadAsync(outboundId, cancellationToken);
+            fresh = null;
             if (message is not { State: OutboundState.Pending })
             {
                 return;
@@ -86,7 +91,9 @@ public sealed partial class OutboundSender(
 
             if (message.StartedAt is null)
             {
-                if (!await TryStartAsync(message, cancellationToken))
+                // Read under the queue's lock and saved: what it returns is current, no need to read it again.
+                fresh = await TryStartAsync(message, cancellationToken);
+                if (fresh is null)
                 {
                     return; // an earlier message to the customer is still going out, or on its way: it wakes this one when it ends
                 }
@@ -113,22 +120,32 @@ public sealed partial class OutboundSender(
         }
     }
 
-    /// <summary>Starts the message unless an earlier one of its queue must end first (decided under the queue's lock).</summary>
-    private Task<bool> TryStartAsync(OutboundMessage message, CancellationToken cancellationToken) =>
+    private async Task<OutboundMessage?> ReloadAsync(string outboundId, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        return await db.OutboundMessageAsync(outboundId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the message unless an earlier one of its queue must end first (decided under the queue's lock). Returns the
+    /// message as it now is, to go on with, or null when it waits.
+    /// </summary>
+    private Task<OutboundMessage?> TryStartAsync(OutboundMessage message, CancellationToken cancellationToken) =>
         db.RunAsync(async ct =>
         {
             await db.LockAsync(SendQueue.LockKey(message), ct);
-            if (await db.LockOutboundMessageAsync(message.OutboundId, ct) is not { State: OutboundState.Pending, StartedAt: null } current)
+            var current = await db.LockOutboundMessageAsync(message.OutboundId, ct);
+            if (current is not { State: OutboundState.Pending, StartedAt: null })
             {
-                return true; // a concurrent delivery started or ended it: look again
+                return current; // a concurrent delivery started or ended it: go on from there
             }
 
             var now = time.GetUtcNow();
-            var predecessorRecorded = await db.PredecessorRecordedAsync(current, ct);
+            var predecessorRecorded = !current.HasPredecessor || await db.PredecessorRecordedAsync(current, ct);
             if (current.AwaitsPredecessorUntil(predecessorRecorded, Options.OutboundStalledAfter, now) is { } until)
             {
                 current.WaitUntil(until, now); // the predecessor, once recorded and ended, wakes it sooner
-                return false;
+                return null;
             }
 
             if (current.GoesWithoutPredecessor(predecessorRecorded))
@@ -141,13 +158,11 @@ public sealed partial class OutboundSender(
             {
                 LogWaiting(logger, current.OutboundId, ahead.OutboundId);
                 current.WaitFor(ahead, Options.OutboundStalledAfter, now);
-            }
-            else
-            {
-                current.Start(now);
+                return null;
             }
 
-            return ahead is null;
+            current.Start(now);
+            return current;
         }, cancellationToken);
 
     /// <summary>
