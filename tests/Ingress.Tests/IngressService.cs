@@ -36,6 +36,9 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
     /// </summary>
     public static readonly TimeSpan InterruptedAfter = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a message waits for the one numbered before it (Twilio:OutboundStalledAfter; short here).</summary>
+    public static readonly TimeSpan OutboundStalledAfter = TimeSpan.FromSeconds(2);
+
     private WebApplication? _twilio;
     private string _twilioUrl = "";
 
@@ -79,7 +82,7 @@ public sealed class IngressService() : ServiceFactory<Program, IngressDbContext>
         builder.UseSetting("Twilio:RetryBaseDelay", "00:00:00.100");
         builder.UseSetting("Twilio:SendsPerSecondPerNumber", PerNumberPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting($"Twilio:SendsPerSecondByNumber:{SlowNumber}", "1");
-        builder.UseSetting("Twilio:OutboundStalledAfter", "00:00:02");
+        builder.UseSetting("Twilio:OutboundStalledAfter", OutboundStalledAfter.ToString("c", System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Twilio:InterruptedAfter", InterruptedAfter.ToString("c", System.Globalization.CultureInfo.InvariantCulture));
     }
 

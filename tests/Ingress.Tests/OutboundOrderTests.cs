@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Ingress.Model;
 using SafeNotify.Crm.TestSupport;
@@ -156,6 +157,27 @@ public sealed class OutboundOrderTests(IngressService ingress)
         await sent.FirstAsync(m => m.OutboundId == lost.OutboundId, Patience);
         await sent.FirstAsync(m => m.OutboundId == next.OutboundId, Patience);
         Assert.Equal<string?>([lost.Body, next.Body], ReceivedBy(customer));
+    }
+
+    [Fact]
+    public async Task A_message_whose_predecessor_never_arrives_goes_out_after_waiting_for_it_and_the_health_check_names_it()
+    {
+        var customer = await CustomerWhoWroteAsync(Number);
+        await using var sent = await ingress.WatchAsync<OutboundMessageSent>();
+        // Lead numbered a message before this one, and that command never reaches Ingress.
+        var orphan = Send(customer, "¿Le confirmamos la cita del jueves?", Number) with { QueueSequence = 2 };
+        var publishedAt = DateTimeOffset.UtcNow;
+
+        await ingress.Bus.Publish(orphan);
+
+        await sent.FirstAsync(m => m.OutboundId == orphan.OutboundId, Patience);
+        Assert.True(DateTimeOffset.UtcNow - publishedAt >= IngressService.OutboundStalledAfter,
+            "it went out before its wait for the missing message ended (Twilio:OutboundStalledAfter)");
+        Assert.Equal<string?>([orphan.Body], ReceivedBy(customer));
+        var health = await ingress.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(check => check.Name == "send-queues");
+        var queues = health.Entries["send-queues"];
+        Assert.Equal(HealthStatus.Degraded, queues.Status);
+        Assert.Contains(orphan.OutboundId, queues.Description);
     }
 
     /// <summary>What the stand-in received for <paramref name="customer"/>, in the order it received it.</summary>

@@ -23,6 +23,8 @@ public static class Extensions
         builder.Services.AddScoped<DeliveryStatusRecorder>();
         builder.Services.AddScoped<SenderPacer>();
         builder.Services.AddScoped<OutboundSender>();
+        builder.Services.AddSingleton<SendQueueWatch>();
+        builder.Services.AddHealthChecks().AddCheck<SendQueueHealthCheck>("send-queues", tags: ["ready"]);
         return builder;
     }
 

@@ -25,6 +25,7 @@ public sealed partial class OutboundSender(
     TwilioClients twilio,
     SenderPacer pacer,
     DeliveryStatusRecorder statuses,
+    SendQueueWatch watch,
     IOptions<TwilioOptions> options,
     TimeProvider time,
     ILogger<OutboundSender> logger)
@@ -151,6 +152,7 @@ public sealed partial class OutboundSender(
             if (current.GoesWithoutPredecessor(predecessorRecorded))
             {
                 LogPredecessorNeverCame(logger, current.OutboundId, current.QueueSequence - 1, Options.OutboundStalledAfter);
+                watch.WentWithoutPredecessor(current.OutboundId);
             }
 
             var ahead = await db.FirstAheadAsync(current, ct);
