@@ -28,7 +28,10 @@ public sealed class ConversationMessage : Aggregate
     /// <summary>For our messages: the newest customer message this one answers.</summary>
     public long? AnswersSequence { get; init; }
 
-    public string? DeliveryStatus { get; internal set; }
+    private string? _deliveryStatus;
+
+    /// <summary>Set when the message is made; afterwards only <see cref="RecordDelivery"/> moves it.</summary>
+    public string? DeliveryStatus { get => _deliveryStatus; init => _deliveryStatus = value; }
     public string? TwilioSid { get; private set; }
     public string? ErrorCode { get; private set; }
     public DateTimeOffset CreatedAt { get; init; }
@@ -49,7 +52,7 @@ public sealed class ConversationMessage : Aggregate
         ErrorCode ??= errorCode;
         if (status != DeliveryStatus && (DeliveryStatus == DeliveryStatuses.Sending || DeliveryStatuses.IsForward(DeliveryStatus, status)))
         {
-            DeliveryStatus = status;
+            _deliveryStatus = status;
             Raise(new ConversationActivity(TenantId, ConversationId, ConversationChange.DeliveryStatusChanged, at)
                 { MessageId = Id, Author = Author, DeliveryStatus = status }, OrderingKeys.ConversationActivity(TenantId, ConversationId));
         }
