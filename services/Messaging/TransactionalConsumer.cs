@@ -11,10 +11,10 @@ namespace SafeNotify.Crm.Messaging;
 /// record and changes nothing. A failure rolls everything back and MassTransit retries.
 /// <para>
 /// Deliveries that wait while one unit of work runs are applied together in the next (<see cref="DeliveryBatches"/>):
-/// one inbox statement, the ordering locks of all of them taken at once in key order, each event applied in arrival
-/// order and its changes written (and the context cleared) before the next reads, one commit. An event that must wait for its predecessor is set
-/// aside (retried alone) while the rest go on. If the batch fails, each of its events runs again in a unit of work of
-/// its own, so only a failing event fails.
+/// one inbox statement, the ordering locks of all of them taken at once in key order, each tenant's events applied in
+/// arrival order and each event's changes written (and the context cleared) before the next reads, one commit. An event
+/// that must wait for its predecessor is set aside (retried alone) while the rest go on. If the batch fails, each of its
+/// events runs again in a unit of work of its own, so only a failing event fails.
 /// </para>
 /// Each event is applied for its message's tenant (its <c>TenantId</c>, when the contract has one): the row-level
 /// security policies show and accept that tenant's rows only (see <see cref="TenantIsolation"/>).
@@ -111,7 +111,11 @@ public abstract class TransactionalConsumer<TMessage, TDbContext>(TDbContext db)
         {
             Restart();
             var fresh = await Db.TryRecordAllAsync(batch.Select(d => d.MessageId).ToList(), GetType().Name, ct);
-            var toApply = batch.Where(d => fresh.Remove(d.MessageId)).ToList(); // a message delivered twice in one batch applies once
+            // A message delivered twice in one batch applies once. One tenant's events go together, each tenant's in
+            // arrival order: an ordering key is one tenant's, so every key keeps its order, and the connection's tenant
+            // setting changes once per tenant of the batch instead of at every event.
+            var toApply = batch.Where(d => fresh.Remove(d.MessageId))
+                .OrderBy(d => MessageTenant<TMessage>.Of(d.Message), StringComparer.Ordinal).ToList();
             var keys = new List<string>();
             foreach (var delivery in toApply)
             {
