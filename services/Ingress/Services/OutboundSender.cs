@@ -131,9 +131,12 @@ public sealed partial class OutboundSender(
     /// Starts the message unless an earlier one of its queue must end first (decided under the queue's lock). Returns the
     /// message as it now is, to go on with, or null when it waits.
     /// </summary>
-    private Task<OutboundMessage?> TryStartAsync(OutboundMessage message, CancellationToken cancellationToken) =>
-        db.RunAsync(async ct =>
+    private async Task<OutboundMessage?> TryStartAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        var withoutPredecessor = false;
+        var started = await db.RunAsync(async ct =>
         {
+            withoutPredecessor = false; // each attempt decides afresh
             await db.LockAsync(SendQueue.LockKey(message), ct);
             var current = await db.LockOutboundMessageAsync(message.OutboundId, ct);
             if (current is not { State: OutboundState.Pending, StartedAt: null })
@@ -149,12 +152,6 @@ public sealed partial class OutboundSender(
                 return null;
             }
 
-            if (current.GoesWithoutPredecessor(predecessorRecorded))
-            {
-                LogPredecessorNeverCame(logger, current.OutboundId, current.QueueSequence - 1, Options.OutboundStalledAfter);
-                watch.WentWithoutPredecessor(current.OutboundId);
-            }
-
             var ahead = await db.FirstAheadAsync(current, ct);
             if (ahead is not null)
             {
@@ -163,9 +160,20 @@ public sealed partial class OutboundSender(
                 return null;
             }
 
+            withoutPredecessor = current.GoesWithoutPredecessor(predecessorRecorded);
             current.Start(now);
             return current;
         }, cancellationToken);
+
+        // Told once, when the start is committed (not by an attempt rolled back, nor a wait behind another message).
+        if (withoutPredecessor && started is not null)
+        {
+            LogPredecessorNeverCame(logger, started.OutboundId, started.QueueSequence - 1, Options.OutboundStalledAfter);
+            watch.WentWithoutPredecessor(started.OutboundId);
+        }
+
+        return started;
+    }
 
     /// <summary>
     /// Applies a change that may end the message to its current state, under its queue's lock and its row's (where
