@@ -63,6 +63,12 @@ public static class ConversationOrder
             return;
         }
 
+        if (keys.Count == 1)
+        {
+            await db.LockAsync(keys.First(), shared: false, cancellationToken);
+            return;
+        }
+
         if (db.Database.CurrentTransaction is null)
         {
             throw new InvalidOperationException("An ordering lock lives as long as a transaction: begin one first.");

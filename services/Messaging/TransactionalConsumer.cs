@@ -11,7 +11,7 @@ namespace SafeNotify.Crm.Messaging;
 /// record and changes nothing. A failure rolls everything back and MassTransit retries.
 /// <para>
 /// Deliveries that wait while one unit of work runs are applied together in the next (<see cref="DeliveryBatches"/>):
-/// one inbox statement, the ordering locks of all of them taken at once in key order, each tenant's events applied in
+/// one inbox statement, the ordering and row locks of all of them taken at once in key order, each tenant's events applied in
 /// arrival order and each event's changes written (and the context cleared) before the next reads, one commit. An event
 /// that must wait for its predecessor is set aside (retried alone) while the rest go on. If the batch fails, each of its
 /// events runs again in a unit of work of its own, so only a failing event fails.
@@ -39,6 +39,13 @@ public abstract class TransactionalConsumer<TMessage, TDbContext>(TDbContext db)
     /// It may read (the lock's key may follow from a row the event names) but must not change anything.
     /// </summary>
     protected virtual ValueTask<string?> LockKeyAsync(TMessage message, CancellationToken cancellationToken) => ValueTask.FromResult<string?>(null);
+
+    /// <summary>
+    /// Keys naming the rows the event locks as it applies. Their locks are taken with the ordering locks, before any event of
+    /// the batch applies, in key order: events that reach the same rows in different orders (one batch's arrival order
+    /// against another's) then never wait for each other in a circle. Every writer of such a row must name it here.
+    /// </summary>
+    protected virtual IEnumerable<string> LockedRowKeys(TMessage message) => [];
 
     /// <summary>Change state and write outgoing messages with <see cref="Outbox.Publish{T}"/>; do not save.</summary>
     protected abstract Task HandleAsync(TMessage message, ConsumeContext<TMessage> context, CancellationToken cancellationToken);
@@ -92,10 +99,7 @@ public abstract class TransactionalConsumer<TMessage, TDbContext>(TDbContext db)
             Restart();
             if (await Db.TryRecordAsync(delivery.MessageId, GetType().Name, ct))
             {
-                if (await LockKeyAsync(delivery.Message, ct) is { } key)
-                {
-                    await Db.LockAsync(key, ct);
-                }
+                await Db.LockAllAsync(await LockKeysAsync(delivery, ct), ct);
 
                 await HandleAsync(delivery.Message, delivery.Context, ct);
                 await CompleteAsync(ct);
@@ -120,10 +124,7 @@ public abstract class TransactionalConsumer<TMessage, TDbContext>(TDbContext db)
             foreach (var delivery in toApply)
             {
                 await WorkForAsync(delivery, ct);
-                if (await LockKeyAsync(delivery.Message, ct) is { } key)
-                {
-                    keys.Add(key);
-                }
+                keys.AddRange(await LockKeysAsync(delivery, ct));
             }
 
             await Db.LockAllAsync(keys, ct);
@@ -156,6 +157,17 @@ public abstract class TransactionalConsumer<TMessage, TDbContext>(TDbContext db)
         {
             delivery.FailWith(waiting);
         }
+    }
+
+    private async Task<List<string>> LockKeysAsync(Delivery delivery, CancellationToken cancellationToken)
+    {
+        var keys = LockedRowKeys(delivery.Message).ToList();
+        if (await LockKeyAsync(delivery.Message, cancellationToken) is { } orderingKey)
+        {
+            keys.Add(orderingKey);
+        }
+
+        return keys;
     }
 
     private void WorkFor(Delivery delivery)

@@ -50,6 +50,25 @@ public sealed class BatchTests(OutboxFixture fixture)
         Assert.Equal(0, await InboxRowsAsync(bad.ToList())); // a failed message leaves no inbox record: its retry is applied if it can be
     }
 
+    [Fact]
+    public async Task Two_consumers_locking_the_same_rows_in_opposite_orders_never_deadlock()
+    {
+        var (a, b) = (await NewCounterAsync(), await NewCounterAsync());
+        var received = Host.Services.GetRequiredService<Received>();
+        var deadlocksBefore = received.Deadlocks;
+        var bus = Host.Services.GetRequiredService<IBus>();
+
+        // One consumer locks a then b, the other b then a, each in batches that hold their locks until they commit.
+        await Task.WhenAll(Enumerable.Range(0, 150).SelectMany(_ => new[]
+        {
+            bus.Publish(new VisitPair(Host.RunId, a, b)),
+            bus.Publish(new VisitPairAgain(Host.RunId, b, a)),
+        }));
+
+        await Eventually.TrueAsync(async () => await VisitsAsync(a) == 300 && await VisitsAsync(b) == 300, "every pair visited");
+        Assert.Equal(deadlocksBefore, received.Deadlocks);
+    }
+
     private async Task<string> NewCounterAsync()
     {
         var counterId = "counter-" + Guid.NewGuid().ToString("N")[..12];

@@ -47,6 +47,8 @@ public sealed class MessagingHost : IAsyncDisposable
         {
             bus.AddConsumer<OrderPlacedConsumer, OrderPlacedConsumerDefinition>();
             bus.AddConsumer<CountVisitConsumer>();
+            bus.AddConsumer<VisitPairConsumer>();
+            bus.AddConsumer<VisitPairAgainConsumer>();
         });
 
         var host = builder.Build();

@@ -38,6 +38,9 @@ public sealed class InboundMessageRoutedConsumer(MetricsDbContext db, FactRecord
 
 public sealed class OutboundMessageSentConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<OutboundMessageSent>(db, facts)
 {
+    protected override IEnumerable<string> LockedRowKeys(OutboundMessageSent message) =>
+        message.Author is MessageAuthor.AiAgent or MessageAuthor.Human ? [FactRecorder.ConversationRow(message.TenantId, message.ConversationId)] : [];
+
     protected override Task HandleAsync(OutboundMessageSent message, ConsumeContext<OutboundMessageSent> context, CancellationToken cancellationToken) =>
         message.Author is MessageAuthor.AiAgent or MessageAuthor.Human
             ? Facts.RecordAsync(new MetricFact
@@ -53,6 +56,9 @@ public sealed class OutboundMessageSentConsumer(MetricsDbContext db, FactRecorde
 
 public sealed class AgentReplyGeneratedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<AgentReplyGenerated>(db, facts)
 {
+    protected override IEnumerable<string> LockedRowKeys(AgentReplyGenerated message) =>
+        [FactRecorder.ConversationRow(message.TenantId, message.ConversationId)];
+
     protected override Task HandleAsync(AgentReplyGenerated message, ConsumeContext<AgentReplyGenerated> context, CancellationToken cancellationToken) =>
         Facts.RecordAsync(new MetricFact
         {
@@ -79,12 +85,20 @@ public sealed class InboundMessageUnroutedConsumer(MetricsDbContext db, FactReco
 
 public sealed class ConversationOpenedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<ConversationOpened>(db, facts)
 {
+    protected override IEnumerable<string> LockedRowKeys(ConversationOpened message) =>
+        string.IsNullOrEmpty(message.LeadId)
+            ? [FactRecorder.ConversationRow(message.TenantId, message.ConversationId)]
+            : [FactRecorder.ConversationRow(message.TenantId, message.ConversationId), FactRecorder.LeadRow(message.TenantId, message.LeadId)];
+
     protected override Task HandleAsync(ConversationOpened message, ConsumeContext<ConversationOpened> context, CancellationToken cancellationToken) =>
         Facts.OpenConversationAsync(message, cancellationToken);
 }
 
 public sealed class ConversationClosedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<ConversationClosed>(db, facts)
 {
+    protected override IEnumerable<string> LockedRowKeys(ConversationClosed message) =>
+        [FactRecorder.ConversationRow(message.TenantId, message.ConversationId)];
+
     protected override Task HandleAsync(ConversationClosed message, ConsumeContext<ConversationClosed> context, CancellationToken cancellationToken) =>
         Facts.MergeConversationAsync(message.TenantId, message.ConversationId,
             conversation => conversation.Closed(message.OccurredAt), cancellationToken);
@@ -92,6 +106,9 @@ public sealed class ConversationClosedConsumer(MetricsDbContext db, FactRecorder
 
 public sealed class ConversationHandedOffConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<ConversationHandedOff>(db, facts)
 {
+    protected override IEnumerable<string> LockedRowKeys(ConversationHandedOff message) =>
+        [FactRecorder.ConversationRow(message.TenantId, message.ConversationId)];
+
     protected override Task HandleAsync(ConversationHandedOff message, ConsumeContext<ConversationHandedOff> context, CancellationToken cancellationToken) =>
         Facts.MergeConversationAsync(message.TenantId, message.ConversationId,
             conversation => conversation.HandedOff(message.OccurredAt), cancellationToken);
@@ -99,6 +116,9 @@ public sealed class ConversationHandedOffConsumer(MetricsDbContext db, FactRecor
 
 public sealed class ConversationOutcomeRecordedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<ConversationOutcomeRecorded>(db, facts)
 {
+    protected override IEnumerable<string> LockedRowKeys(ConversationOutcomeRecorded message) =>
+        [FactRecorder.ConversationRow(message.TenantId, message.ConversationId)];
+
     protected override Task HandleAsync(ConversationOutcomeRecorded message, ConsumeContext<ConversationOutcomeRecorded> context, CancellationToken cancellationToken) =>
         Facts.MergeConversationAsync(message.TenantId, message.ConversationId,
             conversation => conversation.OutcomeRecorded(message.Outcome, message.SatisfactionRating, message.ConversionValue, message.OccurredAt),
@@ -107,12 +127,18 @@ public sealed class ConversationOutcomeRecordedConsumer(MetricsDbContext db, Fac
 
 public sealed class LeadCreatedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<LeadCreated>(db, facts)
 {
+    protected override IEnumerable<string> LockedRowKeys(LeadCreated message) =>
+        [FactRecorder.LeadRow(message.TenantId, message.LeadId)];
+
     protected override Task HandleAsync(LeadCreated message, ConsumeContext<LeadCreated> context, CancellationToken cancellationToken) =>
         Facts.MergeLeadAsync(message.TenantId, message.LeadId, lead => lead.Created(message.NumberId, message.OccurredAt), cancellationToken);
 }
 
 public sealed class LeadStatusChangedConsumer(MetricsDbContext db, FactRecorder facts) : FactConsumer<LeadStatusChanged>(db, facts)
 {
+    protected override IEnumerable<string> LockedRowKeys(LeadStatusChanged message) =>
+        [FactRecorder.LeadRow(message.TenantId, message.LeadId)];
+
     protected override Task HandleAsync(LeadStatusChanged message, ConsumeContext<LeadStatusChanged> context, CancellationToken cancellationToken) =>
         Facts.MergeLeadAsync(message.TenantId, message.LeadId, lead => lead.StatusChanged(message.ToStatus, message.OccurredAt), cancellationToken);
 }

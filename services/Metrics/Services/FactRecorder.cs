@@ -22,6 +22,12 @@ public sealed class FactRecorder(MetricsDbContext db)
 
     public const string DefaultTimezone = "America/Bogota";
 
+    /// <summary>The lock key of a conversation's facts row: every consumer that merges into the row names it (see <c>LockedRowKeys</c>).</summary>
+    public static string ConversationRow(string tenantId, string conversationId) => $"metrics:conversation:{tenantId}:{conversationId}";
+
+    /// <summary>The lock key of a lead's facts row.</summary>
+    public static string LeadRow(string tenantId, string leadId) => $"metrics:lead:{tenantId}:{leadId}";
+
     public static TimeZoneInfo Zone(string? timezone) =>
         timezone is not null && TimeZoneInfo.TryFindSystemTimeZoneById(timezone, out var zone) ? zone
         : TimeZoneInfo.FindSystemTimeZoneById(DefaultTimezone);
