@@ -49,7 +49,7 @@ IResourceBuilder<ProjectResource> InEnvironment(IResourceBuilder<ProjectResource
     ? project
     : project.WithEnvironment("ASPNETCORE_ENVIRONMENT", serviceEnvironment).WithEnvironment("DOTNET_ENVIRONMENT", serviceEnvironment);
 
-IResourceBuilder<ProjectResource> Service<TProject>(string name) where TProject : IProjectMetadata, new()
+IResourceBuilder<ProjectResource> Service<TProject>(string name, int instances) where TProject : IProjectMetadata, new()
 {
     var password = builder.AddParameter($"{name}-db-password", servicePasswords[name], secret: true);
     var database = builder.AddServiceDatabase(postgres, name, password);
@@ -61,23 +61,30 @@ IResourceBuilder<ProjectResource> Service<TProject>(string name) where TProject 
     tuning.ApplyTo(project);
     telemetry.ApplyTo(project);
     consumerLimit.ApplyTo(project);
-    return replicas == 1 ? project.WithDirectEndpoint() : project.WithReplicas(replicas);
+    return instances == 1 ? project.WithDirectEndpoint() : project.WithReplicas(instances);
 }
 
-// The five services: each owns its schema and talks to the others only through the broker.
+// The five services of the message path: each owns its schema and talks to the others only through the broker.
 // Ingress acknowledges Twilio's webhooks; the others only consume events (ResourceNames.Consumers).
-var routing = Service<Projects.Routing>(ResourceNames.Routing).WithEnvironment("Crm__OperatorApiKey", operatorKey);
-var ingress = Service<Projects.Ingress>(ResourceNames.Ingress);
-var agent = Service<Projects.Agent>(ResourceNames.Agent);
-var lead = Service<Projects.Lead>(ResourceNames.Lead);
-var metrics = Service<Projects.Metrics>(ResourceNames.Metrics);
+var routing = Service<Projects.Routing>(ResourceNames.Routing, replicas).WithEnvironment("Crm__OperatorApiKey", operatorKey);
+var ingress = Service<Projects.Ingress>(ResourceNames.Ingress, replicas);
+var agent = Service<Projects.Agent>(ResourceNames.Agent, replicas);
+var lead = Service<Projects.Lead>(ResourceNames.Lead, replicas);
+var metrics = Service<Projects.Metrics>(ResourceNames.Metrics, replicas);
 AiSettings.PassTo(agent, builder);
+
+// The staff console, behind the gateway at /. A new installation's first operator signs in with these (.state/ keeps them).
+var firstOperator = ConsoleOperator.From(config, state, builder);
+// One instance: a browser's session and live connection stay on the instance that holds them.
+var webapp = Service<Projects.WebApp>(ResourceNames.WebApp, instances: 1)
+    .WithEnvironment("Crm__Console__FirstOperator__Email", firstOperator.Email)
+    .WithEnvironment("Crm__Console__FirstOperator__Password", firstOperator.Password);
 
 // The gateway: the only public door, on a fixed port in run mode (Gateway__Port, default 8080; 0 picks one).
 var gatewayPort = config.GetValue<int?>("Gateway:Port") ?? 8080;
 var gateway = InEnvironment(builder.AddProject<Projects.Gateway>(ResourceNames.Gateway))
-    .WithReference(routing).WithReference(ingress).WithReference(agent).WithReference(lead).WithReference(metrics)
-    .WaitFor(routing).WaitFor(ingress).WaitFor(agent).WaitFor(lead).WaitFor(metrics)
+    .WithReference(routing).WithReference(ingress).WithReference(agent).WithReference(lead).WithReference(metrics).WithReference(webapp)
+    .WaitFor(routing).WaitFor(ingress).WaitFor(agent).WaitFor(lead).WaitFor(metrics).WaitFor(webapp)
     .WithHttpHealthCheck("/health")
     .WithEnvironment("Crm__Identity__SigningKey", identityKey)
     .WithExternalHttpEndpoints();
@@ -104,6 +111,14 @@ foreach (var limit in config.GetSection("Gateway:RateLimits").GetChildren())
 }
 
 var publicUrl = gateway.GetEndpoint("http");
+if (config["Crm:Console:PublicBaseUrl"] is { Length: > 0 } consoleUrl)
+{
+    webapp.WithEnvironment("Crm__Console__PublicBaseUrl", consoleUrl);
+}
+else
+{
+    webapp.WithEnvironment("Crm__Console__PublicBaseUrl", publicUrl);
+}
 
 // Twilio: the real API when credentials are set, else the local stand-in (nothing leaves the machine).
 ingress.WithEnvironment("Twilio__AccountSid", twilio.AccountSid)
@@ -142,7 +157,7 @@ else if (twilio.ApiBaseUrl is { } apiBaseUrl)
 // On the run command's own console (never through logging): where things are, and the keys.
 if (!InfrastructureExtensions.IsThrowaway(builder))
 {
-    RunConsole.Register(builder, gateway, standIn, state, operatorKey);
+    RunConsole.Register(builder, gateway, standIn, state, operatorKey, firstOperator);
 }
 
 builder.Build().Run();

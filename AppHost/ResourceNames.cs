@@ -12,10 +12,11 @@ public static class ResourceNames
     public const string Agent = "agent";
     public const string Lead = "lead";
     public const string Metrics = "metrics";
+    public const string WebApp = "webapp";
     public const string TwilioStandIn = "twilio-standin";
 
     /// <summary>The services that own a schema; each connects as a role of the same name.</summary>
-    public static readonly string[] Services = [Ingress, Routing, Agent, Lead, Metrics];
+    public static readonly string[] Services = [Ingress, Routing, Agent, Lead, Metrics, WebApp];
 
     /// <summary>
     /// The services that only consume events (everything but the webhook edge, Ingress): they and their database

@@ -29,14 +29,18 @@ public static class GatewayExtensions
             .AddDocument("agent", "AI agents and prompts (Agent)")
             .AddDocument("lead", "Leads and conversations (Lead)")
             .AddDocument("metrics", "Metrics (Metrics)")
-            .AddDocument("ingress", "Twilio webhooks and outbound messages (Ingress)"));
+            .AddDocument("ingress", "Twilio webhooks and outbound messages (Ingress)")
+            .AddDocument("webapp", "Staff console accounts (WebApp)"));
         return app;
     }
 
-    /// <summary>Any /api path no service owns is a plain 404, in the same problem shape as every other error.</summary>
+    /// <summary>
+    /// Any /api path no service owns is a plain 404, in the same problem shape as every other error. A route of its own
+    /// (not a fallback), so that it comes before the console, which takes every path nothing else does.
+    /// </summary>
     public static WebApplication MapUnknownApiRoutes(this WebApplication app)
     {
-        app.MapFallback("/api/{**path}", () => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such API route."));
+        app.Map("/api/{**path}", () => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such API route."));
         return app;
     }
 }

@@ -7,7 +7,7 @@ using SafeNotify.Crm.AppHost.Infrastructure;
 
 namespace SafeNotify.Crm.AppHost.Demo;
 
-internal sealed record DemoTenantKey(string TenantName, string ApiKey);
+internal sealed record DemoTenantKey(string TenantName, string ApiKey, IReadOnlyList<DemoLogin> Logins);
 
 /// <summary>
 /// The seed's two cases, created through the public API exactly as an operator and a tenant would:
@@ -51,8 +51,8 @@ internal static class DemoData
                 await EnsureAsync(http, tenantKey, "/api/leads", "phone", lead, cancellationToken);
             }
 
-            result.Add(new DemoTenantKey(tenant.Name, tenantKey));
-            _ = tenantId;
+            var logins = await DemoStaff.SeedAsync(http, operatorKey, tenantId, tenant.Name, $"{tenant.SafeNotifyUserId}.example", state, cancellationToken);
+            result.Add(new DemoTenantKey(tenant.Name, tenantKey, logins));
         }
 
         return result;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using SafeNotify.Crm.AppHost.Configuration;
 using SafeNotify.Crm.AppHost.Infrastructure;
 
 namespace SafeNotify.Crm.AppHost.Demo;
@@ -15,7 +16,8 @@ internal static class RunConsole
         IResourceBuilder<ProjectResource> gateway,
         IResourceBuilder<ProjectResource>? twilioStandIn,
         StateFolder state,
-        IResourceBuilder<ParameterResource> operatorKey)
+        IResourceBuilder<ParameterResource> operatorKey,
+        ConsoleOperator consoleOperator)
     {
         var seedDemoData = builder.Configuration.GetValue("Crm:DemoData", true);
         var dashboardUrl = (builder.Configuration["ASPNETCORE_URLS"] ?? "http://localhost:18888").Split(';')[0].Replace("127.0.0.1", "localhost");
@@ -27,6 +29,7 @@ internal static class RunConsole
             {
                 var gatewayUrl = gateway.GetEndpoint("http").Url;
                 var key = await operatorKey.Resource.GetValueAsync(cancellationToken) ?? "";
+                var operatorLogin = new DemoLogin("SafeNotify", "Operator", consoleOperator.Email, await consoleOperator.Password.Resource.GetValueAsync(cancellationToken));
                 IReadOnlyList<DemoTenantKey> demoKeys = [];
                 string? seedError = null;
                 if (seedDemoData)
@@ -41,19 +44,20 @@ internal static class RunConsole
                     }
                 }
 
-                Print(gatewayUrl, dashboardUrl, twilioStandIn?.GetEndpoint("http").Url, key, demoKeys, seedError, state.Root);
+                Print(gatewayUrl, dashboardUrl, twilioStandIn?.GetEndpoint("http").Url, key, operatorLogin, demoKeys, seedError, state.Root);
             }, cancellationToken);
             return Task.CompletedTask;
         });
     }
 
-    private static void Print(string gatewayUrl, string dashboardUrl, string? standInUrl, string operatorKey,
+    private static void Print(string gatewayUrl, string dashboardUrl, string? standInUrl, string operatorKey, DemoLogin operatorLogin,
         IReadOnlyList<DemoTenantKey> demoKeys, string? seedError, string stateFolder)
     {
         var lines = new List<string>
         {
             "",
             "==================== SafeNotify CRM is running ====================",
+            $"  Staff console:                    {gatewayUrl}/",
             $"  Gateway (API + Twilio webhooks): {gatewayUrl}",
             $"  Dashboard (traces, logs, health): {dashboardUrl}",
         };
@@ -63,9 +67,14 @@ internal static class RunConsole
         }
 
         lines.Add($"  Operator key (/api/admin):        {operatorKey}");
+        lines.Add($"  Console login, operator:          {operatorLogin.Email} / {operatorLogin.Password}");
         foreach (var demo in demoKeys)
         {
             lines.Add($"  Demo key, {demo.TenantName}: {demo.ApiKey}");
+            foreach (var login in demo.Logins)
+            {
+                lines.Add($"    Console login, {login.Role.ToLowerInvariant()}: {login.Email} / {login.Password}");
+            }
         }
 
         if (seedError is not null)

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks to run SafeNotify CRM without Docker: Debian's PostgreSQL server
-# and RabbitMQ. Does nothing when both are present. Used by ./run.sh, ./test.sh and CI.
+# and RabbitMQ, and with --browser the Chromium the console's tests drive through Playwright (its own browser
+# downloads are not needed). Does nothing when all are present. Used by ./run.sh, ./test.sh and CI.
 set -euo pipefail
 
 missing=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+[ "${1:-}" != "--browser" ] || [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v dotnet >/dev/null 2>&1 || { echo "The .NET 10 SDK is required (dotnet not found)." >&2; exit 1; }
 
 if [ ${#missing[@]} -eq 0 ]; then

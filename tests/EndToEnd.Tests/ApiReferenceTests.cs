@@ -14,6 +14,7 @@ public sealed class ApiReferenceTests(SystemFixture system)
     [InlineData("lead", "/api/leads")]
     [InlineData("metrics", "/api/metrics")]
     [InlineData("ingress", "/webhooks/twilio/whatsapp")]
+    [InlineData("webapp", "/api/admin/operators")]
     public async Task Each_service_describes_its_public_routes_with_the_api_key_scheme(string service, string path)
     {
         var document = (await system.Gateway.GetFromJsonAsync<JsonNode>($"/openapi/{service}.json"))!;

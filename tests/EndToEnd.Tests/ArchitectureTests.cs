@@ -6,7 +6,7 @@ namespace SafeNotify.Crm.EndToEnd.Tests;
 
 public sealed class ArchitectureTests
 {
-    private static readonly string[] Services = ["Ingress", "Routing", "Agent", "Lead", "Metrics"];
+    private static readonly string[] Services = ["Ingress", "Routing", "Agent", "Lead", "Metrics", "WebApp"];
 
     [Fact]
     public void Services_never_reference_each_other_only_the_shared_building_blocks()

@@ -12,7 +12,7 @@ public sealed class ModelBoundaryTests
 {
     private const string AggregateType = "SafeNotify.Crm.Messaging.Aggregate";
 
-    public static TheoryData<string> Services => new(["Ingress", "Routing", "Agent", "Lead", "Metrics"]);
+    public static TheoryData<string> Services => new(["Ingress", "Routing", "Agent", "Lead", "Metrics", "WebApp"]);
 
     [Theory]
     [MemberData(nameof(Services))]

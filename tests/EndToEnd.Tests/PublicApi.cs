@@ -14,7 +14,7 @@ namespace SafeNotify.Crm.EndToEnd.Tests;
 /// </summary>
 public sealed partial class PublicApi(SystemFixture system)
 {
-    private static readonly string[] Documents = ["routing", "agent", "lead", "metrics", "ingress"];
+    private static readonly string[] Documents = ["routing", "agent", "lead", "metrics", "ingress", "webapp"];
 
     /// <summary>
     /// A body each operation accepts. An operation that takes a body and is missing here fails the tests: whoever adds a
@@ -41,6 +41,11 @@ public sealed partial class PublicApi(SystemFixture system)
         ["PATCH /api/conversations/{id}"] = () => new JsonObject { ["internalNotes"] = "secuestrada", ["satisfactionRating"] = 1 },
         ["POST /api/conversations/{id}/messages"] = () => new JsonObject { ["body"] = "Mensaje de un intruso", ["assignedToUser"] = "intruso" },
         ["POST /api/conversations/{id}/handoff"] = () => new JsonObject { ["assignedToUser"] = "intruso", ["reason"] = "ataque" },
+        ["POST /api/admin/tenants/{id}/staff"] = () => new JsonObject
+        {
+            ["email"] = $"intruso-{Random.Shared.Next(10_000_000, 99_999_999)}@example.com", ["displayName"] = "Intruso", ["role"] = "OWNER",
+        },
+        ["POST /api/admin/operators"] = () => new JsonObject { ["email"] = $"intruso-{Random.Shared.Next(10_000_000, 99_999_999)}@example.com", ["displayName"] = "Intruso" },
         ["POST /internal/api-keys/resolve"] = () => new JsonObject { ["apiKey"] = SystemFixture.OperatorKey },
     };
 

@@ -1,0 +1,70 @@
+using System.Net.Mail;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using SafeNotify.Crm.ServiceDefaults;
+using SafeNotify.Crm.WebApp.Model;
+using SafeNotify.Crm.WebApp.Services;
+
+namespace SafeNotify.Crm.WebApp.Apis;
+
+/// <summary>An invitation to join a tenant's staff: <c>role</c> is OWNER, ADMIN or AGENT (an advisor).</summary>
+public sealed record StaffInvitationRequest(string? Email, string? DisplayName, StaffRole? Role);
+
+/// <summary>An invitation to become one of SafeNotify's operators.</summary>
+public sealed record OperatorInvitationRequest(string? Email, string? DisplayName);
+
+/// <summary>The invited account and its one-time link, shown this once.</summary>
+public sealed record StaffInvitationResponse(string Id, string? TenantId, string Email, string DisplayName, StaffRole Role, string InvitationLink, DateTimeOffset InvitationExpiresAt);
+
+/// <summary>Operators invite a tenant's staff (its first owner above all) and other operators.</summary>
+public static class StaffApi
+{
+    public static RouteGroupBuilder MapStaffApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api/admin").WithTags("Staff");
+        admin.MapPost("/tenants/{id}/staff", InviteStaff).RequireOperator();
+        admin.MapPost("/operators", InviteOperator).RequireOperator();
+        return admin;
+    }
+
+    private static async Task<Results<Created<StaffInvitationResponse>, ValidationProblem, ProblemHttpResult>> InviteStaff(
+        string id, StaffInvitationRequest request, HttpContext context, StaffDirectory directory, IOptions<ConsoleOptions> console, CancellationToken cancellationToken)
+    {
+        var errors = Validate(request.Email, request.DisplayName)
+            .Check(request.Role is StaffRole.Owner or StaffRole.Admin or StaffRole.Agent, "role", "Role must be OWNER, ADMIN or AGENT.");
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        return Answer(await directory.InviteAsync(id, request.Email!, request.DisplayName!, request.Role!.Value, cancellationToken), console.Value, context);
+    }
+
+    private static async Task<Results<Created<StaffInvitationResponse>, ValidationProblem, ProblemHttpResult>> InviteOperator(
+        OperatorInvitationRequest request, HttpContext context, StaffDirectory directory, IOptions<ConsoleOptions> console, CancellationToken cancellationToken)
+    {
+        var errors = Validate(request.Email, request.DisplayName);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        return Answer(await directory.InviteAsync(null, request.Email!, request.DisplayName!, StaffRole.Operator, cancellationToken), console.Value, context);
+    }
+
+    private static Results<Created<StaffInvitationResponse>, ValidationProblem, ProblemHttpResult> Answer(InvitationResult result, ConsoleOptions console, HttpContext context) => result switch
+    {
+        InvitationResult.Invited(var account, var token) => TypedResults.Created((string?)null, new StaffInvitationResponse(
+            account.Id, account.TenantId, account.Email, account.DisplayName, account.Role, console.InvitationLink(token), account.InvitationExpiresAt!.Value)),
+        // Routing's news of a tenant created a moment ago may still be on its way here.
+        InvitationResult.UnknownTenant => (ProblemHttpResult)Problems.NotYetKnown(context, "This tenant", "If it was created a moment ago, retry shortly."),
+        _ => Problems.Conflict("This address already has an account.", "An address belongs to one account; invite it again only while its invitation is unanswered, to the same place and role."),
+    };
+
+    private static ValidationErrors Validate(string? email, string? displayName) => new ValidationErrors()
+        .Check(IsEmail(email), "email", "Email must be an address such as ana@example.com, at most 254 characters.")
+        .Check(!string.IsNullOrWhiteSpace(displayName) && displayName.Trim().Length <= 100, "displayName", "Display name is required, at most 100 characters.");
+
+    private static bool IsEmail(string? email) =>
+        email is { Length: > 0 and <= 254 } && MailAddress.TryCreate(email.Trim(), out var address) && address.Address == email.Trim() && address.Host.Contains('.');
+}

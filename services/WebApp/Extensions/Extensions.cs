@@ -1,0 +1,90 @@
+using MassTransit;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Identity;
+using MudBlazor.Services;
+using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
+using SafeNotify.Crm.ServiceDefaults;
+using SafeNotify.Crm.WebApp.Apis;
+using SafeNotify.Crm.WebApp.Components;
+using SafeNotify.Crm.WebApp.Data;
+using SafeNotify.Crm.WebApp.Model;
+using SafeNotify.Crm.WebApp.Services;
+
+namespace SafeNotify.Crm.WebApp.Extensions;
+
+public static class Extensions
+{
+    /// <summary>Chooses, per request, between a service caller's signed identity (the operators' API) and a console session.</summary>
+    private const string CallerOrSession = "caller-or-session";
+
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddServiceDatabase<WebAppDbContext>("webapp-db", WebAppDbContext.Schema);
+        builder.AddServiceMessaging<WebAppDbContext>("webapp", bus => bus.AddConsumers(typeof(Extensions).Assembly));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IPasswordHasher<StaffAccount>, PasswordHasher<StaffAccount>>();
+        builder.Services.AddScoped<StaffDirectory>();
+        builder.Services.AddOptions<ConsoleOptions>().BindConfiguration("Crm:Console");
+        builder.Services.AddOptions<FirstOperatorOptions>().BindConfiguration("Crm:Console:FirstOperator").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<FirstOperator>();
+        return builder;
+    }
+
+    /// <summary>The console: interactive server rendering, MudBlazor, and sessions in a cookie.</summary>
+    public static IHostApplicationBuilder AddConsole(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddScoped<AuthenticationStateProvider, ConsoleAuthenticationState>();
+        builder.Services.AddAuthorization();
+
+        builder.Services.AddAuthentication(options =>
+            {
+                options.DefaultScheme = CallerOrSession;
+                options.DefaultChallengeScheme = CallerOrSession;
+            })
+            .AddPolicyScheme(CallerOrSession, CallerOrSession, options =>
+                options.ForwardDefaultSelector = context =>
+                    context.Request.Headers.ContainsKey(CallerIdentity.Header) ? JwtBearerDefaults.AuthenticationScheme : ConsoleSession.Scheme)
+            .AddCookie(ConsoleSession.Scheme, options =>
+            {
+                options.Cookie.Name = ConsoleSession.CookieName;
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SameSite = SameSiteMode.Lax;
+                options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest; // Secure over HTTPS; plain http://localhost still works
+                options.LoginPath = "/sign-in";
+                options.AccessDeniedPath = "/";
+                options.ExpireTimeSpan = TimeSpan.FromHours(12);
+                options.SlidingExpiration = true;
+                options.Events.OnValidatePrincipal = ConsoleSession.ValidateAsync;
+            });
+        return builder;
+    }
+
+    /// <summary>
+    /// Errors as their reader expects them: the API's as problem details, the console's as its own page (a browser asking
+    /// for a page that does not exist sees "not found", not JSON).
+    /// </summary>
+    public static WebApplication UseErrorAnswers(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
+        app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"),
+            pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        return app;
+    }
+
+    public static WebApplication MapConsole(this WebApplication app)
+    {
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapAccountEndpoints();
+        app.MapStaffApi();
+        return app;
+    }
+}

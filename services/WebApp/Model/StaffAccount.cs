@@ -1,0 +1,205 @@
+using Microsoft.AspNetCore.Identity;
+using SafeNotify.Crm.Messaging;
+
+namespace SafeNotify.Crm.WebApp.Model;
+
+/// <summary>What a person may do in the console. <see cref="Agent"/> is shown as "Asesor / Advisor", so it is not taken for an AI agent.</summary>
+public enum StaffRole
+{
+    Owner,
+    Admin,
+    Agent,
+    Operator,
+}
+
+/// <summary>How an attempt to sign in ended. Everything but <see cref="SignedIn"/> gets the same message.</summary>
+public enum SignInOutcome
+{
+    SignedIn,
+    Refused,
+    Locked,
+}
+
+/// <summary>
+/// A person who signs in to the console: a member of one tenant's staff (owner, admin or advisor) or one of SafeNotify's
+/// operators (no tenant). It keeps the rules of signing in: an account starts as an invitation (a one-time token, kept
+/// hashed, good for <see cref="InvitationLifetime"/>) that its person accepts by choosing a password; the password is
+/// checked with ASP.NET Core Identity's hasher; <see cref="AllowedFailures"/> wrong passwords in a row lock it for
+/// <see cref="LockoutTime"/>; and <see cref="SessionVersion"/> moves on whenever every session of the account must end.
+/// </summary>
+public sealed class StaffAccount : Aggregate
+{
+    public const int AllowedFailures = 5;
+    public const int MinimumPasswordLength = 12;
+    public const int MaximumPasswordLength = 128;
+    public static readonly TimeSpan LockoutTime = TimeSpan.FromMinutes(15);
+    public static readonly TimeSpan InvitationLifetime = TimeSpan.FromHours(72);
+
+    private StaffAccount()
+    {
+    }
+
+    public string Id { get; private set; } = "";
+
+    /// <summary>The tenant whose staff this is; null for an operator.</summary>
+    public string? TenantId { get; private set; }
+
+    /// <summary>Trimmed and lower-case: one account per address.</summary>
+    public string Email { get; private set; } = "";
+
+    public string DisplayName { get; private set; } = "";
+
+    public StaffRole Role { get; private set; }
+
+    /// <summary>Null until the invitation is accepted.</summary>
+    public string? PasswordHash { get; private set; }
+
+    public int FailedSignIns { get; private set; }
+
+    public DateTimeOffset? LockedUntil { get; private set; }
+
+    /// <summary>Carried by every session; a session of an older version has ended.</summary>
+    public int SessionVersion { get; private set; }
+
+    public string? InvitationHash { get; private set; }
+
+    public DateTimeOffset? InvitationExpiresAt { get; private set; }
+
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public bool IsOperator => Role == StaffRole.Operator;
+
+    /// <summary>
+    /// A new account waiting for its person to accept <paramref name="invitationHash"/>'s token: an operator when
+    /// <paramref name="tenantId"/> is null, else a member of that tenant's staff.
+    /// </summary>
+    public static StaffAccount Invite(string id, string? tenantId, string email, string displayName, StaffRole role, string invitationHash, DateTimeOffset now)
+    {
+        if ((tenantId is null) != (role == StaffRole.Operator))
+        {
+            throw new ArgumentException("Operators belong to no tenant, and every other role to one.", nameof(role));
+        }
+
+        return new StaffAccount
+        {
+            Id = id,
+            TenantId = tenantId,
+            Email = NormalizeEmail(email),
+            DisplayName = displayName.Trim(),
+            Role = role,
+            InvitationHash = invitationHash,
+            InvitationExpiresAt = now + InvitationLifetime,
+            CreatedAt = now,
+        };
+    }
+
+    /// <summary>
+    /// The operator a new installation starts with, its password given by whoever installs it (the console has nobody
+    /// yet who could invite anyone).
+    /// </summary>
+    public static StaffAccount FirstOperator(string id, string email, string displayName, string password, IPasswordHasher<StaffAccount> hasher, DateTimeOffset now)
+    {
+        if (PasswordProblem(password) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(password));
+        }
+
+        var account = new StaffAccount { Id = id, Email = NormalizeEmail(email), DisplayName = displayName.Trim(), Role = StaffRole.Operator, CreatedAt = now };
+        account.PasswordHash = hasher.HashPassword(account, password);
+        return account;
+    }
+
+    /// <summary>A new invitation for the same person (the last one lapsed or was lost); the old token stops working.</summary>
+    public void Reinvite(string invitationHash, DateTimeOffset now)
+    {
+        InvitationHash = invitationHash;
+        InvitationExpiresAt = now + InvitationLifetime;
+    }
+
+    public bool HasPendingInvitation(DateTimeOffset now) => InvitationHash is not null && InvitationExpiresAt > now;
+
+    /// <summary>
+    /// Accepts the invitation whose token hashes to <paramref name="invitationHash"/>: the account gets its password and
+    /// the token is spent. False when the token is not this account's current one or has lapsed.
+    /// </summary>
+    public bool AcceptInvitation(string invitationHash, string password, IPasswordHasher<StaffAccount> hasher, DateTimeOffset now)
+    {
+        if (PasswordProblem(password) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(password));
+        }
+
+        if (!HasPendingInvitation(now) || !string.Equals(InvitationHash, invitationHash, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        PasswordHash = hasher.HashPassword(this, password);
+        InvitationHash = null;
+        InvitationExpiresAt = null;
+        FailedSignIns = 0;
+        LockedUntil = null;
+        SessionVersion++;
+        return true;
+    }
+
+    /// <summary>
+    /// One attempt to sign in. A wrong password counts; the last allowed one locks the account. While it is locked no
+    /// password is checked at all, so guessing on cannot tell a right password from a wrong one.
+    /// </summary>
+    public SignInOutcome SignIn(string password, IPasswordHasher<StaffAccount> hasher, DateTimeOffset now)
+    {
+        if (LockedUntil > now)
+        {
+            return SignInOutcome.Locked;
+        }
+
+        if (PasswordHash is null)
+        {
+            return SignInOutcome.Refused;
+        }
+
+        var verified = hasher.VerifyHashedPassword(this, PasswordHash, password);
+        if (verified == PasswordVerificationResult.Failed)
+        {
+            FailedSignIns++;
+            if (FailedSignIns >= AllowedFailures)
+            {
+                FailedSignIns = 0;
+                LockedUntil = now + LockoutTime;
+                return SignInOutcome.Locked;
+            }
+
+            return SignInOutcome.Refused;
+        }
+
+        FailedSignIns = 0;
+        LockedUntil = null;
+        if (verified == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            PasswordHash = hasher.HashPassword(this, password);
+        }
+
+        return SignInOutcome.SignedIn;
+    }
+
+    /// <summary>Ends every session of the account, in every browser (signing out does this).</summary>
+    public void EndSessions() => SessionVersion++;
+
+    /// <summary>Whether a session of <paramref name="sessionVersion"/> still holds.</summary>
+    public bool Holds(int sessionVersion) => sessionVersion == SessionVersion;
+
+    /// <summary>
+    /// A sentence saying what is wrong with <paramref name="password"/>, or null when it will do: long enough to resist
+    /// guessing, short enough to hash quickly.
+    /// </summary>
+    public static string? PasswordProblem(string? password) => password switch
+    {
+        null or { Length: < MinimumPasswordLength } => $"Choose a password of at least {MinimumPasswordLength} characters.",
+        { Length: > MaximumPasswordLength } => $"Choose a password of at most {MaximumPasswordLength} characters.",
+        _ when string.IsNullOrWhiteSpace(password) => "A password cannot be only spaces.",
+        _ => null,
+    };
+
+    public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
+}

@@ -1,0 +1,93 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using SafeNotify.Crm.WebApp.Model;
+
+namespace SafeNotify.Crm.WebApp.Services;
+
+/// <summary>Who is signed in to the console, as their session cookie says.</summary>
+public sealed record ConsoleUser(string AccountId, string? TenantId, StaffRole Role, string DisplayName, string Email, int SessionVersion);
+
+/// <summary>
+/// The console's session: a cookie naming the account, its tenant and role and the account's session version. Its
+/// claims have names of their own, so a session is never taken for a service caller's signed identity. Every
+/// <see cref="CheckInterval"/> a request (and an open console, see <c>ConsoleAuthenticationState</c>) checks that the
+/// account still holds the session; signing out anywhere ends it everywhere.
+/// </summary>
+public static class ConsoleSession
+{
+    public const string Scheme = CookieAuthenticationDefaults.AuthenticationScheme;
+    public const string CookieName = "safenotify.console";
+
+    public static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(30);
+
+    private const string AccountClaim = "console_account";
+    private const string TenantClaim = "console_tenant";
+    private const string RoleClaim = "console_role";
+    private const string NameClaim = "console_name";
+    private const string EmailClaim = "console_email";
+    private const string VersionClaim = "console_session";
+    private const string CheckedAt = "console_checked_at";
+
+    public static ClaimsPrincipal PrincipalFor(StaffAccount account)
+    {
+        var claims = new List<Claim>
+        {
+            new(AccountClaim, account.Id),
+            new(RoleClaim, account.Role.ToString()),
+            new(NameClaim, account.DisplayName),
+            new(EmailClaim, account.Email),
+            new(VersionClaim, account.SessionVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        };
+        if (account.TenantId is not null)
+        {
+            claims.Add(new Claim(TenantClaim, account.TenantId));
+        }
+
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, NameClaim, RoleClaim));
+    }
+
+    public static ConsoleUser? From(ClaimsPrincipal? user) =>
+        user?.Identity is { IsAuthenticated: true, AuthenticationType: Scheme }
+        && user.FindFirstValue(AccountClaim) is { Length: > 0 } account
+        && Enum.TryParse<StaffRole>(user.FindFirstValue(RoleClaim), out var role)
+        && int.TryParse(user.FindFirstValue(VersionClaim), out var version)
+            ? new ConsoleUser(account, user.FindFirstValue(TenantClaim), role, user.FindFirstValue(NameClaim) ?? "", user.FindFirstValue(EmailClaim) ?? "", version)
+            : null;
+
+    /// <summary>Whether <paramref name="user"/>'s account still holds the session.</summary>
+    public static async Task<bool> HoldsAsync(StaffDirectory directory, ConsoleUser user, CancellationToken cancellationToken) =>
+        await directory.FindAsync(user.AccountId, user.TenantId, cancellationToken) is { } account && account.Holds(user.SessionVersion);
+
+    /// <summary>The cookie's check: at most every <see cref="CheckInterval"/>, the account must still hold the session.</summary>
+    public static async Task ValidateAsync(CookieValidatePrincipalContext context)
+    {
+        var now = TimeProvider.System.GetUtcNow();
+        if (From(context.Principal) is not { } user)
+        {
+            await RejectAsync(context);
+            return;
+        }
+
+        if (context.Properties.Items.TryGetValue(CheckedAt, out var last) && DateTimeOffset.TryParse(last, out var checkedAt) && now - checkedAt < CheckInterval)
+        {
+            return;
+        }
+
+        var directory = context.HttpContext.RequestServices.GetRequiredService<StaffDirectory>();
+        if (!await HoldsAsync(directory, user, context.HttpContext.RequestAborted))
+        {
+            await RejectAsync(context);
+            return;
+        }
+
+        context.Properties.Items[CheckedAt] = now.ToString("O");
+        context.ShouldRenew = true;
+    }
+
+    private static async Task RejectAsync(CookieValidatePrincipalContext context)
+    {
+        context.RejectPrincipal();
+        await context.HttpContext.SignOutAsync(Scheme);
+    }
+}

@@ -1,0 +1,157 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceData;
+using SafeNotify.Crm.ServiceDefaults;
+using SafeNotify.Crm.WebApp.Data;
+using SafeNotify.Crm.WebApp.Model;
+
+namespace SafeNotify.Crm.WebApp.Services;
+
+/// <summary>What came of inviting someone: the account and the token of its link (shown once), or why not.</summary>
+public abstract record InvitationResult
+{
+    public sealed record Invited(StaffAccount Account, string Token) : InvitationResult;
+
+    public sealed record UnknownTenant : InvitationResult;
+
+    public sealed record AddressTaken : InvitationResult;
+}
+
+/// <summary>
+/// The console's accounts: invitations, accepting them, signing in and ending sessions. Each call is one unit of work
+/// that loads an account, calls one of its methods and saves. An account is found by address or invitation across
+/// tenants (that is where its tenant is learnt); once the tenant is known, every read is that tenant's.
+/// </summary>
+public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAccount> hasher, TimeProvider time)
+{
+    /// <summary>
+    /// Invites <paramref name="email"/> to <paramref name="tenantId"/>'s staff (an operator when it is null). Inviting
+    /// again someone who has not accepted yet, to the same place in the same role, makes a new link.
+    /// </summary>
+    public async Task<InvitationResult> InviteAsync(string? tenantId, string email, string displayName, StaffRole role, CancellationToken cancellationToken)
+    {
+        var token = InvitationTokens.New();
+        var normalized = StaffAccount.NormalizeEmail(email);
+        try
+        {
+            return await db.RunAsync<InvitationResult>(async ct =>
+            {
+                var now = time.GetUtcNow();
+                return await AcrossTenantsSavedAsync<InvitationResult>(async () =>
+                {
+                    if (tenantId is not null && await db.Tenants.AnyAsync(t => t.TenantId == tenantId, ct) is false)
+                    {
+                        return new InvitationResult.UnknownTenant();
+                    }
+
+                    var existing = await db.LockByEmailAsync(normalized, ct);
+                    if (existing is null)
+                    {
+                        var account = StaffAccount.Invite(Ids.New(role == StaffRole.Operator ? "op" : "staff"), tenantId, normalized, displayName, role,
+                            InvitationTokens.Hash(token), now);
+                        db.Accounts.Add(account);
+                        return new InvitationResult.Invited(account, token);
+                    }
+
+                    if (existing.PasswordHash is not null || existing.TenantId != tenantId || existing.Role != role)
+                    {
+                        return new InvitationResult.AddressTaken();
+                    }
+
+                    existing.Reinvite(InvitationTokens.Hash(token), now);
+                    return new InvitationResult.Invited(existing, token);
+                }, ct);
+            }, cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            return new InvitationResult.AddressTaken(); // invited twice at once: the other invitation holds
+        }
+    }
+
+    /// <summary>Sets the password of the account <paramref name="token"/> invites; null when the link is not (or no longer) valid.</summary>
+    public Task<StaffAccount?> AcceptInvitationAsync(string token, string password, CancellationToken cancellationToken) =>
+        db.RunAsync(ct => AcrossTenantsSavedAsync(async () =>
+        {
+            var account = await db.LockByInvitationAsync(InvitationTokens.Hash(token), ct);
+            return account is not null && account.AcceptInvitation(InvitationTokens.Hash(token), password, hasher, time.GetUtcNow()) ? account : null;
+        }, ct), cancellationToken);
+
+    /// <summary>The account <paramref name="token"/> invites, while the invitation is pending; null otherwise.</summary>
+    public async Task<StaffAccount?> InvitationAsync(string token, CancellationToken cancellationToken)
+    {
+        var hash = InvitationTokens.Hash(token);
+        var account = await db.AcrossTenantsAsync(() => db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.InvitationHash == hash, cancellationToken), cancellationToken);
+        return account is not null && account.HasPendingInvitation(time.GetUtcNow()) ? account : null;
+    }
+
+    /// <summary>An attempt to sign in with <paramref name="email"/>: the outcome, and the account when it signed in.</summary>
+    public Task<(SignInOutcome Outcome, StaffAccount? Account)> SignInAsync(string email, string password, CancellationToken cancellationToken) =>
+        db.RunAsync(ct => AcrossTenantsSavedAsync(async () =>
+        {
+            var account = await db.LockByEmailAsync(StaffAccount.NormalizeEmail(email), ct);
+            if (account is null)
+            {
+                // No such account: the same work as a wrong password, so the answer's timing tells nothing either.
+                hasher.VerifyHashedPassword(Placeholder, PlaceholderHash, password);
+                return (SignInOutcome.Refused, (StaffAccount?)null);
+            }
+
+            var outcome = account.SignIn(password, hasher, time.GetUtcNow());
+            return (outcome, outcome == SignInOutcome.SignedIn ? account : null);
+        }, ct), cancellationToken);
+
+    /// <summary>The account behind a session, read as its own tenant's (an operator's across tenants); null when it is gone.</summary>
+    public async Task<StaffAccount?> FindAsync(string accountId, string? tenantId, CancellationToken cancellationToken)
+    {
+        if (tenantId is null)
+        {
+            return await db.AcrossTenantsAsync(() => db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == accountId && a.TenantId == null, cancellationToken), cancellationToken);
+        }
+
+        await db.ForTenant(tenantId, cancellationToken);
+        return await db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == accountId, cancellationToken);
+    }
+
+    /// <summary>Ends every session of the account (signing out ends them all, in every browser).</summary>
+    public async Task EndSessionsAsync(string accountId, string? tenantId, CancellationToken cancellationToken)
+    {
+        await db.RunAsync(async ct =>
+        {
+            if (tenantId is null)
+            {
+                await AcrossTenantsSavedAsync(async () =>
+                {
+                    (await db.Accounts.SingleOrDefaultAsync(a => a.Id == accountId && a.TenantId == null, ct))?.EndSessions();
+                    return true;
+                }, ct);
+                return;
+            }
+
+            await db.ForTenant(tenantId, ct);
+            (await db.Accounts.SingleOrDefaultAsync(a => a.Id == accountId, ct))?.EndSessions();
+        }, cancellationToken);
+    }
+
+    /// <summary>The name the tenant's staff see; null when the console has not heard of it.</summary>
+    public async Task<string?> TenantNameAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        await db.ForTenant(tenantId, cancellationToken);
+        return await db.Tenants.AsNoTracking().Where(t => t.TenantId == tenantId).Select(t => t.Name).SingleOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>Work that finds an account before its tenant is known: across tenants, and saved before isolation is back.</summary>
+    private Task<T> AcrossTenantsSavedAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken) =>
+        db.AcrossTenantsAsync(async () =>
+        {
+            var result = await work();
+            await db.SaveChangesAsync(cancellationToken);
+            return result;
+        }, cancellationToken);
+
+    private static readonly StaffAccount Placeholder = StaffAccount.Invite("staff_placeholder", "tnt_placeholder", "nobody@invalid", "", StaffRole.Agent, "", DateTimeOffset.UnixEpoch);
+
+    private static readonly string PlaceholderHash = new PasswordHasher<StaffAccount>().HashPassword(Placeholder, InvitationTokens.New());
+}

@@ -1,0 +1,84 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace SafeNotify.Crm.EndToEnd.Tests;
+
+/// <summary>
+/// The staff console in a real browser (Debian's Chromium through Playwright), reached through the gateway like every
+/// user reaches it: an invitation accepted, the live console connected, a sign-out, a refused and a right sign-in.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed partial class ConsoleTests(SystemFixture system)
+{
+    private const string Password = "una contraseña bien larga";
+
+    [Fact]
+    public async Task An_invited_owner_sets_a_password_uses_the_live_console_through_the_gateway_and_signs_out()
+    {
+        var tenant = await system.CreateTenantAsync("Clínica del Navegador");
+        var email = $"duena-{Guid.NewGuid():N}@clinica.example";
+        var invitation = await system.CallAsync(HttpMethod.Post, $"/api/admin/tenants/{tenant.Id}/staff", SystemFixture.OperatorKey,
+            new { email, displayName = "María Pérez", role = "OWNER" }, expected: 201);
+        var link = invitation["invitationLink"]!.GetValue<string>();
+        Assert.StartsWith(system.Gateway.BaseAddress!.ToString().TrimEnd('/') + "/invitation/", link, StringComparison.Ordinal);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Browser.Executable, Args = ["--no-sandbox"] });
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync(link);
+        await page.GetByLabel("New password").FillAsync(Password);
+        await page.GetByLabel("Repeat the password").FillAsync(Password);
+        // The console's live connection is a WebSocket through the gateway; it must carry the circuit's frames.
+        var circuitAnswered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        page.WebSocket += (_, socket) =>
+        {
+            if (socket.Url.Contains("/_blazor", StringComparison.Ordinal))
+            {
+                socket.FrameReceived += (_, _) => circuitAnswered.TrySetResult();
+            }
+        };
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome, María Pérez" })).ToBeVisibleAsync();
+        await Expect(page.GetByText("Clínica del Navegador")).ToBeVisibleAsync();
+        await circuitAnswered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(SignInPage());
+
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync("no es la contraseña");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("The email or password is not right");
+
+        await page.GetByLabel("Email").FillAsync(email.ToUpperInvariant());
+        await page.GetByLabel("Password").FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome, María Pérez" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task A_page_of_the_console_asked_for_without_a_session_goes_to_sign_in_and_back_after_it()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Browser.Executable, Args = ["--no-sandbox"] });
+        var page = await browser.NewPageAsync();
+
+        var response = await page.GotoAsync(system.Gateway.BaseAddress!.ToString());
+
+        Assert.Equal(200, response!.Status);
+        await Expect(page).ToHaveURLAsync(SignInPage());
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+    }
+
+    [GeneratedRegex(@"/sign-in(\?.*)?$")]
+    private static partial Regex SignInPage();
+}
+
+/// <summary>Where the tests' browser is: Debian's Chromium, which the test command installs (AppHost/infra/prerequisites.sh --browser).</summary>
+internal static class Browser
+{
+    public const string Executable = "/usr/bin/chromium";
+}
