@@ -27,6 +27,12 @@ public sealed class RateLimitOptions
     public int InvalidKeysPerAddressPerSecond { get; set; } = 20;
 
     public int InvalidKeysBurst { get; set; } = 40;
+
+    /// <summary>
+    /// Attempts to sign in to the console per minute from one client address, whatever the account: together with the
+    /// lockout of an account after five wrong passwords, guessing costs the guesser minutes, not the people it guesses at.
+    /// </summary>
+    public int SignInsPerAddressPerMinute { get; set; } = 10;
 }
 
 /// <summary>
@@ -100,9 +106,18 @@ public static class RateLimits
                 PartitionedRateLimiter.Create<HttpContext, string>(context =>
                     CallerIdentityMiddleware.Caller(context) is { } caller
                         ? Bucket("api:" + (caller.TenantId ?? caller.Role), limit.ApiPerTenantPerSecond, limit.ApiBurst)
+                        : RateLimitPartition.GetNoLimiter("")),
+                PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                    IsSignIn(context.Request)
+                        ? PerMinute("sign-in:" + InvalidKeyLimiter.AddressOf(context), limit.SignInsPerAddressPerMinute)
                         : RateLimitPartition.GetNoLimiter("")));
-            options.OnRejected = (rejected, _) => new ValueTask(TooManyRequestsAsync(rejected.HttpContext,
-                rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : RefillPeriod));
+            options.OnRejected = (rejected, _) =>
+            {
+                var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : RefillPeriod;
+                return new ValueTask(IsSignIn(rejected.HttpContext.Request)
+                    ? TooManySignInsAsync(rejected.HttpContext, wait)
+                    : TooManyRequestsAsync(rejected.HttpContext, wait));
+            };
         });
         return builder;
     }
@@ -115,6 +130,21 @@ public static class RateLimits
         return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests.",
             detail: $"This caller is over its rate limit; retry after {seconds} s.").ExecuteAsync(context);
     }
+
+    /// <summary>A person at the console's sign-in form gets a page with a sentence, not a JSON problem.</summary>
+    private static Task TooManySignInsAsync(HttpContext context, TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        var page = context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.Ordinal);
+        context.Response.ContentType = page ? "text/html; charset=utf-8" : "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(page
+            ? $"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Too many attempts · SafeNotify CRM</title></head><body><h1>Too many attempts to sign in</h1><p>Too many attempts to sign in came from this address. Wait {seconds} seconds, then <a href=\"/sign-in\">try again</a>.</p></body></html>"
+            : $"Too many attempts to sign in from this address; retry after {seconds} s.");
+    }
+
+    private static bool IsSignIn(HttpRequest request) => HttpMethods.IsPost(request.Method) && request.Path.Equals("/sign-in", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Refuses a Twilio webhook that carries no signature at all, and reads who a signed-looking one is for (account
@@ -166,6 +196,16 @@ public static class RateLimits
         app.UseRateLimiter();
         return app;
     }
+
+    private static RateLimitPartition<string> PerMinute(string key, int perMinute) =>
+        RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = Math.Max(1, perMinute),
+            TokensPerPeriod = 1,
+            ReplenishmentPeriod = TimeSpan.FromMinutes(1) / Math.Max(1, perMinute),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
 
     internal static RateLimitPartition<string> Bucket(string key, int perSecond, int burst) =>
         RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions

@@ -9,6 +9,7 @@ builder.AddConsole();
 var app = builder.Build();
 
 app.UseErrorAnswers();
+app.UseConsoleProtections();
 app.UseRequestTextRules();
 app.MapConsole();
 app.MapDefaultEndpoints();

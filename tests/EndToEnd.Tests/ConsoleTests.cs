@@ -26,6 +26,14 @@ public sealed partial class ConsoleTests(SystemFixture system)
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Browser.Executable, Args = ["--no-sandbox"] });
         var page = await browser.NewPageAsync();
+        var errors = new List<string>(); // a refused script or style (the Content-Security-Policy), a failed connection
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Add(message.Text);
+            }
+        };
 
         await page.GotoAsync(link);
         await page.GetByLabel("New password").FillAsync(Password);
@@ -57,6 +65,7 @@ public sealed partial class ConsoleTests(SystemFixture system)
         await page.GetByLabel("Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome, María Pérez" })).ToBeVisibleAsync();
+        Assert.Empty(errors);
     }
 
     [Fact]

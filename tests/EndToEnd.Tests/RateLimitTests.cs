@@ -128,6 +128,39 @@ public sealed class RateLimitTests(SystemFixture system)
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync("sn_live_" + new string('y', 32), "/api/tenant", guesser)).Status);
     }
 
+    [Fact]
+    public async Task Attempts_to_sign_in_to_the_console_are_limited_per_client_address_with_a_page_that_says_so()
+    {
+        // Whatever the form holds (here not even its antiforgery token), every attempt from the address counts.
+        using var guesser = system.GatewayFrom("127.0.0.5");
+        var answers = new List<(HttpStatusCode Status, string? ContentType, string Body, string? RetryAfter)>();
+        for (var attempt = 0; attempt < 12; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/sign-in")
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["Input.Email"] = "ana@clinica.example", ["Input.Password"] = "guess " + attempt }),
+            };
+            request.Headers.Accept.ParseAdd("text/html");
+            using var response = await guesser.SendAsync(request);
+            answers.Add((response.StatusCode, response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync(),
+                response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString("0")));
+        }
+
+        Assert.All(answers.Take(10), a => Assert.NotEqual(HttpStatusCode.TooManyRequests, a.Status));
+        Assert.All(answers.Skip(10), a =>
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, a.Status);
+            Assert.Equal("text/html", a.ContentType);
+            Assert.Contains("Too many attempts to sign in came from this address", a.Body);
+            Assert.True(int.Parse(a.RetryAfter!) >= 1);
+        });
+
+        // Another address still reaches the console's sign-in.
+        using var elsewhere = system.GatewayFrom("127.0.0.6");
+        using var page = await elsewhere.GetAsync("/sign-in");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+    }
+
     private async Task<(HttpStatusCode Status, string? RetryAfter)> SendAsync(string key, string path, HttpClient? client = null)
     {
         using var response = await (client ?? system.Gateway).SendAsync(system.Request(HttpMethod.Get, path, key));

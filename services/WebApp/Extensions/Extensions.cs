@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
 using SafeNotify.Crm.Messaging;
@@ -78,11 +79,55 @@ public static class Extensions
         return app;
     }
 
+    /// <summary>
+    /// What the gateway tells the console (forwarded headers, trusted from the loopback proxy only), and what every page
+    /// tells the browser: a Content-Security-Policy with no inline script (MudBlazor sets inline styles, so styles may
+    /// be), no framing, no sniffing. The live connection's hub refuses a page of another origin.
+    /// </summary>
+    public static WebApplication UseConsoleProtections(this WebApplication app)
+    {
+        app.UseForwardedHeaders(new ForwardedHeadersOptions
+        {
+            ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost,
+        });
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/_blazor") && !FromOwnOrigin(context.Request))
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await context.Response.WriteAsync("The console's live connection answers only the console's own pages.");
+                return;
+            }
+
+            if (!context.Request.Path.StartsWithSegments("/api"))
+            {
+                var headers = context.Response.Headers;
+                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                headers.XContentTypeOptions = "nosniff";
+                headers["Referrer-Policy"] = "same-origin";
+            }
+
+            await next(context);
+        });
+        return app;
+    }
+
+    private const string ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        + "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+    /// <summary>A browser names the page's origin; a request without one (not from a page) has nothing to compare.</summary>
+    private static bool FromOwnOrigin(HttpRequest request) =>
+        request.Headers.Origin.ToString() is not { Length: > 0 } origin
+        || (Uri.TryCreate(origin, UriKind.Absolute, out var page)
+            && string.Equals(page.Scheme, request.Scheme, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(page.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase));
+
     public static WebApplication MapConsole(this WebApplication app)
     {
         app.UseAntiforgery();
         app.MapStaticAssets();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // The policy above forbids framing already: the framework's own frame-ancestors header would only repeat it.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = null);
         app.MapAccountEndpoints();
         app.MapStaffApi();
         return app;
