@@ -79,6 +79,10 @@ var firstOperator = ConsoleOperator.From(config, state, builder);
 var webapp = Service<Projects.WebApp>(ResourceNames.WebApp, instances: 1)
     .WithEnvironment("Crm__Console__FirstOperator__Email", firstOperator.Email)
     .WithEnvironment("Crm__Console__FirstOperator__Password", firstOperator.Password);
+if (config["Crm:Console:SessionCheckInterval"] is { Length: > 0 } sessionCheck)
+{
+    webapp.WithEnvironment("Crm__Console__SessionCheckInterval", sessionCheck);
+}
 
 // The gateway: the only public door, on a fixed port in run mode (Gateway__Port, default 8080; 0 picks one).
 var gatewayPort = config.GetValue<int?>("Gateway:Port") ?? 8080;

@@ -18,6 +18,9 @@ public static class ResourceNames
     /// <summary>The services that own a schema; each connects as a role of the same name.</summary>
     public static readonly string[] Services = [Ingress, Routing, Agent, Lead, Metrics, WebApp];
 
+    /// <summary>The services <c>Crm:Replicas</c> runs several instances of: the message path. The console runs one.</summary>
+    public static readonly string[] Replicated = [Ingress, Routing, Agent, Lead, Metrics];
+
     /// <summary>
     /// The services that only consume events (everything but the webhook edge, Ingress): they and their database
     /// sessions run below normal priority, so the edge keeps its share of a busy machine and the backlog waits in the queues.

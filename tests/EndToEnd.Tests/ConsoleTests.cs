@@ -82,6 +82,68 @@ public sealed partial class ConsoleTests(SystemFixture system)
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
     }
 
+    [Fact]
+    public async Task An_owner_invites_an_advisor_from_the_staff_page_and_disabling_the_advisor_ends_the_advisors_session()
+    {
+        var tenant = await system.CreateTenantAsync("Clínica del Equipo");
+        var ownerEmail = $"dueno-{Guid.NewGuid():N}@clinica.example";
+        var invitation = await system.CallAsync(HttpMethod.Post, $"/api/admin/tenants/{tenant.Id}/staff", SystemFixture.OperatorKey,
+            new { email = ownerEmail, displayName = "Jorge Ruiz", role = "OWNER" }, expected: 201);
+        var token = invitation["invitationLink"]!.GetValue<string>().Split('/')[^1];
+        await system.CallAsync(HttpMethod.Post, $"/account/invitations/{token}", null, new { password = Password }, expected: 204);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Browser.Executable, Args = ["--no-sandbox"] });
+        var owner = await (await browser.NewContextAsync()).NewPageAsync();
+        await SignInAsync(owner, ownerEmail, Password);
+        await owner.GetByRole(AriaRole.Link, new() { Name = "Staff" }).ClickAsync();
+        await Expect(owner.GetByRole(AriaRole.Heading, new() { Name = "Staff", Exact = true })).ToBeVisibleAsync();
+        await Expect(owner.GetByRole(AriaRole.Button, new() { Name = "Invite" })).ToBeEnabledAsync(); // the live connection is up
+
+        var advisorEmail = $"asesora-{Guid.NewGuid():N}@clinica.example";
+        await owner.GetByLabel("Email", new() { Exact = true }).FillAsync(advisorEmail);
+        await owner.GetByLabel("Name", new() { Exact = true }).FillAsync("Lucía Gómez");
+        await owner.GetByLabel("Role", new() { Exact = true }).SelectOptionAsync("Agent");
+        await owner.GetByRole(AriaRole.Button, new() { Name = "Invite" }).ClickAsync();
+        var link = await owner.Locator(".invitation-link").TextContentAsync();
+        await Expect(owner.GetByRole(AriaRole.Row).Filter(new() { HasText = "Lucía Gómez" })).ToContainTextAsync("Invited");
+
+        var advisor = await (await browser.NewContextAsync()).NewPageAsync();
+        await advisor.GotoAsync(link!.Trim());
+        await advisor.GetByLabel("New password").FillAsync(Password);
+        await advisor.GetByLabel("Repeat the password").FillAsync(Password);
+        await advisor.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
+        await Expect(advisor.GetByRole(AriaRole.Heading, new() { Name = "Welcome, Lucía Gómez" })).ToBeVisibleAsync();
+        await Expect(advisor.GetByRole(AriaRole.Link, new() { Name = "Staff" })).ToHaveCountAsync(0); // owners only
+
+        await owner.ReloadAsync();
+        await Expect(owner.GetByRole(AriaRole.Row).Filter(new() { HasText = "Lucía Gómez" })).ToContainTextAsync("Active");
+        await Expect(owner.GetByRole(AriaRole.Button, new() { Name = "Disable Lucía Gómez" })).ToBeEnabledAsync();
+        await owner.GetByRole(AriaRole.Button, new() { Name = "Disable Lucía Gómez" }).ClickAsync();
+        await Expect(owner.GetByRole(AriaRole.Row).Filter(new() { HasText = "Lucía Gómez" })).ToContainTextAsync("Disabled");
+
+        // The advisor's open console notices by itself at its next check, and goes to the sign-in page.
+        await Expect(advisor).ToHaveURLAsync(SignInPage(), new() { Timeout = 20_000 });
+        await SignInAsync(advisor, advisorEmail, Password, expectWelcome: false);
+        await Expect(advisor.GetByRole(AriaRole.Alert)).ToContainTextAsync("The email or password is not right");
+    }
+
+    private async Task SignInAsync(IPage page, string email, string password, bool expectWelcome = true)
+    {
+        if (!page.Url.Contains("/sign-in", StringComparison.Ordinal))
+        {
+            await page.GotoAsync(new Uri(system.Gateway.BaseAddress!, "sign-in").ToString());
+        }
+
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        if (expectWelcome)
+        {
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome" })).ToBeVisibleAsync();
+        }
+    }
+
     [GeneratedRegex(@"/sign-in(\?.*)?$")]
     private static partial Regex SignInPage();
 }

@@ -186,7 +186,7 @@ public sealed class ReplicaOrderTests(ReplicatedSystemFixture system)
             await foreach (var update in system.App.ResourceNotifications.WatchAsync(timeout.Token))
             {
                 states[update.ResourceId] = (update.Resource.Name, update.Snapshot.State?.Text);
-                if (ResourceNames.Services.All(service => Running(service) >= ReplicatedSystemFixture.Replicas))
+                if (ResourceNames.Replicated.All(service => Running(service) >= ReplicatedSystemFixture.Replicas))
                 {
                     break;
                 }
@@ -196,6 +196,6 @@ public sealed class ReplicaOrderTests(ReplicatedSystemFixture system)
         {
         }
 
-        return ResourceNames.Services.ToDictionary(service => service, Running);
+        return ResourceNames.Replicated.ToDictionary(service => service, Running);
     }
 }

@@ -76,6 +76,8 @@ public class SystemFixture : IAsyncLifetime
             // Low enough for a test to cross quickly, far above what the other tests send to one number and one account.
             $"--Gateway:RateLimits:WebhooksPerNumberPerSecond={WebhooksPerNumberPerSecond}",
             $"--Gateway:RateLimits:WebhooksPerAccountPerSecond={WebhooksPerAccountPerSecond}",
+            // An ended session (signed out elsewhere, a disabled account) leaves an open console within seconds, not 30.
+            "--Crm:Console:SessionCheckInterval=00:00:03",
             .. Arguments,
         ]);
         // The services' direct endpoints keep the fixed ports of their launch profiles: another system booted at the

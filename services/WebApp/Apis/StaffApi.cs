@@ -1,4 +1,3 @@
-using System.Net.Mail;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using SafeNotify.Crm.ServiceDefaults;
@@ -61,10 +60,19 @@ public static class StaffApi
         _ => Problems.Conflict("This address already has an account.", "An address belongs to one account; invite it again only while its invitation is unanswered, to the same place and role."),
     };
 
-    private static ValidationErrors Validate(string? email, string? displayName) => new ValidationErrors()
-        .Check(IsEmail(email), "email", "Email must be an address such as ana@example.com, at most 254 characters.")
-        .Check(!string.IsNullOrWhiteSpace(displayName) && displayName.Trim().Length <= 100, "displayName", "Display name is required, at most 100 characters.");
+    private static ValidationErrors Validate(string? email, string? displayName)
+    {
+        var errors = new ValidationErrors();
+        if (StaffAccount.EmailProblem(email) is { } emailProblem)
+        {
+            errors.Add("email", emailProblem);
+        }
 
-    private static bool IsEmail(string? email) =>
-        email is { Length: > 0 and <= 254 } && MailAddress.TryCreate(email.Trim(), out var address) && address.Address == email.Trim() && address.Host.Contains('.');
+        if (StaffAccount.DisplayNameProblem(displayName) is { } nameProblem)
+        {
+            errors.Add("displayName", nameProblem);
+        }
+
+        return errors;
+    }
 }

@@ -31,4 +31,11 @@ public static class AccountStore
         var sql = "LOCK TABLE " + db.TableOf<StaffAccount>() + " IN SHARE ROW EXCLUSIVE MODE"; // the name comes from the EF model
         return db.Database.ExecuteSqlRawAsync(sql, cancellationToken);
     }
+
+    /// <summary>Every account of the tenant, locked until the transaction ends.</summary>
+    public static async Task<IReadOnlyList<StaffAccount>> LockStaffOfAsync(this WebAppDbContext db, string tenantId, CancellationToken cancellationToken)
+    {
+        var sql = $"SELECT * FROM {db.TableOf<StaffAccount>()} WHERE {db.ColumnOf<StaffAccount>(a => a.TenantId)} = {{0}} ORDER BY {db.ColumnOf<StaffAccount>(a => a.Id)} FOR UPDATE";
+        return await db.Accounts.FromSqlRaw(sql, tenantId).ToListAsync(cancellationToken);
+    }
 }

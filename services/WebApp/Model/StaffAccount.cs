@@ -67,7 +67,13 @@ public sealed class StaffAccount : Aggregate
 
     public DateTimeOffset CreatedAt { get; private set; }
 
+    /// <summary>A disabled account keeps its history but cannot sign in; its sessions have ended.</summary>
+    public bool Disabled { get; private set; }
+
     public bool IsOperator => Role == StaffRole.Operator;
+
+    /// <summary>Whether the account's person has accepted the invitation (and so can sign in, unless disabled).</summary>
+    public bool IsActive => PasswordHash is not null && !Disabled;
 
     /// <summary>
     /// A new account waiting for its person to accept <paramref name="invitationHash"/>'s token: an operator when
@@ -154,7 +160,7 @@ public sealed class StaffAccount : Aggregate
             return SignInOutcome.Locked;
         }
 
-        if (PasswordHash is null)
+        if (PasswordHash is null || Disabled)
         {
             return SignInOutcome.Refused;
         }
@@ -187,7 +193,25 @@ public sealed class StaffAccount : Aggregate
     public void EndSessions() => SessionVersion++;
 
     /// <summary>Whether a session of <paramref name="sessionVersion"/> still holds.</summary>
-    public bool Holds(int sessionVersion) => sessionVersion == SessionVersion;
+    public bool Holds(int sessionVersion) => !Disabled && sessionVersion == SessionVersion;
+
+    /// <summary>Stops the account: it cannot sign in, and its sessions end. Use <see cref="TenantStaff"/>, which keeps the business an owner.</summary>
+    internal void Disable()
+    {
+        Disabled = true;
+        InvitationHash = null;
+        InvitationExpiresAt = null;
+        SessionVersion++;
+    }
+
+    internal void Enable() => Disabled = false;
+
+    /// <summary>A new role, which ends the account's sessions (a session carries the role it was signed in with).</summary>
+    internal void ChangeRole(StaffRole role)
+    {
+        Role = role;
+        SessionVersion++;
+    }
 
     /// <summary>
     /// A sentence saying what is wrong with <paramref name="password"/>, or null when it will do: long enough to resist
@@ -200,6 +224,17 @@ public sealed class StaffAccount : Aggregate
         _ when string.IsNullOrWhiteSpace(password) => "A password cannot be only spaces.",
         _ => null,
     };
+
+    /// <summary>A sentence saying what is wrong with an address to invite, or null when it will do.</summary>
+    public static string? EmailProblem(string? email) =>
+        email is { Length: > 0 and <= 254 } && System.Net.Mail.MailAddress.TryCreate(email.Trim(), out var address)
+        && address.Address == email.Trim() && address.Host.Contains('.')
+            ? null
+            : "Email must be an address such as ana@example.com, at most 254 characters.";
+
+    /// <summary>A sentence saying what is wrong with the name staff will see, or null when it will do.</summary>
+    public static string? DisplayNameProblem(string? displayName) =>
+        !string.IsNullOrWhiteSpace(displayName) && displayName.Trim().Length <= 100 ? null : "Name is required, at most 100 characters.";
 
     public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
 }

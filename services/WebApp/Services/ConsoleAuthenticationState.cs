@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
+using Microsoft.Extensions.Options;
 
 namespace SafeNotify.Crm.WebApp.Services;
 
@@ -7,10 +8,10 @@ namespace SafeNotify.Crm.WebApp.Services;
 /// An open console checks its session as often as a request would: a sign-out in another browser ends it here too, and
 /// the console then goes to the sign-in page.
 /// </summary>
-public sealed class ConsoleAuthenticationState(ILoggerFactory loggerFactory, IServiceScopeFactory scopes)
+public sealed class ConsoleAuthenticationState(ILoggerFactory loggerFactory, IServiceScopeFactory scopes, IOptions<ConsoleOptions> options)
     : RevalidatingServerAuthenticationStateProvider(loggerFactory)
 {
-    protected override TimeSpan RevalidationInterval => ConsoleSession.CheckInterval;
+    protected override TimeSpan RevalidationInterval => options.Value.SessionCheckInterval;
 
     protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken cancellationToken)
     {

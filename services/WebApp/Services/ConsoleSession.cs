@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Options;
 using SafeNotify.Crm.WebApp.Model;
 
 namespace SafeNotify.Crm.WebApp.Services;
@@ -11,15 +12,13 @@ public sealed record ConsoleUser(string AccountId, string? TenantId, StaffRole R
 /// <summary>
 /// The console's session: a cookie naming the account, its tenant and role and the account's session version. Its
 /// claims have names of their own, so a session is never taken for a service caller's signed identity. Every
-/// <see cref="CheckInterval"/> a request (and an open console, see <c>ConsoleAuthenticationState</c>) checks that the
-/// account still holds the session; signing out anywhere ends it everywhere.
+/// <see cref="ConsoleOptions.SessionCheckInterval"/> a request (and an open console, see <c>ConsoleAuthenticationState</c>)
+/// checks that the account still holds the session; signing out anywhere ends it everywhere.
 /// </summary>
 public static class ConsoleSession
 {
     public const string Scheme = CookieAuthenticationDefaults.AuthenticationScheme;
     public const string CookieName = "safenotify.console";
-
-    public static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(30);
 
     private const string AccountClaim = "console_account";
     private const string TenantClaim = "console_tenant";
@@ -59,7 +58,7 @@ public static class ConsoleSession
     public static async Task<bool> HoldsAsync(StaffDirectory directory, ConsoleUser user, CancellationToken cancellationToken) =>
         await directory.FindAsync(user.AccountId, user.TenantId, cancellationToken) is { } account && account.Holds(user.SessionVersion);
 
-    /// <summary>The cookie's check: at most every <see cref="CheckInterval"/>, the account must still hold the session.</summary>
+    /// <summary>The cookie's check: at most every <see cref="ConsoleOptions.SessionCheckInterval"/>, the account must still hold the session.</summary>
     public static async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
         var now = TimeProvider.System.GetUtcNow();
@@ -69,7 +68,8 @@ public static class ConsoleSession
             return;
         }
 
-        if (context.Properties.Items.TryGetValue(CheckedAt, out var last) && DateTimeOffset.TryParse(last, out var checkedAt) && now - checkedAt < CheckInterval)
+        var interval = context.HttpContext.RequestServices.GetRequiredService<IOptions<ConsoleOptions>>().Value.SessionCheckInterval;
+        if (context.Properties.Items.TryGetValue(CheckedAt, out var last) && DateTimeOffset.TryParse(last, out var checkedAt) && now - checkedAt < interval)
         {
             return;
         }

@@ -135,6 +135,24 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
         }, cancellationToken);
     }
 
+    /// <summary>The business's staff, by name: members, invitations not yet answered, disabled accounts.</summary>
+    public async Task<IReadOnlyList<StaffAccount>> StaffOfAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        await db.ForTenant(tenantId, cancellationToken);
+        return await db.Accounts.AsNoTracking().OrderBy(a => a.DisplayName).ThenBy(a => a.Email).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// One change to the business's staff (<see cref="TenantStaff"/>), as one unit of work over its accounts, locked so
+    /// that two owners changing staff at once see each other's change: the sentence of a refused change, or null.
+    /// </summary>
+    public Task<string?> ManageAsync(string tenantId, Func<TenantStaff, string?> change, CancellationToken cancellationToken) =>
+        db.RunAsync(async ct =>
+        {
+            await db.ForTenant(tenantId, ct);
+            return change(new TenantStaff(tenantId, await db.LockStaffOfAsync(tenantId, ct)));
+        }, cancellationToken);
+
     /// <summary>The name the tenant's staff see; null when the console has not heard of it.</summary>
     public async Task<string?> TenantNameAsync(string tenantId, CancellationToken cancellationToken)
     {

@@ -1,0 +1,67 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using SafeNotify.Crm.WebApp.Model;
+using SafeNotify.Crm.WebApp.Services;
+
+namespace SafeNotify.Crm.WebApp.Tests;
+
+/// <summary>An owner's changes to the business's staff, through the console's directory, over a real database.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class StaffManagementTests(ConsoleService console)
+{
+    private const string Password = "una contraseña larga";
+
+    [Fact]
+    public async Task A_disabled_member_is_signed_out_of_every_browser_and_cannot_sign_in_until_enabled()
+    {
+        var tenantId = await console.TenantAsync();
+        var ownerEmail = await console.MemberAsync(tenantId, "OWNER", Password, "Dueña");
+        var advisorEmail = await console.MemberAsync(tenantId, "AGENT", Password, "Asesor");
+        using var advisorBrowser = console.NewBrowser();
+        using (await advisorBrowser.SignInAsync(advisorEmail, Password))
+        {
+        }
+
+        var staff = await WithDirectoryAsync(directory => directory.StaffOfAsync(tenantId, CancellationToken.None));
+        var (owner, advisor) = (staff.Single(a => a.Email == ownerEmail), staff.Single(a => a.Email == advisorEmail));
+        Assert.Null(await WithDirectoryAsync(directory => directory.ManageAsync(tenantId, s => s.Disable(owner.Id, advisor.Id), CancellationToken.None)));
+
+        using (var home = await advisorBrowser.Http.GetAsync("/"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, home.StatusCode);
+        }
+
+        using (var refused = await console.NewBrowser().SignInAsync(advisorEmail, Password))
+        {
+            Assert.Equal(HttpStatusCode.OK, refused.StatusCode); // the form again, with its message
+        }
+
+        Assert.Null(await WithDirectoryAsync(directory => directory.ManageAsync(tenantId, s => s.Enable(advisor.Id), CancellationToken.None)));
+        using var signedIn = await console.NewBrowser().SignInAsync(advisorEmail, Password);
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_owner_of_one_business_cannot_reach_another_businesss_staff()
+    {
+        var tenantId = await console.TenantAsync();
+        var otherTenant = await console.TenantAsync("Restaurante La Plaza");
+        var ownerEmail = await console.MemberAsync(tenantId, "OWNER", Password, "Dueña");
+        var strangerEmail = await console.MemberAsync(otherTenant, "AGENT", Password, "Ajeno");
+        var stranger = (await WithDirectoryAsync(directory => directory.StaffOfAsync(otherTenant, CancellationToken.None))).Single(a => a.Email == strangerEmail);
+        var owner = (await WithDirectoryAsync(directory => directory.StaffOfAsync(tenantId, CancellationToken.None))).Single(a => a.Email == ownerEmail);
+
+        var refused = await WithDirectoryAsync(directory => directory.ManageAsync(tenantId, s => s.Disable(owner.Id, stranger.Id), CancellationToken.None));
+
+        Assert.Equal("There is no such member of this business.", refused);
+        Assert.DoesNotContain(await WithDirectoryAsync(directory => directory.StaffOfAsync(tenantId, CancellationToken.None)), a => a.Email == strangerEmail);
+        using var signedIn = await console.NewBrowser().SignInAsync(strangerEmail, Password);
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode); // untouched
+    }
+
+    private async Task<T> WithDirectoryAsync<T>(Func<StaffDirectory, Task<T>> work)
+    {
+        await using var scope = console.Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<StaffDirectory>());
+    }
+}
