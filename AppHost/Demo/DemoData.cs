@@ -51,7 +51,7 @@ internal static class DemoData
                 await EnsureAsync(http, tenantKey, "/api/leads", "phone", lead, cancellationToken);
             }
 
-            var logins = await DemoStaff.SeedAsync(http, operatorKey, tenantId, tenant.Name, $"{tenant.SafeNotifyUserId}.example", state, cancellationToken);
+            var logins = await DemoStaff.SeedAsync(http, operatorKey, tenantId, tenant.Name, tenant.SafeNotifyUserId, state, cancellationToken);
             result.Add(new DemoTenantKey(tenant.Name, tenantKey, logins));
         }
 

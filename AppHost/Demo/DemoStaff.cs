@@ -16,18 +16,26 @@ internal sealed record DemoLogin(string TenantName, string Role, string Email, s
 /// </summary>
 internal static class DemoStaff
 {
-    public static async Task<IReadOnlyList<DemoLogin>> SeedAsync(HttpClient http, string operatorKey, string tenantId, string tenantName, string domain,
+    /// <summary>The people of each demo business: its owner and an advisor at its front desk.</summary>
+    private static readonly Dictionary<string, (string Owner, string Advisor)> People = new(StringComparer.Ordinal)
+    {
+        ["demo-clinica-dental"] = ("Dr. Juan Pérez", "Laura Martínez"),
+        ["demo-restaurante-la-plaza"] = ("Carmen Rodríguez", "Andrés Gómez"),
+    };
+
+    public static async Task<IReadOnlyList<DemoLogin>> SeedAsync(HttpClient http, string operatorKey, string tenantId, string tenantName, string safeNotifyUserId,
         StateFolder state, CancellationToken cancellationToken)
     {
+        var (ownerName, advisorName) = People.TryGetValue(safeNotifyUserId, out var people) ? people : ("Owner", "Advisor");
         var logins = new List<DemoLogin>();
         foreach (var (role, label, email, name) in new[]
         {
-            ("OWNER", "Owner", $"owner@{domain}", "Owner"),
-            ("AGENT", "Advisor", $"advisor@{domain}", "Advisor"),
+            ("OWNER", "Owner", $"owner@{safeNotifyUserId}.example", ownerName),
+            ("AGENT", "Advisor", $"advisor@{safeNotifyUserId}.example", advisorName),
         })
         {
             var password = state.Secret($"console-password-{email}", bytes: 9);
-            var invitation = await InviteAsync(http, operatorKey, tenantId, email, $"{name}, {tenantName}", role, cancellationToken);
+            var invitation = await InviteAsync(http, operatorKey, tenantId, email, name, role, cancellationToken);
             if (invitation is not null)
             {
                 await AcceptAsync(http, invitation, password, cancellationToken);
