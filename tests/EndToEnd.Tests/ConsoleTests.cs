@@ -99,6 +99,7 @@ public sealed partial class ConsoleTests(SystemFixture system)
         await owner.GetByRole(AriaRole.Link, new() { Name = "Staff" }).ClickAsync();
         await Expect(owner.GetByRole(AriaRole.Heading, new() { Name = "Staff", Exact = true })).ToBeVisibleAsync();
         await Expect(owner.GetByRole(AriaRole.Button, new() { Name = "Invite" })).ToBeEnabledAsync(); // the live connection is up
+        await Expect(owner.GetByRole(AriaRole.Row).Filter(new() { HasText = "Jorge Ruiz" })).ToBeVisibleAsync();
 
         var advisorEmail = $"asesora-{Guid.NewGuid():N}@clinica.example";
         await owner.GetByLabel("Email", new() { Exact = true }).FillAsync(advisorEmail);
