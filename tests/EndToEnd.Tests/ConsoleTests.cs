@@ -82,7 +82,7 @@ public sealed partial class ConsoleTests(SystemFixture system)
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
     }
 
-    [Fact(Skip = "Intermittent: in some runs the staff page's live render shows no member (its signed-in user not yet known), so nothing can be invited; to be fixed in the page before this runs again.")]
+    [Fact]
     public async Task An_owner_invites_an_advisor_from_the_staff_page_and_disabling_the_advisor_ends_the_advisors_session()
     {
         var tenant = await system.CreateTenantAsync("Clínica del Equipo");
@@ -94,7 +94,15 @@ public sealed partial class ConsoleTests(SystemFixture system)
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Browser.Executable, Args = ["--no-sandbox"] });
+        var errors = new List<string>(); // an open console that failed (its circuit ended) says so in the browser's console
         var owner = await (await browser.NewContextAsync()).NewPageAsync();
+        owner.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Add(message.Text);
+            }
+        };
         await SignInAsync(owner, ownerEmail, Password);
         await owner.GetByRole(AriaRole.Link, new() { Name = "Staff" }).ClickAsync();
         await Expect(owner.GetByRole(AriaRole.Heading, new() { Name = "Staff", Exact = true })).ToBeVisibleAsync();
@@ -127,6 +135,7 @@ public sealed partial class ConsoleTests(SystemFixture system)
         await Expect(advisor).ToHaveURLAsync(SignInPage(), new() { Timeout = 20_000 });
         await SignInAsync(advisor, advisorEmail, Password, expectWelcome: false);
         await Expect(advisor.GetByRole(AriaRole.Alert)).ToContainTextAsync("The email or password is not right");
+        Assert.Empty(errors);
     }
 
     private async Task SignInAsync(IPage page, string email, string password, bool expectWelcome = true)

@@ -28,6 +28,7 @@ public static class Extensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IPasswordHasher<StaffAccount>, PasswordHasher<StaffAccount>>();
         builder.Services.AddScoped<StaffDirectory>();
+        builder.Services.AddSingleton<InteractiveDirectory>();
         builder.Services.AddOptions<ConsoleOptions>().BindConfiguration("Crm:Console");
         builder.Services.AddOptions<FirstOperatorOptions>().BindConfiguration("Crm:Console:FirstOperator").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService<FirstOperator>();
