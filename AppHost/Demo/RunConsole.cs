@@ -67,7 +67,7 @@ internal static class RunConsole
         }
 
         lines.Add($"  Operator key (/api/admin):        {operatorKey}");
-        lines.Add($"  Console login, operator:          {operatorLogin.Email} / {operatorLogin.Password}");
+        lines.Add($"  Console login, operator:          {operatorLogin.Email} / {operatorLogin.Password} (then an authenticator app's code)");
         foreach (var demo in demoKeys)
         {
             lines.Add($"  Demo key, {demo.TenantName}: {demo.ApiKey}");

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using OtpNet;
 using static Microsoft.Playwright.Assertions;
 
 namespace SafeNotify.Crm.EndToEnd.Tests;
@@ -136,6 +137,33 @@ public sealed partial class ConsoleTests(SystemFixture system)
         await SignInAsync(advisor, advisorEmail, Password, expectWelcome: false);
         await Expect(advisor.GetByRole(AriaRole.Alert)).ToContainTextAsync("The email or password is not right");
         Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task An_operator_opens_the_console_only_after_setting_up_and_passing_an_authenticator_code()
+    {
+        var email = $"operadora-{Guid.NewGuid():N}@safenotify.example";
+        var invitation = await system.CallAsync(HttpMethod.Post, "/api/admin/operators", SystemFixture.OperatorKey,
+            new { email, displayName = "Sofía Herrera" }, expected: 201);
+        var token = invitation["invitationLink"]!.GetValue<string>().Split('/')[^1];
+        await system.CallAsync(HttpMethod.Post, $"/account/invitations/{token}", null, new { password = Password }, expected: 204);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Browser.Executable, Args = ["--no-sandbox"] });
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, email, Password, expectWelcome: false);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Second factor" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Img, new() { Name = "QR code that adds SafeNotify CRM to an authenticator app" })).ToBeVisibleAsync();
+        var key = (await page.Locator(".authenticator-key").TextContentAsync())!.Replace(" ", "", StringComparison.Ordinal);
+
+        await page.GotoAsync(system.Gateway.BaseAddress!.ToString()); // the password alone opens nothing
+        await Expect(page).ToHaveURLAsync(SignInPage());
+
+        await page.GotoAsync(new Uri(system.Gateway.BaseAddress!, "sign-in/second-factor").ToString());
+        await page.GetByLabel("Code").FillAsync(new Totp(Base32Encoding.ToBytes(key)).ComputeTotp());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Verify and sign in" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome, Sofía Herrera" })).ToBeVisibleAsync();
+        await Expect(page.GetByText("one of SafeNotify's operators")).ToBeVisibleAsync();
     }
 
     private async Task SignInAsync(IPage page, string email, string password, bool expectWelcome = true)

@@ -113,15 +113,6 @@ public sealed class AccountsTests(ConsoleService console)
     }
 
     [Fact]
-    public async Task The_configured_first_operator_signs_in()
-    {
-        using var browser = console.NewBrowser();
-        using var signedIn = await browser.SignInAsync(ConsoleService.FirstOperatorEmail, ConsoleService.FirstOperatorPassword);
-        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
-        Assert.Contains("SafeNotify's operators", await browser.PageAsync("/"));
-    }
-
-    [Fact]
     public async Task A_return_address_after_signing_in_stays_on_the_console()
     {
         var tenantId = await console.TenantAsync();

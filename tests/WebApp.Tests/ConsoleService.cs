@@ -69,10 +69,14 @@ public sealed partial class ConsoleService() : ServiceFactory<Program, WebAppDbC
             PostFormAsync("/sign-in", "sign-in", new() { ["Input.Email"] = email, ["Input.Password"] = password });
 
         /// <summary>Gets the page at <paramref name="path"/>, then posts its form <paramref name="formName"/> with <paramref name="fields"/>.</summary>
-        public async Task<HttpResponseMessage> PostFormAsync(string path, string formName, Dictionary<string, string> fields, string? action = null)
+        public Task<HttpResponseMessage> PostFormAsync(string path, string formName, Dictionary<string, string> fields, string? action = null) =>
+            PostFormFromPageAsync(path, formName, _ => fields, action);
+
+        /// <summary>As <see cref="PostFormAsync(string, string, Dictionary{string, string}, string?)"/>, with fields that depend on what the page shows.</summary>
+        public async Task<HttpResponseMessage> PostFormFromPageAsync(string path, string formName, Func<string, Dictionary<string, string>> fieldsFor, string? action = null)
         {
             var page = await Http.GetStringAsync(path);
-            var form = new Dictionary<string, string>(fields)
+            var form = new Dictionary<string, string>(fieldsFor(WebUtility.HtmlDecode(page)))
             {
                 ["__RequestVerificationToken"] = AntiforgeryToken().Match(page) is { Success: true } token
                     ? WebUtility.HtmlDecode(token.Groups[1].Value)
@@ -81,6 +85,10 @@ public sealed partial class ConsoleService() : ServiceFactory<Program, WebAppDbC
             };
             return await Http.PostAsync(action ?? path, new FormUrlEncodedContent(form));
         }
+
+        /// <summary>Posts the authenticator's code on the second step of signing in.</summary>
+        public Task<HttpResponseMessage> SecondFactorAsync(string code) =>
+            PostFormAsync("/sign-in/second-factor", "second-factor", new() { ["Input.Code"] = code });
 
         public async Task<string> PageAsync(string path)
         {

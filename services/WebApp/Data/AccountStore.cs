@@ -18,6 +18,13 @@ public static class AccountStore
         return db.Accounts.FromSqlRaw(sql, email).SingleOrDefaultAsync(cancellationToken);
     }
 
+    /// <summary>The account <paramref name="accountId"/>, locked until the transaction ends; an operator's only across tenants.</summary>
+    public static Task<StaffAccount?> LockByIdAsync(this WebAppDbContext db, string accountId, CancellationToken cancellationToken)
+    {
+        var sql = $"SELECT * FROM {db.TableOf<StaffAccount>()} WHERE {db.ColumnOf<StaffAccount>(a => a.Id)} = {{0}} FOR UPDATE";
+        return db.Accounts.FromSqlRaw(sql, accountId).SingleOrDefaultAsync(cancellationToken);
+    }
+
     /// <summary>The account whose pending invitation hashes to <paramref name="invitationHash"/>, locked; run it across tenants.</summary>
     public static Task<StaffAccount?> LockByInvitationAsync(this WebAppDbContext db, string invitationHash, CancellationToken cancellationToken)
     {

@@ -26,6 +26,7 @@ public sealed class WebAppDbContext(DbContextOptions<WebAppDbContext> options) :
             account.Property(a => a.Role).HasConversion<string>().HasMaxLength(20);
             account.Property(a => a.InvitationHash).HasMaxLength(64);
             account.HasIndex(a => a.InvitationHash).IsUnique();
+            account.Property(a => a.AuthenticatorKey).HasMaxLength(64);
         });
 
         modelBuilder.Entity<ConsoleTenant>(tenant =>

@@ -63,6 +63,15 @@ public static class Extensions
                 options.ExpireTimeSpan = TimeSpan.FromHours(12);
                 options.SlidingExpiration = true;
                 options.Events.OnValidatePrincipal = ConsoleSession.ValidateAsync;
+            })
+            .AddCookie(ConsoleSession.PendingScheme, options =>
+            {
+                options.Cookie.Name = ConsoleSession.PendingCookieName;
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SameSite = SameSiteMode.Lax;
+                options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                options.ExpireTimeSpan = ConsoleSession.PendingLifetime;
+                options.SlidingExpiration = false;
             });
         return builder;
     }

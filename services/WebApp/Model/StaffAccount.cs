@@ -25,7 +25,8 @@ public enum SignInOutcome
 /// operators (no tenant). It keeps the rules of signing in: an account starts as an invitation (a one-time token, kept
 /// hashed, good for <see cref="InvitationLifetime"/>) that its person accepts by choosing a password; the password is
 /// checked with ASP.NET Core Identity's hasher; <see cref="AllowedFailures"/> wrong passwords in a row lock it for
-/// <see cref="LockoutTime"/>; and <see cref="SessionVersion"/> moves on whenever every session of the account must end.
+/// <see cref="LockoutTime"/>; a second factor (an authenticator app's code, required of operators) is checked the same
+/// way, and a code works once; and <see cref="SessionVersion"/> moves on whenever every session of the account must end.
 /// </summary>
 public sealed class StaffAccount : Aggregate
 {
@@ -70,7 +71,16 @@ public sealed class StaffAccount : Aggregate
     /// <summary>A disabled account keeps its history but cannot sign in; its sessions have ended.</summary>
     public bool Disabled { get; private set; }
 
+    /// <summary>The key of the person's authenticator app (base32), once set up (<see cref="AuthenticatorCodes"/>).</summary>
+    public string? AuthenticatorKey { get; private set; }
+
+    /// <summary>The time step of the last code accepted: a code seen once is refused after.</summary>
+    public long? LastAuthenticatorStep { get; private set; }
+
     public bool IsOperator => Role == StaffRole.Operator;
+
+    /// <summary>Whether signing in takes an authenticator's code after the password: always for operators, else once set up.</summary>
+    public bool NeedsSecondFactor => IsOperator || AuthenticatorKey is not null;
 
     /// <summary>Whether the account's person has accepted the invitation (and so can sign in, unless disabled).</summary>
     public bool IsActive => PasswordHash is not null && !Disabled;
@@ -168,15 +178,7 @@ public sealed class StaffAccount : Aggregate
         var verified = hasher.VerifyHashedPassword(this, PasswordHash, password);
         if (verified == PasswordVerificationResult.Failed)
         {
-            FailedSignIns++;
-            if (FailedSignIns >= AllowedFailures)
-            {
-                FailedSignIns = 0;
-                LockedUntil = now + LockoutTime;
-                return SignInOutcome.Locked;
-            }
-
-            return SignInOutcome.Refused;
+            return Failed(now);
         }
 
         FailedSignIns = 0;
@@ -189,11 +191,112 @@ public sealed class StaffAccount : Aggregate
         return SignInOutcome.SignedIn;
     }
 
+    /// <summary>
+    /// The second step of signing in, after the password: the authenticator's code. Wrong codes count with wrong
+    /// passwords towards the lockout, and a code accepted once is refused after, so one seen over a shoulder is spent.
+    /// </summary>
+    public SignInOutcome PassSecondFactor(string? code, DateTimeOffset now)
+    {
+        if (LockedUntil > now)
+        {
+            return SignInOutcome.Locked;
+        }
+
+        if (AuthenticatorKey is null || PasswordHash is null || Disabled)
+        {
+            return SignInOutcome.Refused;
+        }
+
+        if (!AuthenticatorCodes.Matches(AuthenticatorKey, code, now, out var step) || step <= LastAuthenticatorStep)
+        {
+            return Failed(now);
+        }
+
+        LastAuthenticatorStep = step;
+        FailedSignIns = 0;
+        return SignInOutcome.SignedIn;
+    }
+
+    /// <summary>
+    /// Sets up the authenticator app holding <paramref name="key"/>, proven by one of its codes; false when the code is
+    /// not the key's. Sessions signed in without it end.
+    /// </summary>
+    public bool SetUpAuthenticator(string key, string? code, DateTimeOffset now)
+    {
+        if (Disabled || !AuthenticatorCodes.Matches(key, code, now, out var step))
+        {
+            return false;
+        }
+
+        AuthenticatorKey = key;
+        LastAuthenticatorStep = step;
+        SessionVersion++;
+        return true;
+    }
+
+    /// <summary>
+    /// Stops asking for an authenticator's code, given the password: a sentence saying why not (operators always need
+    /// one), or null. Sessions end.
+    /// </summary>
+    public string? RemoveAuthenticator(string password, IPasswordHasher<StaffAccount> hasher, DateTimeOffset now)
+    {
+        if (IsOperator)
+        {
+            return "Operators always sign in with a second factor.";
+        }
+
+        if (SignIn(password, hasher, now) != SignInOutcome.SignedIn)
+        {
+            return WrongPassword;
+        }
+
+        AuthenticatorKey = null;
+        LastAuthenticatorStep = null;
+        SessionVersion++;
+        return null;
+    }
+
+    /// <summary>
+    /// A new password, given the current one: a sentence saying what is wrong, or null once changed. A wrong current
+    /// password counts towards the lockout; a change ends every session of the account.
+    /// </summary>
+    public string? ChangePassword(string currentPassword, string newPassword, IPasswordHasher<StaffAccount> hasher, DateTimeOffset now)
+    {
+        if (PasswordProblem(newPassword) is { } problem)
+        {
+            return problem;
+        }
+
+        if (SignIn(currentPassword, hasher, now) != SignInOutcome.SignedIn)
+        {
+            return WrongPassword;
+        }
+
+        PasswordHash = hasher.HashPassword(this, newPassword);
+        SessionVersion++;
+        return null;
+    }
+
     /// <summary>Ends every session of the account, in every browser (signing out does this).</summary>
     public void EndSessions() => SessionVersion++;
 
     /// <summary>Whether a session of <paramref name="sessionVersion"/> still holds.</summary>
     public bool Holds(int sessionVersion) => !Disabled && sessionVersion == SessionVersion;
+
+    private const string WrongPassword = "The password is not right, or the account is locked for a while after too many tries.";
+
+    private SignInOutcome Failed(DateTimeOffset now)
+    {
+        FailedSignIns++;
+        if (FailedSignIns < AllowedFailures)
+        {
+            return SignInOutcome.Refused;
+        }
+
+        FailedSignIns = 0;
+        LockedUntil = now + LockoutTime;
+        return SignInOutcome.Locked;
+    }
 
     /// <summary>Stops the account: it cannot sign in, and its sessions end. Use <see cref="TenantStaff"/>, which keeps the business an owner.</summary>
     internal void Disable()

@@ -10,6 +10,12 @@ namespace SafeNotify.Crm.WebApp.Services;
 public sealed record ConsoleUser(string AccountId, string? TenantId, StaffRole Role, string DisplayName, string Email, int SessionVersion);
 
 /// <summary>
+/// Someone half-way through signing in: the password was right, the authenticator's code is still to come. With
+/// <see cref="NewAuthenticatorKey"/> set, the account has no authenticator yet and must set this one up first.
+/// </summary>
+public sealed record PendingSignIn(string AccountId, string? TenantId, int SessionVersion, string? NewAuthenticatorKey);
+
+/// <summary>
 /// The console's session: a cookie naming the account, its tenant and role and the account's session version. Its
 /// claims have names of their own, so a session is never taken for a service caller's signed identity. Every
 /// <see cref="ConsoleOptions.SessionCheckInterval"/> a request (and an open console, see <c>ConsoleAuthenticationState</c>)
@@ -20,6 +26,11 @@ public static class ConsoleSession
     public const string Scheme = CookieAuthenticationDefaults.AuthenticationScheme;
     public const string CookieName = "safenotify.console";
 
+    /// <summary>The short-lived cookie between the password and the second factor; it grants nothing else.</summary>
+    public const string PendingScheme = "ConsolePending";
+    public const string PendingCookieName = "safenotify.console.pending";
+    public static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(10);
+
     private const string AccountClaim = "console_account";
     private const string TenantClaim = "console_tenant";
     private const string RoleClaim = "console_role";
@@ -27,6 +38,7 @@ public static class ConsoleSession
     private const string EmailClaim = "console_email";
     private const string VersionClaim = "console_session";
     private const string CheckedAt = "console_checked_at";
+    private const string NewKeyClaim = "console_new_authenticator_key";
 
     public static ClaimsPrincipal PrincipalFor(StaffAccount account)
     {
@@ -45,6 +57,34 @@ public static class ConsoleSession
 
         return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, NameClaim, RoleClaim));
     }
+
+    /// <summary>The half-way sign-in of <paramref name="account"/>, setting up <paramref name="newAuthenticatorKey"/> when it has none.</summary>
+    public static ClaimsPrincipal PendingPrincipalFor(StaffAccount account, string? newAuthenticatorKey)
+    {
+        var claims = new List<Claim>
+        {
+            new(AccountClaim, account.Id),
+            new(VersionClaim, account.SessionVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        };
+        if (account.TenantId is not null)
+        {
+            claims.Add(new Claim(TenantClaim, account.TenantId));
+        }
+
+        if (newAuthenticatorKey is not null)
+        {
+            claims.Add(new Claim(NewKeyClaim, newAuthenticatorKey));
+        }
+
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, PendingScheme));
+    }
+
+    public static PendingSignIn? PendingFrom(ClaimsPrincipal? user) =>
+        user?.Identity is { IsAuthenticated: true, AuthenticationType: PendingScheme }
+        && user.FindFirstValue(AccountClaim) is { Length: > 0 } account
+        && int.TryParse(user.FindFirstValue(VersionClaim), out var version)
+            ? new PendingSignIn(account, user.FindFirstValue(TenantClaim), version, user.FindFirstValue(NewKeyClaim))
+            : null;
 
     public static ConsoleUser? From(ClaimsPrincipal? user) =>
         user?.Identity is { IsAuthenticated: true, AuthenticationType: Scheme }

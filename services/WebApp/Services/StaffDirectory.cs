@@ -103,6 +103,35 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
             return (outcome, outcome == SignInOutcome.SignedIn ? account : null);
         }, ct), cancellationToken);
 
+    /// <summary>
+    /// One change to a person's own account (the second step of signing in, a new password, the authenticator), locked
+    /// against a second change at once and made only while <paramref name="sessionVersion"/> holds: what the change
+    /// returned and the account as saved, or null when the session no longer holds.
+    /// </summary>
+    public Task<(T Result, StaffAccount Account)?> ChangeOwnAsync<T>(string accountId, string? tenantId, int sessionVersion,
+        Func<StaffAccount, DateTimeOffset, T> change, CancellationToken cancellationToken) =>
+        db.RunAsync(async ct =>
+        {
+            async Task<(T, StaffAccount)?> ChangeAsync()
+            {
+                var account = await db.LockByIdAsync(accountId, ct);
+                if (account is null || account.TenantId != tenantId || !account.Holds(sessionVersion))
+                {
+                    return null;
+                }
+
+                return (change(account, time.GetUtcNow()), account);
+            }
+
+            if (tenantId is null)
+            {
+                return await AcrossTenantsSavedAsync(ChangeAsync, ct);
+            }
+
+            await db.ForTenant(tenantId, ct);
+            return await ChangeAsync();
+        }, cancellationToken);
+
     /// <summary>The account behind a session, read as its own tenant's (an operator's across tenants); null when it is gone.</summary>
     public async Task<StaffAccount?> FindAsync(string accountId, string? tenantId, CancellationToken cancellationToken)
     {
