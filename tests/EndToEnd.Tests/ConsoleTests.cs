@@ -128,6 +128,13 @@ public sealed partial class ConsoleTests(SystemFixture system)
 
         await owner.ReloadAsync();
         await Expect(owner.GetByRole(AriaRole.Row).Filter(new() { HasText = "Lucía Gómez" })).ToContainTextAsync("Active");
+
+        // A new role ends the member's sessions: her open console notices and she signs in again with it.
+        await Expect(owner.GetByLabel("Role of Lucía Gómez")).ToBeEnabledAsync();
+        await owner.GetByLabel("Role of Lucía Gómez").SelectOptionAsync("Admin");
+        await Expect(advisor).ToHaveURLAsync(SignInPage(), new() { Timeout = 20_000 });
+        await SignInAsync(advisor, advisorEmail, Password);
+        await Expect(advisor.GetByText("as an admin")).ToBeVisibleAsync();
         await Expect(owner.GetByRole(AriaRole.Button, new() { Name = "Disable Lucía Gómez" })).ToBeEnabledAsync();
         await owner.GetByRole(AriaRole.Button, new() { Name = "Disable Lucía Gómez" }).ClickAsync();
         await Expect(owner.GetByRole(AriaRole.Row).Filter(new() { HasText = "Lucía Gómez" })).ToContainTextAsync("Disabled");
