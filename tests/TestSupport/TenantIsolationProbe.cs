@@ -31,6 +31,7 @@ public static class TenantIsolationProbe
         ["ingress.inbound_messages"] = "Twilio's webhooks, stored before anyone knows their tenant (Routing finds it from the number, later); no tenant's route reads them",
         ["ingress.customer_sequences"] = "the last sequence per (number, customer), stamped on a webhook before its tenant is known",
         ["ingress.sender_pacing"] = "the next free sending slot of each of our numbers: a time per number, no tenant's data",
+        ["webapp.data_protection_keys"] = "the console's Data Protection key ring, shared by its instances: keys, no tenant's data",
         ["ingress.early_status_callbacks"] = "Twilio status callbacks for a SID not recorded yet (a SID, a status, an error code): their tenant is unknown until the send records the SID",
     };
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.WebApp.Model;
 
 namespace SafeNotify.Crm.WebApp.Tests;
@@ -110,6 +111,26 @@ public sealed class AccountsTests(ConsoleService console)
             Assert.Equal(HttpStatusCode.Redirect, home.StatusCode);
             Assert.Contains("/sign-in", home.Headers.Location?.OriginalString);
         }
+    }
+
+    [Fact]
+    public async Task A_session_signed_in_on_one_console_instance_holds_on_another_through_the_key_ring_in_the_database()
+    {
+        var tenantId = await console.TenantAsync();
+        var email = await console.MemberAsync(tenantId, "ADMIN", Password, "Diego Torres");
+        using var browser = console.NewBrowser();
+        using var signedIn = await browser.SignInAsync(email, Password);
+        var cookie = Assert.Single(signedIn.Headers.GetValues("Set-Cookie"), c => c.StartsWith("safenotify.console=", StringComparison.Ordinal)).Split(';')[0];
+
+        Assert.True(await console.WithDbAsync(db => db.DataProtectionKeys.AnyAsync()));
+        await using var otherInstance = console.WithWebHostBuilder(_ => { });
+        using var other = otherInstance.CreateClient(new() { AllowAutoRedirect = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Add("Cookie", cookie);
+        using var home = await other.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, home.StatusCode);
+        Assert.Contains("Welcome, Diego Torres", WebUtility.HtmlDecode(await home.Content.ReadAsStringAsync()));
     }
 
     [Fact]

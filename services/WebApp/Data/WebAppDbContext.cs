@@ -1,15 +1,19 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.WebApp.Model;
 
 namespace SafeNotify.Crm.WebApp.Data;
 
-public sealed class WebAppDbContext(DbContextOptions<WebAppDbContext> options) : MessagingDbContext(options, Schema)
+public sealed class WebAppDbContext(DbContextOptions<WebAppDbContext> options) : MessagingDbContext(options, Schema), IDataProtectionKeyContext
 {
     public const string Schema = "webapp";
 
     public DbSet<StaffAccount> Accounts => Set<StaffAccount>();
     public DbSet<ConsoleTenant> Tenants => Set<ConsoleTenant>();
+
+    /// <summary>The console's Data Protection key ring (it seals session cookies and form tokens), shared by every instance.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void ConfigureModel(ModelBuilder modelBuilder)
     {
@@ -28,6 +32,8 @@ public sealed class WebAppDbContext(DbContextOptions<WebAppDbContext> options) :
             account.HasIndex(a => a.InvitationHash).IsUnique();
             account.Property(a => a.AuthenticatorKey).HasMaxLength(64);
         });
+
+        modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
 
         modelBuilder.Entity<ConsoleTenant>(tenant =>
         {

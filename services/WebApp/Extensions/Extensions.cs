@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
@@ -38,6 +39,9 @@ public static class Extensions
     /// <summary>The console: interactive server rendering, MudBlazor, and sessions in a cookie.</summary>
     public static IHostApplicationBuilder AddConsole(this IHostApplicationBuilder builder)
     {
+        // Every instance seals and opens cookies and form tokens with the same keys, kept in the console's schema: a
+        // session signed in on one instance holds on another, and a restart signs nobody out.
+        builder.Services.AddDataProtection().SetApplicationName("SafeNotify.Console").PersistKeysToDbContext<WebAppDbContext>();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         builder.Services.AddCascadingAuthenticationState();
