@@ -49,11 +49,22 @@ IResourceBuilder<ProjectResource> InEnvironment(IResourceBuilder<ProjectResource
     ? project
     : project.WithEnvironment("ASPNETCORE_ENVIRONMENT", serviceEnvironment).WithEnvironment("DOTNET_ENVIRONMENT", serviceEnvironment);
 
-IResourceBuilder<ProjectResource> Service<TProject>(string name, int instances) where TProject : IProjectMetadata, new()
+var databases = new Dictionary<string, IResourceBuilder<ConnectionStringResource>>();
+IResourceBuilder<ConnectionStringResource> DatabaseOf(string service)
 {
-    var password = builder.AddParameter($"{name}-db-password", servicePasswords[name], secret: true);
-    var database = builder.AddServiceDatabase(postgres, name, password);
-    var project = InEnvironment(builder.AddProject<TProject>(name))
+    if (!databases.TryGetValue(service, out var database))
+    {
+        var password = builder.AddParameter($"{service}-db-password", servicePasswords[service], secret: true);
+        databases[service] = database = builder.AddServiceDatabase(postgres, service, password);
+    }
+
+    return database;
+}
+
+IResourceBuilder<ProjectResource> Service<TProject>(string name, int instances, string? resourceName = null) where TProject : IProjectMetadata, new()
+{
+    var database = DatabaseOf(name);
+    var project = InEnvironment(builder.AddProject<TProject>(resourceName ?? name))
         .WithReference(database).WaitFor(database)
         .WithReference(messaging).WaitFor(messaging)
         .WithHttpHealthCheck("/health")
@@ -61,7 +72,7 @@ IResourceBuilder<ProjectResource> Service<TProject>(string name, int instances) 
     tuning.ApplyTo(project);
     telemetry.ApplyTo(project);
     consumerLimit.ApplyTo(project);
-    return instances == 1 ? project.WithDirectEndpoint() : project.WithReplicas(instances);
+    return instances == 1 ? project.WithDirectEndpoint(launchProfilePort: resourceName is null) : project.WithReplicas(instances);
 }
 
 // The five services of the message path: each owns its schema and talks to the others only through the broker.
@@ -75,25 +86,46 @@ AiSettings.PassTo(agent, builder);
 
 // The staff console, behind the gateway at /. A new installation's first operator signs in with these (.state/ keeps them).
 var firstOperator = ConsoleOperator.From(config, state, builder);
-// One instance: a browser's session and live connection stay on the instance that holds them.
-var webapp = Service<Projects.WebApp>(ResourceNames.WebApp, instances: 1)
-    .WithEnvironment("Crm__Console__FirstOperator__Email", firstOperator.Email)
-    .WithEnvironment("Crm__Console__FirstOperator__Password", firstOperator.Password);
-if (config["Crm:Console:SessionCheckInterval"] is { Length: > 0 } sessionCheck)
+// Its instances (Crm__Console__Instances, default 1) share its schema and key ring, and each is a gateway destination
+// of its own: an open console's live connection is held by one instance, so the gateway keeps a browser on it.
+var consoleInstances = config.GetValue("Crm:Console:Instances", 1);
+if (consoleInstances is < 1 or > 3)
 {
-    webapp.WithEnvironment("Crm__Console__SessionCheckInterval", sessionCheck);
+    throw new InvalidOperationException($"Crm:Console:Instances must be between 1 and 3, not {consoleInstances}.");
 }
+
+var consoles = Enumerable.Range(1, consoleInstances).Select(instance =>
+{
+    var console = Service<Projects.WebApp>(ResourceNames.WebApp, instances: 1, resourceName: instance == 1 ? null : ResourceNames.ConsoleInstance(instance))
+        .WithEnvironment("Crm__Console__FirstOperator__Email", firstOperator.Email)
+        .WithEnvironment("Crm__Console__FirstOperator__Password", firstOperator.Password);
+    if (config["Crm:Console:SessionCheckInterval"] is { Length: > 0 } sessionCheck)
+    {
+        console.WithEnvironment("Crm__Console__SessionCheckInterval", sessionCheck);
+    }
+
+    return console;
+}).ToList();
 
 // The gateway: the only public door, on a fixed port in run mode (Gateway__Port, default 8080; 0 picks one).
 var gatewayPort = config.GetValue<int?>("Gateway:Port") ?? 8080;
 var gateway = InEnvironment(builder.AddProject<Projects.Gateway>(ResourceNames.Gateway))
-    .WithReference(routing).WithReference(ingress).WithReference(agent).WithReference(lead).WithReference(metrics).WithReference(webapp)
-    .WaitFor(routing).WaitFor(ingress).WaitFor(agent).WaitFor(lead).WaitFor(metrics).WaitFor(webapp)
+    .WithReference(routing).WithReference(ingress).WithReference(agent).WithReference(lead).WithReference(metrics)
+    .WaitFor(routing).WaitFor(ingress).WaitFor(agent).WaitFor(lead).WaitFor(metrics)
     .WithHttpHealthCheck("/health")
     .WithEnvironment("Crm__Identity__SigningKey", identityKey)
     .WithExternalHttpEndpoints();
 tuning.ApplyTo(gateway);
 telemetry.ApplyTo(gateway);
+foreach (var console in consoles)
+{
+    gateway.WithReference(console).WaitFor(console);
+    if (console.Resource.Name != ResourceNames.WebApp)
+    {
+        gateway.WithEnvironment($"ReverseProxy__Clusters__{ResourceNames.WebApp}__Destinations__{console.Resource.Name}__Address", $"http://{console.Resource.Name}");
+    }
+}
+
 if (gatewayPort != 0)
 {
     gateway.WithEndpoint("http", endpoint =>
@@ -115,13 +147,16 @@ foreach (var limit in config.GetSection("Gateway:RateLimits").GetChildren())
 }
 
 var publicUrl = gateway.GetEndpoint("http");
-if (config["Crm:Console:PublicBaseUrl"] is { Length: > 0 } consoleUrl)
+foreach (var console in consoles)
 {
-    webapp.WithEnvironment("Crm__Console__PublicBaseUrl", consoleUrl);
-}
-else
-{
-    webapp.WithEnvironment("Crm__Console__PublicBaseUrl", publicUrl);
+    if (config["Crm:Console:PublicBaseUrl"] is { Length: > 0 } consoleUrl)
+    {
+        console.WithEnvironment("Crm__Console__PublicBaseUrl", consoleUrl);
+    }
+    else
+    {
+        console.WithEnvironment("Crm__Console__PublicBaseUrl", publicUrl);
+    }
 }
 
 // Twilio: the real API when credentials are set, else the local stand-in (nothing leaves the machine).

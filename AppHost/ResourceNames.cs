@@ -28,4 +28,7 @@ public static class ResourceNames
     public static readonly string[] Consumers = [Routing, Agent, Lead, Metrics];
 
     public static string Database(string service) => $"{service}-db";
+
+    /// <summary>The resource name of the console's <paramref name="instance"/>th instance (the first is <see cref="WebApp"/>).</summary>
+    public static string ConsoleInstance(int instance) => instance == 1 ? WebApp : $"{WebApp}-{instance}";
 }

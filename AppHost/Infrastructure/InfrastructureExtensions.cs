@@ -124,6 +124,15 @@ internal static class EndpointExtensions
     /// Callers reach the process itself, not the orchestrator's proxy in front of it: the proxy adds a hop to every
     /// request and becomes the bottleneck under load (measured: webhooks queued for seconds at 100/s).
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithDirectEndpoint(this IResourceBuilder<ProjectResource> project) =>
-        project.WithEndpoint("http", endpoint => endpoint.IsProxied = false);
+    public static IResourceBuilder<ProjectResource> WithDirectEndpoint(this IResourceBuilder<ProjectResource> project, bool launchProfilePort = true) =>
+        project.WithEndpoint("http", endpoint =>
+        {
+            endpoint.IsProxied = false;
+            if (!launchProfilePort)
+            {
+                // A second instance of a project: the launch profile's port is the first one's; take a free one.
+                endpoint.Port = null;
+                endpoint.TargetPort = null;
+            }
+        });
 }

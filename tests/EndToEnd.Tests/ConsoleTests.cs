@@ -53,6 +53,8 @@ public sealed partial class ConsoleTests(SystemFixture system)
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome, María Pérez" })).ToBeVisibleAsync();
         await Expect(page.GetByText("Clínica del Navegador")).ToBeVisibleAsync();
         await circuitAnswered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // The console runs as two instances; the gateway keeps this browser on one, where its live connection is.
+        Assert.Contains(await page.Context.CookiesAsync(), cookie => cookie.Name == "safenotify.console.instance" && cookie.HttpOnly);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(SignInPage());

@@ -22,6 +22,9 @@ public class SystemFixture : IAsyncLifetime
 {
     public const string OperatorKey = "sn_op_end_to_end_tests_operator_key";
     public const int WebhooksPerNumberPerSecond = 50;
+
+    /// <summary>Two console instances behind the gateway: every browser test runs across them.</summary>
+    public const int ConsoleInstances = 2;
     public const int WebhooksPerAccountPerSecond = 2 * WebhooksPerNumberPerSecond;
 
     /// <summary>Gateway routes that lead to <see cref="Recorder"/>: an API path (behind a key) and a webhook path.</summary>
@@ -78,6 +81,7 @@ public class SystemFixture : IAsyncLifetime
             $"--Gateway:RateLimits:WebhooksPerAccountPerSecond={WebhooksPerAccountPerSecond}",
             // An ended session (signed out elsewhere, a disabled account) leaves an open console within seconds, not 30.
             "--Crm:Console:SessionCheckInterval=00:00:03",
+            $"--Crm:Console:Instances={ConsoleInstances}",
             .. Arguments,
         ]);
         // The services' direct endpoints keep the fixed ports of their launch profiles: another system booted at the
