@@ -13,6 +13,7 @@ namespace SafeNotify.Crm.EndToEnd.Tests;
 public sealed partial class ConsoleTests(SystemFixture system)
 {
     private const string Password = "una contraseña bien larga";
+    private const string NewPassword = "otra contraseña, también larga";
 
     [Fact]
     public async Task An_invited_owner_sets_a_password_uses_the_live_console_through_the_gateway_and_signs_out()
@@ -135,7 +136,17 @@ public sealed partial class ConsoleTests(SystemFixture system)
         await Expect(owner.GetByLabel("Role of Lucía Gómez")).ToBeEnabledAsync();
         await owner.GetByLabel("Role of Lucía Gómez").SelectOptionAsync("Admin");
         await Expect(advisor).ToHaveURLAsync(SignInPage(), new() { Timeout = 20_000 });
-        await SignInAsync(advisor, advisorEmail, Password);
+
+        // She has forgotten her password: the owner makes her a one-time link, and she signs in with the new one.
+        await owner.GetByRole(AriaRole.Button, new() { Name = "Reset the password of Lucía Gómez" }).ClickAsync();
+        var reset = await owner.Locator(".invitation-link").TextContentAsync();
+        Assert.Contains("/password-reset/", reset, StringComparison.Ordinal);
+        await advisor.GotoAsync(reset!.Trim());
+        await advisor.GetByLabel("New password").FillAsync(NewPassword);
+        await advisor.GetByLabel("Repeat the password").FillAsync(NewPassword);
+        await advisor.GetByRole(AriaRole.Button, new() { Name = "Set the new password" }).ClickAsync();
+        await Expect(advisor.GetByRole(AriaRole.Status)).ToContainTextAsync("Your new password is set");
+        await SignInAsync(advisor, advisorEmail, NewPassword);
         await Expect(advisor.GetByText("as an admin")).ToBeVisibleAsync();
         await Expect(owner.GetByRole(AriaRole.Button, new() { Name = "Disable Lucía Gómez" })).ToBeEnabledAsync();
         await owner.GetByRole(AriaRole.Button, new() { Name = "Disable Lucía Gómez" }).ClickAsync();
@@ -143,7 +154,7 @@ public sealed partial class ConsoleTests(SystemFixture system)
 
         // The advisor's open console notices by itself at its next check, and goes to the sign-in page.
         await Expect(advisor).ToHaveURLAsync(SignInPage(), new() { Timeout = 20_000 });
-        await SignInAsync(advisor, advisorEmail, Password, expectWelcome: false);
+        await SignInAsync(advisor, advisorEmail, NewPassword, expectWelcome: false);
         await Expect(advisor.GetByRole(AriaRole.Alert)).ToContainTextAsync("The email or password is not right");
         Assert.Empty(errors);
     }

@@ -124,7 +124,12 @@ public sealed partial class PublicApi(SystemFixture system)
             await Task.Delay(100);
         }
 
-        return new TenantObjects(tenant, lead["id"]!.GetValue<string>(), conversation, key["id"]!.GetValue<string>(), template);
+        var owner = await system.CallAsync(HttpMethod.Post, $"/api/admin/tenants/{tenant.Id}/staff", SystemFixture.OperatorKey,
+            new { email = $"duena-{Guid.NewGuid():N}@{tenant.Id}.example", displayName = "Dueña", role = "OWNER" }, expected: 201);
+        await system.CallAsync(HttpMethod.Post, $"/account/invitations/{owner["invitationLink"]!.GetValue<string>().Split('/')[^1]}", null,
+            new { password = "la contraseña de la dueña" }, expected: 204);
+
+        return new TenantObjects(tenant, lead["id"]!.GetValue<string>(), conversation, key["id"]!.GetValue<string>(), template, owner["id"]!.GetValue<string>());
     }
 
     /// <summary>
@@ -302,10 +307,10 @@ public sealed partial class PublicApi(SystemFixture system)
         public override string ToString() => $"{Status} {MediaType} {(Body.Length > 300 ? Body[..300] + "…" : Body)}";
     }
 
-    public sealed partial record TenantObjects(TestTenant Tenant, string LeadId, string ConversationId, string KeyId, string TemplateId)
+    public sealed partial record TenantObjects(TestTenant Tenant, string LeadId, string ConversationId, string KeyId, string TemplateId, string StaffId)
     {
         /// <summary>The values that name this tenant's objects: none of them may appear in an answer to another tenant.</summary>
-        public IReadOnlyList<string> Ids => [Tenant.Id, Tenant.NumberId, Tenant.AgentId, Tenant.Phone, LeadId, ConversationId, KeyId];
+        public IReadOnlyList<string> Ids => [Tenant.Id, Tenant.NumberId, Tenant.AgentId, Tenant.Phone, LeadId, ConversationId, KeyId, StaffId];
 
         /// <summary>The route with this tenant's ids in place of its parameters.</summary>
         public string Fill(string template) => Fill(template, _ => null);
@@ -326,6 +331,7 @@ public sealed partial class PublicApi(SystemFixture system)
                 "id" when template.StartsWith("/api/leads/", StringComparison.Ordinal) => LeadId,
                 "id" when template.StartsWith("/api/conversations/", StringComparison.Ordinal) => ConversationId,
                 "id" when template.StartsWith("/api/admin/tenants/", StringComparison.Ordinal) => Tenant.Id,
+                "id" when template.StartsWith("/api/admin/staff/", StringComparison.Ordinal) => StaffId,
                 _ => throw new InvalidOperationException($"{template}: which object is {{{name}}}? Teach {nameof(Fill)}."),
             };
         });

@@ -12,10 +12,16 @@ public sealed record StaffInvitationRequest(string? Email, string? DisplayName, 
 /// <summary>An invitation to become one of SafeNotify's operators.</summary>
 public sealed record OperatorInvitationRequest(string? Email, string? DisplayName);
 
+/// <summary>A password reset link for an account, shown this once.</summary>
+public sealed record PasswordResetResponse(string Id, string? TenantId, string Email, string PasswordResetLink, DateTimeOffset PasswordResetExpiresAt);
+
 /// <summary>The invited account and its one-time link, shown this once.</summary>
 public sealed record StaffInvitationResponse(string Id, string? TenantId, string Email, string DisplayName, StaffRole Role, string InvitationLink, DateTimeOffset InvitationExpiresAt);
 
-/// <summary>Operators invite a tenant's staff (its first owner above all) and other operators.</summary>
+/// <summary>
+/// Operators invite a tenant's staff (its first owner above all) and other operators, and make a password reset link
+/// for anyone who lost theirs.
+/// </summary>
 public static class StaffApi
 {
     public static RouteGroupBuilder MapStaffApi(this IEndpointRouteBuilder app)
@@ -23,6 +29,7 @@ public static class StaffApi
         var admin = app.MapGroup("/api/admin").WithTags("Staff");
         admin.MapPost("/tenants/{id}/staff", InviteStaff).RequireOperator();
         admin.MapPost("/operators", InviteOperator).RequireOperator();
+        admin.MapPost("/staff/{id}/password-reset", StartPasswordReset).RequireOperator();
         return admin;
     }
 
@@ -50,6 +57,16 @@ public static class StaffApi
 
         return Answer(await directory.InviteAsync(null, request.Email!, request.DisplayName!, StaffRole.Operator, cancellationToken), console.Value, context);
     }
+
+    private static async Task<Results<Created<PasswordResetResponse>, ProblemHttpResult>> StartPasswordReset(
+        string id, StaffDirectory directory, IOptions<ConsoleOptions> console, CancellationToken cancellationToken) =>
+        await directory.StartPasswordResetAsync(id, cancellationToken) switch
+        {
+            PasswordResetResult.Started(var account, var token) => TypedResults.Created((string?)null, new PasswordResetResponse(
+                account.Id, account.TenantId, account.Email, console.Value.PasswordResetLink(token), account.PasswordResetExpiresAt!.Value)),
+            PasswordResetResult.Refused(var reason) => Problems.Conflict("This account cannot reset its password now.", reason),
+            _ => Problems.NotFound("Account"),
+        };
 
     private static Results<Created<StaffInvitationResponse>, ValidationProblem, ProblemHttpResult> Answer(InvitationResult result, ConsoleOptions console, HttpContext context) => result switch
     {

@@ -32,6 +32,13 @@ public static class AccountStore
         return db.Accounts.FromSqlRaw(sql, invitationHash).SingleOrDefaultAsync(cancellationToken);
     }
 
+    /// <summary>The account whose pending password reset hashes to <paramref name="resetHash"/>, locked; run it across tenants.</summary>
+    public static Task<StaffAccount?> LockByPasswordResetAsync(this WebAppDbContext db, string resetHash, CancellationToken cancellationToken)
+    {
+        var sql = $"SELECT * FROM {db.TableOf<StaffAccount>()} WHERE {db.ColumnOf<StaffAccount>(a => a.PasswordResetHash)} = {{0}} FOR UPDATE";
+        return db.Accounts.FromSqlRaw(sql, resetHash).SingleOrDefaultAsync(cancellationToken);
+    }
+
     /// <summary>Holds off every other writer of accounts until the transaction ends (the first operator is created once).</summary>
     public static Task LockAccountsAsync(this WebAppDbContext db, CancellationToken cancellationToken)
     {

@@ -31,6 +31,8 @@ public sealed class WebAppDbContext(DbContextOptions<WebAppDbContext> options) :
             account.Property(a => a.InvitationHash).HasMaxLength(64);
             account.HasIndex(a => a.InvitationHash).IsUnique();
             account.Property(a => a.AuthenticatorKey).HasMaxLength(64);
+            account.Property(a => a.PasswordResetHash).HasMaxLength(64);
+            account.HasIndex(a => a.PasswordResetHash).IsUnique();
         });
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");

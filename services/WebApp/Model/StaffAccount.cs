@@ -35,6 +35,7 @@ public sealed class StaffAccount : Aggregate
     public const int MaximumPasswordLength = 128;
     public static readonly TimeSpan LockoutTime = TimeSpan.FromMinutes(15);
     public static readonly TimeSpan InvitationLifetime = TimeSpan.FromHours(72);
+    public static readonly TimeSpan PasswordResetLifetime = TimeSpan.FromHours(1);
 
     private StaffAccount()
     {
@@ -65,6 +66,11 @@ public sealed class StaffAccount : Aggregate
     public string? InvitationHash { get; private set; }
 
     public DateTimeOffset? InvitationExpiresAt { get; private set; }
+
+    /// <summary>The hash of the one-time link that lets the person choose a new password, while it is pending.</summary>
+    public string? PasswordResetHash { get; private set; }
+
+    public DateTimeOffset? PasswordResetExpiresAt { get; private set; }
 
     public DateTimeOffset CreatedAt { get; private set; }
 
@@ -153,6 +159,54 @@ public sealed class StaffAccount : Aggregate
         PasswordHash = hasher.HashPassword(this, password);
         InvitationHash = null;
         InvitationExpiresAt = null;
+        FailedSignIns = 0;
+        LockedUntil = null;
+        SessionVersion++;
+        return true;
+    }
+
+    /// <summary>
+    /// A one-time link, good for <see cref="PasswordResetLifetime"/>, for the person to choose a new password (a lost
+    /// one); a newer link replaces it. A sentence saying why not, or null.
+    /// </summary>
+    public string? StartPasswordReset(string resetHash, DateTimeOffset now)
+    {
+        if (Disabled)
+        {
+            return "This account is disabled: enable it first.";
+        }
+
+        if (PasswordHash is null)
+        {
+            return "This person has not accepted the invitation yet: invite them again instead.";
+        }
+
+        PasswordResetHash = resetHash;
+        PasswordResetExpiresAt = now + PasswordResetLifetime;
+        return null;
+    }
+
+    public bool HasPendingPasswordReset(DateTimeOffset now) => PasswordResetHash is not null && PasswordResetExpiresAt > now && !Disabled;
+
+    /// <summary>
+    /// Sets the password chosen through the link whose token hashes to <paramref name="resetHash"/>: the link is spent,
+    /// the lockout cleared and every session ends. False when the link is not this account's current one or has lapsed.
+    /// </summary>
+    public bool ResetPassword(string resetHash, string password, IPasswordHasher<StaffAccount> hasher, DateTimeOffset now)
+    {
+        if (PasswordProblem(password) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(password));
+        }
+
+        if (!HasPendingPasswordReset(now) || !string.Equals(PasswordResetHash, resetHash, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        PasswordHash = hasher.HashPassword(this, password);
+        PasswordResetHash = null;
+        PasswordResetExpiresAt = null;
         FailedSignIns = 0;
         LockedUntil = null;
         SessionVersion++;
@@ -304,6 +358,8 @@ public sealed class StaffAccount : Aggregate
         Disabled = true;
         InvitationHash = null;
         InvitationExpiresAt = null;
+        PasswordResetHash = null;
+        PasswordResetExpiresAt = null;
         SessionVersion++;
     }
 

@@ -45,6 +45,20 @@ public sealed class TenantStaff(string tenantId, IReadOnlyList<StaffAccount> acc
         return null;
     }
 
+    /// <summary>
+    /// A one-time link for <paramref name="memberId"/> to choose a new password, made by <paramref name="actorId"/>; a
+    /// sentence saying why not, or null.
+    /// </summary>
+    public string? StartPasswordReset(string actorId, string memberId, string resetHash, DateTimeOffset now)
+    {
+        if (Find(memberId) is not { } member)
+        {
+            return NotFound;
+        }
+
+        return member.Id == actorId ? "Change your own password from your profile." : member.StartPasswordReset(resetHash, now);
+    }
+
     /// <summary>Gives <paramref name="memberId"/> the role <paramref name="role"/> for <paramref name="actorId"/>; a sentence saying why not, or null.</summary>
     public string? ChangeRole(string actorId, string memberId, StaffRole role)
     {

@@ -15,4 +15,6 @@ public sealed class ConsoleOptions
     public TimeSpan SessionCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     public string InvitationLink(string token) => $"{PublicBaseUrl.TrimEnd('/')}/invitation/{token}";
+
+    public string PasswordResetLink(string token) => $"{PublicBaseUrl.TrimEnd('/')}/password-reset/{token}";
 }

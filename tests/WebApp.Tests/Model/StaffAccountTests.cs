@@ -95,6 +95,46 @@ public sealed class StaffAccountTests
         Assert.True(StaffAccount.Invite("op_1", null, "op@safenotify.example", "Op", StaffRole.Operator, "h", Now).IsOperator);
     }
 
+    [Fact]
+    public void A_password_reset_link_works_once_within_its_hour_and_ends_every_session()
+    {
+        var account = Accepted();
+        var session = account.SessionVersion;
+        Assert.Equal("This person has not accepted the invitation yet: invite them again instead.",
+            StaffAccount.Invite("staff_2", "tnt_1", "luis@clinica.example", "Luis", StaffRole.Agent, "hash-2", Now).StartPasswordReset("reset-1", Now));
+
+        Assert.Null(account.StartPasswordReset("reset-1", Now));
+        Assert.False(account.ResetPassword("reset-1", "a brand new long password", _hasher, Now + StaffAccount.PasswordResetLifetime)); // lapsed
+        Assert.Null(account.StartPasswordReset("reset-2", Now)); // a newer link replaces it
+        Assert.False(account.ResetPassword("reset-1", "a brand new long password", _hasher, Now));
+        Assert.True(account.Holds(session));
+
+        Assert.True(account.ResetPassword("reset-2", "a brand new long password", _hasher, Now));
+        Assert.False(account.ResetPassword("reset-2", "yet another long password", _hasher, Now)); // spent
+        Assert.False(account.Holds(session));
+        Assert.Equal(SignInOutcome.SignedIn, account.SignIn("a brand new long password", _hasher, Now));
+    }
+
+    [Fact]
+    public void A_disabled_account_gets_no_reset_link_and_disabling_spends_a_pending_one()
+    {
+        var staff = new TenantStaff("tnt_1", [Accepted(), Owner()]);
+        var account = staff.Accounts[0];
+        Assert.Null(account.StartPasswordReset("reset-1", Now));
+
+        Assert.Null(staff.Disable("staff_owner", account.Id));
+
+        Assert.False(account.ResetPassword("reset-1", "a brand new long password", _hasher, Now));
+        Assert.Equal("This account is disabled: enable it first.", account.StartPasswordReset("reset-2", Now));
+    }
+
+    private StaffAccount Owner()
+    {
+        var account = StaffAccount.Invite("staff_owner", "tnt_1", "owner@clinica.example", "Dueña", StaffRole.Owner, "hash-owner", Now);
+        Assert.True(account.AcceptInvitation("hash-owner", Password, _hasher, Now));
+        return account;
+    }
+
     private StaffAccount Accepted()
     {
         var account = StaffAccount.Invite("staff_1", "tnt_1", "ana@clinica.example", "Ana", StaffRole.Agent, "hash-1", Now);

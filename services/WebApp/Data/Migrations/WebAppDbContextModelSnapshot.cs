@@ -237,6 +237,15 @@ namespace SafeNotify.Crm.WebApp.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("password_hash");
 
+                    b.Property<DateTimeOffset?>("PasswordResetExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("password_reset_expires_at");
+
+                    b.Property<string>("PasswordResetHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("password_reset_hash");
+
                     b.Property<string>("Role")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -262,6 +271,10 @@ namespace SafeNotify.Crm.WebApp.Data.Migrations
                     b.HasIndex("InvitationHash")
                         .IsUnique()
                         .HasDatabaseName("ix_staff_accounts_invitation_hash");
+
+                    b.HasIndex("PasswordResetHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_staff_accounts_password_reset_hash");
 
                     b.HasIndex("TenantId")
                         .HasDatabaseName("ix_staff_accounts_tenant_id");

@@ -5,10 +5,10 @@ using System.Text;
 namespace SafeNotify.Crm.WebApp.Services;
 
 /// <summary>
-/// One-time invitation tokens: 256 random bits, URL-safe. Only the SHA-256 hash is stored (the token has full entropy,
+/// The tokens of one-time links (invitations, password resets): 256 random bits, URL-safe. Only the SHA-256 hash is stored (the token has full entropy,
 /// so a fast hash is enough), so a copy of the database opens no account.
 /// </summary>
-public static class InvitationTokens
+public static class OneTimeTokens
 {
     public static string New() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
