@@ -121,11 +121,7 @@ public sealed class StaffAccount : Aggregate
     /// </summary>
     public static StaffAccount FirstOperator(string id, string email, string displayName, string password, IPasswordHasher<StaffAccount> hasher, DateTimeOffset now)
     {
-        if (PasswordProblem(password) is { } problem)
-        {
-            throw new ArgumentException(problem, nameof(password));
-        }
-
+        RequireGood(password);
         var account = new StaffAccount { Id = id, Email = NormalizeEmail(email), DisplayName = displayName.Trim(), Role = StaffRole.Operator, CreatedAt = now };
         account.PasswordHash = hasher.HashPassword(account, password);
         return account;
@@ -146,22 +142,15 @@ public sealed class StaffAccount : Aggregate
     /// </summary>
     public bool AcceptInvitation(string invitationHash, string password, IPasswordHasher<StaffAccount> hasher, DateTimeOffset now)
     {
-        if (PasswordProblem(password) is { } problem)
-        {
-            throw new ArgumentException(problem, nameof(password));
-        }
-
+        RequireGood(password);
         if (!HasPendingInvitation(now) || !string.Equals(InvitationHash, invitationHash, StringComparison.Ordinal))
         {
             return false;
         }
 
-        PasswordHash = hasher.HashPassword(this, password);
         InvitationHash = null;
         InvitationExpiresAt = null;
-        FailedSignIns = 0;
-        LockedUntil = null;
-        SessionVersion++;
+        Choose(password, hasher);
         return true;
     }
 
@@ -194,23 +183,33 @@ public sealed class StaffAccount : Aggregate
     /// </summary>
     public bool ResetPassword(string resetHash, string password, IPasswordHasher<StaffAccount> hasher, DateTimeOffset now)
     {
-        if (PasswordProblem(password) is { } problem)
-        {
-            throw new ArgumentException(problem, nameof(password));
-        }
-
+        RequireGood(password);
         if (!HasPendingPasswordReset(now) || !string.Equals(PasswordResetHash, resetHash, StringComparison.Ordinal))
         {
             return false;
         }
 
-        PasswordHash = hasher.HashPassword(this, password);
         PasswordResetHash = null;
         PasswordResetExpiresAt = null;
+        Choose(password, hasher);
+        return true;
+    }
+
+    private static void RequireGood(string password)
+    {
+        if (PasswordProblem(password) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(password));
+        }
+    }
+
+    /// <summary>A password the person chose through a one-time link: any lockout is over, and every older session ends.</summary>
+    private void Choose(string password, IPasswordHasher<StaffAccount> hasher)
+    {
+        PasswordHash = hasher.HashPassword(this, password);
         FailedSignIns = 0;
         LockedUntil = null;
         SessionVersion++;
-        return true;
     }
 
     /// <summary>
