@@ -147,15 +147,16 @@ foreach (var limit in config.GetSection("Gateway:RateLimits").GetChildren())
 }
 
 var publicUrl = gateway.GetEndpoint("http");
-foreach (var console in consoles)
+// The console's links start with its public address; Routing makes one too (a new tenant's first owner's invitation).
+foreach (var linkMaker in consoles.Append(routing))
 {
     if (config["Crm:Console:PublicBaseUrl"] is { Length: > 0 } consoleUrl)
     {
-        console.WithEnvironment("Crm__Console__PublicBaseUrl", consoleUrl);
+        linkMaker.WithEnvironment("Crm__Console__PublicBaseUrl", consoleUrl);
     }
     else
     {
-        console.WithEnvironment("Crm__Console__PublicBaseUrl", publicUrl);
+        linkMaker.WithEnvironment("Crm__Console__PublicBaseUrl", publicUrl);
     }
 }
 

@@ -67,6 +67,19 @@ public sealed record TenantProvisioned(
 {
     /// <summary>Set up by the migration of an existing SafeNotify user (seed "Plan de Migración"); see <see cref="TenantMigrated"/>.</summary>
     public bool Migrated { get; init; }
+
+    /// <summary>The owner the operator named when creating the tenant, invited by the console; null when none was named.</summary>
+    public FirstOwnerInvitation? FirstOwner { get; init; }
+}
+
+/// <summary>
+/// An invitation to be a new tenant's first owner. Only the hash of its link's token travels: the token itself is
+/// shown once, to the operator who created the tenant.
+/// </summary>
+public sealed record FirstOwnerInvitation(string Email, string DisplayName, string InvitationHash, DateTimeOffset ExpiresAt)
+{
+    /// <summary>How long an invitation link works (the console's own invitations last as long).</summary>
+    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(72);
 }
 
 /// <summary>A tenant's plan, limits, CRM switch or time zone changed.</summary>

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using OtpNet;
@@ -70,6 +72,33 @@ public sealed partial class ConsoleTests(SystemFixture system)
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome, María Pérez" })).ToBeVisibleAsync();
         Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task A_tenant_created_with_its_first_owner_gives_the_operator_the_link_the_owner_signs_in_with()
+    {
+        var created = await system.CallAsync(HttpMethod.Post, "/api/admin/tenants", SystemFixture.OperatorKey, new
+        {
+            safeNotifyUserId = $"user-{Guid.NewGuid():N}", name = "Gimnasio Fuerza", crmPlan = "pro",
+            firstOwner = new { email = $"dueno-{Guid.NewGuid():N}@gimnasio.example", displayName = "Camilo Vargas" },
+        }, expected: 201);
+        var link = created["firstOwnerInvitationLink"]!.GetValue<string>();
+        Assert.StartsWith(system.Gateway.BaseAddress!.ToString().TrimEnd('/') + "/invitation/", link, StringComparison.Ordinal);
+
+        // The console hears of the tenant a moment later: until then the link is not valid yet.
+        var accepted = HttpStatusCode.NotFound;
+        for (var attempt = 0; attempt < 100 && accepted == HttpStatusCode.NotFound; attempt++)
+        {
+            using var response = await system.Gateway.PostAsJsonAsync(new Uri(link).AbsolutePath.TrimStart('/').Replace("invitation/", "account/invitations/", StringComparison.Ordinal),
+                new { password = Password });
+            accepted = response.StatusCode;
+            if (accepted == HttpStatusCode.NotFound)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, accepted);
     }
 
     [Fact]

@@ -30,6 +30,50 @@ public sealed class TenantsAndKeysTests(RoutingService routing)
     }
 
     [Fact]
+    public async Task A_tenant_created_with_its_first_owner_answers_the_owners_link_once_and_sends_the_console_only_its_hash()
+    {
+        await using var provisioned = await routing.WatchAsync<TenantProvisioned>();
+        using var response = await routing.OperatorClient().PostAsJsonAsync("/api/admin/tenants", new
+        {
+            safeNotifyUserId = $"user-{Guid.NewGuid():N}", name = "Clínica Dental Sonrisas", crmPlan = "pro",
+            firstOwner = new { email = " Dra.Perez@Sonrisas.example ", displayName = "Dra. Ana Pérez" },
+        });
+        var body = (await response.Content.ReadFromJsonAsync<JsonNode>())!;
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var link = body["firstOwnerInvitationLink"]!.GetValue<string>();
+        Assert.StartsWith("http://localhost:8080/invitation/", link, StringComparison.Ordinal);
+        var token = link[(link.LastIndexOf('/') + 1)..];
+
+        var published = await provisioned.FirstAsync(e => e.TenantId == body["id"]!.GetValue<string>());
+        var owner = Assert.IsType<FirstOwnerInvitation>(published.FirstOwner);
+        Assert.Equal(("Dra.Perez@Sonrisas.example", "Dra. Ana Pérez"), (owner.Email, owner.DisplayName));
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token))), owner.InvitationHash);
+        Assert.Equal(body["firstOwnerInvitationExpiresAt"]!.GetValue<DateTimeOffset>(), owner.ExpiresAt);
+        Assert.Equal(published.OccurredAt + TimeSpan.FromHours(72), owner.ExpiresAt);
+
+        var read = await routing.OperatorClient().GetFromJsonAsync<JsonNode>($"/api/admin/tenants/{body["id"]}");
+        Assert.DoesNotContain(token, read!.ToJsonString(), StringComparison.Ordinal); // shown once
+    }
+
+    [Theory]
+    [InlineData("no es un correo", "Ana", "firstOwner.email")]
+    [InlineData("Ana <ana@clinica.example>", "Ana", "firstOwner.email")]
+    [InlineData("ana@clinica.example", " ", "firstOwner.displayName")]
+    public async Task A_first_owner_without_a_plain_address_or_a_name_is_refused_and_no_tenant_is_made(string email, string displayName, string field)
+    {
+        var userId = $"user-{Guid.NewGuid():N}";
+        using var response = await routing.OperatorClient().PostAsJsonAsync("/api/admin/tenants", new
+        {
+            safeNotifyUserId = userId, name = "Clínica", firstOwner = new { email, displayName },
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.NotNull((await response.Content.ReadFromJsonAsync<JsonNode>())!["errors"]![field]);
+        var tenants = await routing.OperatorClient().GetFromJsonAsync<JsonNode>($"/api/admin/tenants?safeNotifyUserId={userId}");
+        Assert.Empty(tenants!["items"]!.AsArray());
+    }
+
+    [Fact]
     public async Task Keys_are_stored_only_as_hashes_and_a_revoked_key_no_longer_resolves()
     {
         var (tenantId, key) = await routing.CreateTenantAsync();

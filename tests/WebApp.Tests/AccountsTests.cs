@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.ServiceDefaults;
 using SafeNotify.Crm.WebApp.Model;
 
 namespace SafeNotify.Crm.WebApp.Tests;
@@ -44,6 +46,36 @@ public sealed class AccountsTests(ConsoleService console)
         Assert.Contains("Welcome, María Pérez", home);
         Assert.Contains("Clínica Dental Sonrisas", home);
         Assert.Contains("Owner", home);
+    }
+
+    [Fact]
+    public async Task The_first_owner_named_when_the_tenant_was_created_accepts_the_link_the_operator_was_given()
+    {
+        var tenantId = "tnt_" + Guid.NewGuid().ToString("N")[..12];
+        var token = SecretTokens.New();
+        var email = $"Fundadora-{Guid.NewGuid():N}@Clinica.example";
+        var taken = await console.MemberAsync(await console.TenantAsync(), "AGENT", Password); // an address with an account elsewhere
+        await console.HandledAsync(new TenantProvisioned(tenantId, "user-" + tenantId, "Clínica Nueva", true, "pro", null, 3, "America/Bogota", DateTimeOffset.UtcNow)
+        {
+            FirstOwner = new FirstOwnerInvitation(email, "Dra. Marta Gil", SecretTokens.Hash(token), DateTimeOffset.UtcNow + FirstOwnerInvitation.Lifetime),
+        });
+        var secondTenant = "tnt_" + Guid.NewGuid().ToString("N")[..12];
+        await console.HandledAsync(new TenantProvisioned(secondTenant, "user-" + secondTenant, "Otra", true, "pro", null, 3, "America/Bogota", DateTimeOffset.UtcNow)
+        {
+            FirstOwner = new FirstOwnerInvitation(taken, "Quien Ya Tiene Cuenta", SecretTokens.Hash(SecretTokens.New()), DateTimeOffset.UtcNow + FirstOwnerInvitation.Lifetime),
+        });
+
+        using var browser = console.NewBrowser();
+        Assert.Contains("Welcome, Dra. Marta Gil", await browser.PageAsync($"/invitation/{token}"));
+        using (var accepted = await browser.PostFormAsync($"/invitation/{token}", "invitation", new() { ["Input.Password"] = Password, ["Input.Confirmation"] = Password }))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
+        }
+
+        var home = await browser.PageAsync("/");
+        Assert.Contains("Clínica Nueva", home);
+        Assert.Contains("its owner", home);
+        Assert.Empty(await console.WithTenantDbAsync(secondTenant, db => db.Accounts.ToListAsync())); // the address stays where it was
     }
 
     [Fact]

@@ -13,7 +13,11 @@ using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Routing.Apis;
 
-public sealed record CreateTenantRequest(string? SafeNotifyUserId, string? Name, bool? CrmEnabled, string? CrmPlan, string? Timezone);
+/// <summary>A new tenant; with <c>firstOwner</c>, the console invites that person as its owner and the answer holds their link.</summary>
+public sealed record CreateTenantRequest(string? SafeNotifyUserId, string? Name, bool? CrmEnabled, string? CrmPlan, string? Timezone, FirstOwnerRequest? FirstOwner = null);
+
+/// <summary>The person who will own the tenant's console.</summary>
+public sealed record FirstOwnerRequest(string? Email, string? DisplayName);
 
 public sealed record UpdateTenantRequest(string? Name, bool? CrmEnabled, string? CrmPlan, string? Timezone);
 
@@ -28,9 +32,11 @@ public sealed record TenantResponse(
 }
 
 /// <summary>The tenant as created, with its first API key, shown this once.</summary>
+/// <summary>The new tenant with its first API key and, when an owner was named, that owner's invitation link: each shown this once.</summary>
 public sealed record CreatedTenantResponse(
     string Id, string SafeNotifyUserId, string Name, bool CrmEnabled, string CrmPlan, int? MaxAgents,
-    int MaxWhatsappNumbers, string Timezone, DateTimeOffset CreatedAt, string ApiKey);
+    int MaxWhatsappNumbers, string Timezone, DateTimeOffset CreatedAt, string ApiKey,
+    string? FirstOwnerInvitationLink = null, DateTimeOffset? FirstOwnerInvitationExpiresAt = null);
 
 /// <summary>
 /// Issue a key. With <c>replacesKeyId</c> (one key) or <c>rotate: true</c> (every key of the tenant that still
@@ -77,7 +83,7 @@ public static class AdminTenantsApi
     }
 
     private static async Task<Results<Created<CreatedTenantResponse>, ValidationProblem, ProblemHttpResult>> CreateTenant(
-        CreateTenantRequest request, RoutingDbContext db, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
+        CreateTenantRequest request, RoutingDbContext db, TimeProvider time, HttpContext http, IOptions<ConsoleAddress> console, CancellationToken cancellationToken)
     {
         var plan = Plans.Find(request.CrmPlan ?? Plans.Basic.Name);
         var timezone = request.Timezone ?? "America/Bogota";
@@ -86,6 +92,12 @@ public static class AdminTenantsApi
             .Check(!string.IsNullOrWhiteSpace(request.Name) && request.Name.Length <= 200, "name", "Required, at most 200 characters.")
             .Check(plan is not null, "crmPlan", "One of free, basic, pro, enterprise.")
             .Check(Validators.IsTimeZone(timezone), "timezone", "An IANA time zone such as America/Bogota.");
+        if (request.FirstOwner is { } firstOwner)
+        {
+            errors.Check(Validators.IsEmailAddress(firstOwner.Email), "firstOwner.email", "An address such as ana@example.com, at most 254 characters.")
+                .Check(!string.IsNullOrWhiteSpace(firstOwner.DisplayName) && firstOwner.DisplayName.Trim().Length <= 100, "firstOwner.displayName", "Required, at most 100 characters.");
+        }
+
         if (errors.Any)
         {
             return errors.ToProblem();
@@ -116,8 +128,13 @@ public static class AdminTenantsApi
         db.ApiKeys.Add(firstKey);
         db.Audit(http, tenant.Id, AuditActions.TenantCreated, "tenant", tenant.Id, $"plan {tenant.CrmPlan}, crmEnabled {tenant.CrmEnabled}", now);
         db.Audit(http, tenant.Id, AuditActions.ApiKeyIssued, "api_key", firstKey.Id, $"first key {firstKey.Prefix}…", now);
+        // The owner's link is made here, shown only in this answer; the console gets its hash and invites the owner.
+        var ownerToken = request.FirstOwner is null ? null : SecretTokens.New();
+        var ownerInvitation = request.FirstOwner is { } owner
+            ? new FirstOwnerInvitation(owner.Email!.Trim(), owner.DisplayName!.Trim(), SecretTokens.Hash(ownerToken!), now + FirstOwnerInvitation.Lifetime)
+            : null;
         db.Publish(new TenantProvisioned(tenant.Id, tenant.SafeNotifyUserId, tenant.Name, tenant.CrmEnabled, tenant.CrmPlan,
-            tenant.MaxAgents, tenant.MaxWhatsappNumbers, tenant.Timezone, now), orderingKey: tenant.Id);
+            tenant.MaxAgents, tenant.MaxWhatsappNumbers, tenant.Timezone, now) { FirstOwner = ownerInvitation }, orderingKey: tenant.Id);
 
         try
         {
@@ -130,7 +147,8 @@ public static class AdminTenantsApi
 
         return TypedResults.Created($"/api/admin/tenants/{tenant.Id}", new CreatedTenantResponse(
             tenant.Id, tenant.SafeNotifyUserId, tenant.Name, tenant.CrmEnabled, tenant.CrmPlan, tenant.MaxAgents,
-            tenant.MaxWhatsappNumbers, tenant.Timezone, tenant.CreatedAt, key));
+            tenant.MaxWhatsappNumbers, tenant.Timezone, tenant.CreatedAt, key,
+            ownerToken is null ? null : console.Value.InvitationLink(ownerToken), ownerInvitation?.ExpiresAt));
     }
 
     private static async Task<Ok<PagedList<TenantResponse>>> ListTenants(

@@ -4,6 +4,7 @@ using SafeNotify.Crm.Routing.Apis;
 using SafeNotify.Crm.Routing.Data;
 using SafeNotify.Crm.Routing.Services;
 using SafeNotify.Crm.ServiceData;
+using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Routing.Extensions;
 
@@ -15,6 +16,7 @@ public static class Extensions
         builder.AddServiceMessaging<RoutingDbContext>("routing", bus => bus.AddConsumers(typeof(Extensions).Assembly));
         builder.Services.AddOptions<OperatorOptions>().BindConfiguration("Crm");
         builder.Services.AddOptions<ApiKeyOptions>().BindConfiguration("Crm:ApiKeys");
+        builder.Services.AddOptions<ConsoleAddress>().BindConfiguration(ConsoleAddress.Section); // for the first owner's invitation link
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RoutingDirectory>();
         builder.Services.AddHostedService<RoutingDirectoryListener>();

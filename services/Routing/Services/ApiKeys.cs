@@ -5,8 +5,8 @@ using SafeNotify.Crm.ServiceDefaults;
 namespace SafeNotify.Crm.Routing.Services;
 
 /// <summary>
-/// Tenant API keys: 128 random bits behind a recognisable prefix. Only the SHA-256 hash is stored (the key
-/// has full entropy, so a fast hash is enough); lookups go by hash and the final comparison is constant-time.
+/// Tenant API keys: 128 random bits behind a recognisable prefix. Only the hash is stored (<see cref="SecretTokens"/>);
+/// lookups go by hash and the final comparison is constant-time.
 /// </summary>
 public static class ApiKeys
 {
@@ -14,7 +14,7 @@ public static class ApiKeys
 
     public static string NewKey() => Ids.New(Prefix);
 
-    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    public static string Hash(string key) => SecretTokens.Hash(key);
 
     public static string DisplayPrefix(string key) => key[..Math.Min(12, key.Length)];
 

@@ -34,7 +34,7 @@ public static class StaffApi
     }
 
     private static async Task<Results<Created<StaffInvitationResponse>, ValidationProblem, ProblemHttpResult>> InviteStaff(
-        string id, StaffInvitationRequest request, HttpContext context, StaffDirectory directory, IOptions<ConsoleOptions> console, CancellationToken cancellationToken)
+        string id, StaffInvitationRequest request, HttpContext context, StaffDirectory directory, IOptions<ConsoleAddress> console, CancellationToken cancellationToken)
     {
         var errors = Validate(request.Email, request.DisplayName)
             .Check(request.Role is StaffRole.Owner or StaffRole.Admin or StaffRole.Agent, "role", "Role must be OWNER, ADMIN or AGENT.");
@@ -47,7 +47,7 @@ public static class StaffApi
     }
 
     private static async Task<Results<Created<StaffInvitationResponse>, ValidationProblem, ProblemHttpResult>> InviteOperator(
-        OperatorInvitationRequest request, HttpContext context, StaffDirectory directory, IOptions<ConsoleOptions> console, CancellationToken cancellationToken)
+        OperatorInvitationRequest request, HttpContext context, StaffDirectory directory, IOptions<ConsoleAddress> console, CancellationToken cancellationToken)
     {
         var errors = Validate(request.Email, request.DisplayName);
         if (errors.Any)
@@ -59,7 +59,7 @@ public static class StaffApi
     }
 
     private static async Task<Results<Created<PasswordResetResponse>, ProblemHttpResult>> StartPasswordReset(
-        string id, StaffDirectory directory, IOptions<ConsoleOptions> console, CancellationToken cancellationToken) =>
+        string id, StaffDirectory directory, IOptions<ConsoleAddress> console, CancellationToken cancellationToken) =>
         await directory.StartPasswordResetAsync(id, cancellationToken) switch
         {
             PasswordResetResult.Started(var account, var token) => TypedResults.Created((string?)null, new PasswordResetResponse(
@@ -68,7 +68,7 @@ public static class StaffApi
             _ => Problems.NotFound("Account"),
         };
 
-    private static Results<Created<StaffInvitationResponse>, ValidationProblem, ProblemHttpResult> Answer(InvitationResult result, ConsoleOptions console, HttpContext context) => result switch
+    private static Results<Created<StaffInvitationResponse>, ValidationProblem, ProblemHttpResult> Answer(InvitationResult result, ConsoleAddress console, HttpContext context) => result switch
     {
         InvitationResult.Invited(var account, var token) => TypedResults.Created((string?)null, new StaffInvitationResponse(
             account.Id, account.TenantId, account.Email, account.DisplayName, account.Role, console.InvitationLink(token), account.InvitationExpiresAt!.Value)),

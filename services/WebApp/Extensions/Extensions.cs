@@ -31,6 +31,7 @@ public static class Extensions
         builder.Services.AddScoped<StaffDirectory>();
         builder.Services.AddSingleton<InteractiveDirectory>();
         builder.Services.AddOptions<ConsoleOptions>().BindConfiguration("Crm:Console");
+        builder.Services.AddOptions<ConsoleAddress>().BindConfiguration(ConsoleAddress.Section);
         builder.Services.AddOptions<FirstOperatorOptions>().BindConfiguration("Crm:Console:FirstOperator").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService<FirstOperator>();
         return builder;

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using SafeNotify.Crm.Messaging;
+using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.WebApp.Model;
 
@@ -34,7 +35,7 @@ public sealed class StaffAccount : Aggregate
     public const int MinimumPasswordLength = 12;
     public const int MaximumPasswordLength = 128;
     public static readonly TimeSpan LockoutTime = TimeSpan.FromMinutes(15);
-    public static readonly TimeSpan InvitationLifetime = TimeSpan.FromHours(72);
+    public static readonly TimeSpan InvitationLifetime = Contracts.FirstOwnerInvitation.Lifetime;
     public static readonly TimeSpan PasswordResetLifetime = TimeSpan.FromHours(1);
 
     private StaffAccount()
@@ -113,6 +114,17 @@ public sealed class StaffAccount : Aggregate
             InvitationExpiresAt = now + InvitationLifetime,
             CreatedAt = now,
         };
+    }
+
+    /// <summary>
+    /// A new tenant's first owner, named by the operator who created the tenant: invited with the link Routing handed
+    /// that operator (only its hash reached the console), good until <paramref name="expiresAt"/>.
+    /// </summary>
+    public static StaffAccount FirstOwner(string id, string tenantId, string email, string displayName, string invitationHash, DateTimeOffset expiresAt, DateTimeOffset now)
+    {
+        var account = Invite(id, tenantId, email, displayName, StaffRole.Owner, invitationHash, now);
+        account.InvitationExpiresAt = expiresAt;
+        return account;
     }
 
     /// <summary>
@@ -385,10 +397,7 @@ public sealed class StaffAccount : Aggregate
 
     /// <summary>A sentence saying what is wrong with an address to invite, or null when it will do.</summary>
     public static string? EmailProblem(string? email) =>
-        email is { Length: > 0 and <= 254 } && System.Net.Mail.MailAddress.TryCreate(email.Trim(), out var address)
-        && address.Address == email.Trim() && address.Host.Contains('.')
-            ? null
-            : "Email must be an address such as ana@example.com, at most 254 characters.";
+        Validators.IsEmailAddress(email) ? null : "Email must be an address such as ana@example.com, at most 254 characters.";
 
     /// <summary>A sentence saying what is wrong with the name staff will see, or null when it will do.</summary>
     public static string? DisplayNameProblem(string? displayName) =>

@@ -42,7 +42,7 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
     /// </summary>
     public async Task<InvitationResult> InviteAsync(string? tenantId, string email, string displayName, StaffRole role, CancellationToken cancellationToken)
     {
-        var token = OneTimeTokens.New();
+        var token = SecretTokens.New();
         var normalized = StaffAccount.NormalizeEmail(email);
         try
         {
@@ -60,7 +60,7 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
                     if (existing is null)
                     {
                         var account = StaffAccount.Invite(Ids.New(role == StaffRole.Operator ? "op" : "staff"), tenantId, normalized, displayName, role,
-                            OneTimeTokens.Hash(token), now);
+                            SecretTokens.Hash(token), now);
                         db.Accounts.Add(account);
                         return new InvitationResult.Invited(account, token);
                     }
@@ -70,7 +70,7 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
                         return new InvitationResult.AddressTaken();
                     }
 
-                    existing.Reinvite(OneTimeTokens.Hash(token), now);
+                    existing.Reinvite(SecretTokens.Hash(token), now);
                     return new InvitationResult.Invited(existing, token);
                 }, ct);
             }, cancellationToken);
@@ -85,14 +85,14 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
     public Task<StaffAccount?> AcceptInvitationAsync(string token, string password, CancellationToken cancellationToken) =>
         db.RunAsync(ct => AcrossTenantsSavedAsync(async () =>
         {
-            var account = await db.LockByInvitationAsync(OneTimeTokens.Hash(token), ct);
-            return account is not null && account.AcceptInvitation(OneTimeTokens.Hash(token), password, hasher, time.GetUtcNow()) ? account : null;
+            var account = await db.LockByInvitationAsync(SecretTokens.Hash(token), ct);
+            return account is not null && account.AcceptInvitation(SecretTokens.Hash(token), password, hasher, time.GetUtcNow()) ? account : null;
         }, ct), cancellationToken);
 
     /// <summary>The account <paramref name="token"/> invites, while the invitation is pending; null otherwise.</summary>
     public async Task<StaffAccount?> InvitationAsync(string token, CancellationToken cancellationToken)
     {
-        var hash = OneTimeTokens.Hash(token);
+        var hash = SecretTokens.Hash(token);
         var account = await db.AcrossTenantsAsync(() => db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.InvitationHash == hash, cancellationToken), cancellationToken);
         return account is not null && account.HasPendingInvitation(time.GetUtcNow()) ? account : null;
     }
@@ -100,12 +100,12 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
     /// <summary>A password reset link for <paramref name="memberId"/>, made by the business's owner <paramref name="ownerId"/>.</summary>
     public async Task<PasswordResetResult> StartPasswordResetAsync(string tenantId, string ownerId, string memberId, CancellationToken cancellationToken)
     {
-        var token = OneTimeTokens.New();
+        var token = SecretTokens.New();
         StaffAccount? member = null;
         var problem = await ManageAsync(tenantId, staff =>
         {
             member = staff.Accounts.FirstOrDefault(a => a.Id == memberId);
-            return staff.StartPasswordReset(ownerId, memberId, OneTimeTokens.Hash(token), time.GetUtcNow());
+            return staff.StartPasswordReset(ownerId, memberId, SecretTokens.Hash(token), time.GetUtcNow());
         }, cancellationToken);
         return problem is null && member is not null ? new PasswordResetResult.Started(member, token) : new PasswordResetResult.Refused(problem ?? "");
     }
@@ -113,7 +113,7 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
     /// <summary>A password reset link for any account, made by an operator.</summary>
     public Task<PasswordResetResult> StartPasswordResetAsync(string accountId, CancellationToken cancellationToken)
     {
-        var token = OneTimeTokens.New();
+        var token = SecretTokens.New();
         return db.RunAsync(ct => AcrossTenantsSavedAsync<PasswordResetResult>(async () =>
         {
             if (await db.LockByIdAsync(accountId, ct) is not { } account)
@@ -121,7 +121,7 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
                 return new PasswordResetResult.UnknownAccount();
             }
 
-            return account.StartPasswordReset(OneTimeTokens.Hash(token), time.GetUtcNow()) is { } problem
+            return account.StartPasswordReset(SecretTokens.Hash(token), time.GetUtcNow()) is { } problem
                 ? new PasswordResetResult.Refused(problem)
                 : new PasswordResetResult.Started(account, token);
         }, ct), cancellationToken);
@@ -130,7 +130,7 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
     /// <summary>The account <paramref name="token"/>'s password reset link is for, while it is pending; null otherwise.</summary>
     public async Task<StaffAccount?> PasswordResetAsync(string token, CancellationToken cancellationToken)
     {
-        var hash = OneTimeTokens.Hash(token);
+        var hash = SecretTokens.Hash(token);
         var account = await db.AcrossTenantsAsync(() => db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.PasswordResetHash == hash, cancellationToken), cancellationToken);
         return account is not null && account.HasPendingPasswordReset(time.GetUtcNow()) ? account : null;
     }
@@ -139,8 +139,8 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
     public Task<StaffAccount?> ResetPasswordAsync(string token, string password, CancellationToken cancellationToken) =>
         db.RunAsync(ct => AcrossTenantsSavedAsync(async () =>
         {
-            var account = await db.LockByPasswordResetAsync(OneTimeTokens.Hash(token), ct);
-            return account is not null && account.ResetPassword(OneTimeTokens.Hash(token), password, hasher, time.GetUtcNow()) ? account : null;
+            var account = await db.LockByPasswordResetAsync(SecretTokens.Hash(token), ct);
+            return account is not null && account.ResetPassword(SecretTokens.Hash(token), password, hasher, time.GetUtcNow()) ? account : null;
         }, ct), cancellationToken);
 
     /// <summary>An attempt to sign in with <paramref name="email"/>: the outcome, and the account when it signed in.</summary>
@@ -256,5 +256,5 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
 
     private static readonly StaffAccount Placeholder = StaffAccount.Invite("staff_placeholder", "tnt_placeholder", "nobody@invalid", "", StaffRole.Agent, "", DateTimeOffset.UnixEpoch);
 
-    private static readonly string PlaceholderHash = new PasswordHasher<StaffAccount>().HashPassword(Placeholder, OneTimeTokens.New());
+    private static readonly string PlaceholderHash = new PasswordHasher<StaffAccount>().HashPassword(Placeholder, SecretTokens.New());
 }
