@@ -23,7 +23,7 @@ public sealed class FaultTests(FaultFixture system, ITestOutputHelper output)
     private const int Customers = 20;
 
     /// <summary>How long the customers write before the fault, and after the system is back.</summary>
-    private static readonly TimeSpan Before = TimeSpan.FromSeconds(8), After = TimeSpan.FromSeconds(6);
+    private static readonly TimeSpan Before = TimeSpan.FromSeconds(5), After = TimeSpan.FromSeconds(4);
 
     [Theory]
     [InlineData(ResourceNames.Routing)]
