@@ -27,7 +27,7 @@ public sealed class ConsoleAccessibilityTests(SystemFixture system)
             new { password = Password }, expected: 204);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Browser.Executable, Args = ["--no-sandbox"] });
+        await using var browser = await Browser.LaunchAsync(playwright);
         // axe runs as a script the test adds to the page, which the console's Content-Security-Policy would refuse.
         var page = await (await browser.NewContextAsync(new() { BypassCSP = true })).NewPageAsync();
         var issues = new List<string>();

@@ -28,7 +28,7 @@ public sealed partial class ConsoleTests(SystemFixture system)
         Assert.StartsWith(system.Gateway.BaseAddress!.ToString().TrimEnd('/') + "/invitation/", link, StringComparison.Ordinal);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Browser.Executable, Args = ["--no-sandbox"] });
+        await using var browser = await Browser.LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
         var errors = new List<string>(); // a refused script or style (the Content-Security-Policy), a failed connection
         page.Console += (_, message) =>
@@ -105,7 +105,7 @@ public sealed partial class ConsoleTests(SystemFixture system)
     public async Task A_page_of_the_console_asked_for_without_a_session_goes_to_sign_in_and_back_after_it()
     {
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Browser.Executable, Args = ["--no-sandbox"] });
+        await using var browser = await Browser.LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
 
         var response = await page.GotoAsync(system.Gateway.BaseAddress!.ToString());
@@ -126,7 +126,7 @@ public sealed partial class ConsoleTests(SystemFixture system)
         await system.CallAsync(HttpMethod.Post, $"/account/invitations/{token}", null, new { password = Password }, expected: 204);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Browser.Executable, Args = ["--no-sandbox"] });
+        await using var browser = await Browser.LaunchAsync(playwright);
         var errors = new List<string>(); // an open console that failed (its circuit ended) says so in the browser's console
         var owner = await (await browser.NewContextAsync()).NewPageAsync();
         owner.Console += (_, message) =>
@@ -198,7 +198,7 @@ public sealed partial class ConsoleTests(SystemFixture system)
         await system.CallAsync(HttpMethod.Post, $"/account/invitations/{token}", null, new { password = Password }, expected: 204);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Browser.Executable, Args = ["--no-sandbox"] });
+        await using var browser = await Browser.LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
         await SignInAsync(page, email, Password, expectWelcome: false);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Second factor" })).ToBeVisibleAsync();
@@ -239,4 +239,7 @@ public sealed partial class ConsoleTests(SystemFixture system)
 internal static class Browser
 {
     public const string Executable = "/usr/bin/chromium";
+
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new() { ExecutablePath = Executable, Args = ["--no-sandbox"] });
 }
