@@ -54,6 +54,8 @@ public sealed class ProcessPriorityTests(SystemFixture system)
 /// <summary>The whole system with both tuning switches on (<c>Crm__Tuning__SmallMachine</c>, <c>Crm__Tuning__ProcessPriority</c>).</summary>
 public sealed class TunedSystemFixture : SystemFixture
 {
+    protected override int ConsoleInstances => 1;
+
     protected override IEnumerable<string> Arguments => ["--Crm:Tuning:SmallMachine=true", "--Crm:Tuning:ProcessPriority=true"];
 }
 

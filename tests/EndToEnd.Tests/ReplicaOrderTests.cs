@@ -22,6 +22,8 @@ public sealed class ReplicatedSystemFixture : SystemFixture
 
     public OtlpReceiver Otlp { get; } = new();
 
+    protected override int ConsoleInstances => 1;
+
     protected override IEnumerable<string> Arguments =>
     [
         $"--Crm:Replicas={Replicas}",

@@ -36,6 +36,8 @@ public sealed class SecretsFixture : SystemFixture
 
     public IReadOnlyList<ModelRequest> ModelRequests => _model.Services.GetRequiredService<ModelStandInState>().Requests.ToList();
 
+    protected override int ConsoleInstances => 1;
+
     protected override IEnumerable<string> Arguments =>
     [
         "--AI:Provider=OpenAI",

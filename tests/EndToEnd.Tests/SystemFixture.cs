@@ -23,8 +23,6 @@ public class SystemFixture : IAsyncLifetime
     public const string OperatorKey = "sn_op_end_to_end_tests_operator_key";
     public const int WebhooksPerNumberPerSecond = 50;
 
-    /// <summary>Two console instances behind the gateway: every browser test runs across them.</summary>
-    public const int ConsoleInstances = 2;
     public const int WebhooksPerAccountPerSecond = 2 * WebhooksPerNumberPerSecond;
 
     /// <summary>Gateway routes that lead to <see cref="Recorder"/>: an API path (behind a key) and a webhook path.</summary>
@@ -53,6 +51,9 @@ public class SystemFixture : IAsyncLifetime
 
     /// <summary>More AppHost arguments for a collection that boots the system differently, after the defaults (a later one wins).</summary>
     protected virtual IEnumerable<string> Arguments => [];
+
+    /// <summary>Two console instances behind the gateway, so every browser test runs across them; systems without browser tests need one.</summary>
+    protected virtual int ConsoleInstances => 2;
 
     /// <summary>How long the system may take to become healthy.</summary>
     protected virtual TimeSpan StartTimeout => TimeSpan.FromMinutes(4);

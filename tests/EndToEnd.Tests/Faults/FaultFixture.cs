@@ -33,6 +33,8 @@ public sealed class FaultFixture : SystemFixture
     /// <summary>How long the model takes to answer while nothing is wrong.</summary>
     public static readonly ModelBehaviour Thinking = new(LatencyMs: 1500);
 
+    protected override int ConsoleInstances => 1;
+
     protected override IEnumerable<string> Arguments =>
     [
         "--Crm:FastDatabase=false",
