@@ -22,8 +22,15 @@ var messaging = builder.AddBrokerConnection(rabbit, brokerPassword);
 
 // Secrets the services need: the operator key, and Twilio's credentials (or the stand-in's).
 var operatorKey = builder.AddParameter("operator-api-key", config["Crm:OperatorApiKey"] ?? state.Secret("operator-api-key", prefix: "sn_op_"), secret: true);
-// The gateway signs each caller's identity with it and every service checks the signature.
-var identityKey = builder.AddParameter("identity-signing-key", state.Secret("identity-signing-key", bytes: 32), secret: true);
+// The gateway (for API keys) and the console (for its staff) each sign callers' identities with a private key of their own;
+// the services hold only the public keys.
+var gatewayIdentity = state.SigningKeyPair("gateway-identity-key");
+var consoleIdentity = state.SigningKeyPair("console-identity-key");
+var gatewaySigningKey = builder.AddParameter("gateway-identity-key", gatewayIdentity.SigningKey, secret: true);
+var consoleSigningKey = builder.AddParameter("console-identity-key", consoleIdentity.SigningKey, secret: true);
+IResourceBuilder<ProjectResource> WithIdentityKeys(IResourceBuilder<ProjectResource> project) => project
+    .WithEnvironment("Crm__Identity__GatewayPublicKey", gatewayIdentity.PublicKey)
+    .WithEnvironment("Crm__Identity__ConsolePublicKey", consoleIdentity.PublicKey);
 var twilio = TwilioSettings.From(config, state);
 
 // Instances of each of the five services (Crm__Replicas, default 1). They compete on every queue, and the messages
@@ -67,8 +74,8 @@ IResourceBuilder<ProjectResource> Service<TProject>(string name, int instances, 
     var project = InEnvironment(builder.AddProject<TProject>(resourceName ?? name))
         .WithReference(database).WaitFor(database)
         .WithReference(messaging).WaitFor(messaging)
-        .WithHttpHealthCheck("/health")
-        .WithEnvironment("Crm__Identity__SigningKey", identityKey);
+        .WithHttpHealthCheck("/health");
+    WithIdentityKeys(project);
     tuning.ApplyTo(project);
     telemetry.ApplyTo(project);
     consumerLimit.ApplyTo(project);
@@ -98,7 +105,10 @@ var consoles = Enumerable.Range(1, consoleInstances).Select(instance =>
 {
     var console = Service<Projects.WebApp>(ResourceNames.WebApp, instances: 1, resourceName: instance == 1 ? null : ResourceNames.ConsoleInstance(instance))
         .WithEnvironment("Crm__Console__FirstOperator__Email", firstOperator.Email)
-        .WithEnvironment("Crm__Console__FirstOperator__Password", firstOperator.Password);
+        .WithEnvironment("Crm__Console__FirstOperator__Password", firstOperator.Password)
+        .WithEnvironment("Crm__Identity__SigningKey", consoleSigningKey)
+        // The console calls the services directly, as the signed-in member.
+        .WithReference(routing).WithReference(ingress).WithReference(agent).WithReference(lead).WithReference(metrics);
     if (config["Crm:Console:SessionCheckInterval"] is { Length: > 0 } sessionCheck)
     {
         console.WithEnvironment("Crm__Console__SessionCheckInterval", sessionCheck);
@@ -113,8 +123,9 @@ var gateway = InEnvironment(builder.AddProject<Projects.Gateway>(ResourceNames.G
     .WithReference(routing).WithReference(ingress).WithReference(agent).WithReference(lead).WithReference(metrics)
     .WaitFor(routing).WaitFor(ingress).WaitFor(agent).WaitFor(lead).WaitFor(metrics)
     .WithHttpHealthCheck("/health")
-    .WithEnvironment("Crm__Identity__SigningKey", identityKey)
+    .WithEnvironment("Crm__Identity__SigningKey", gatewaySigningKey)
     .WithExternalHttpEndpoints();
+WithIdentityKeys(gateway);
 tuning.ApplyTo(gateway);
 telemetry.ApplyTo(gateway);
 foreach (var console in consoles)

@@ -1,5 +1,6 @@
 using Scalar.AspNetCore;
 using Microsoft.Extensions.Caching.Memory;
+using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Gateway;
 
@@ -12,6 +13,7 @@ public static class GatewayExtensions
             .AddServiceDiscoveryDestinationResolver();
 
         builder.Services.AddMemoryCache();
+        builder.AddIdentitySigner(IdentityTokens.GatewayIssuer);
         builder.Services.AddSingleton<IdentityTokenCache>();
         builder.Services.AddHttpClient<ApiKeyResolver>(client => client.BaseAddress = new Uri("http://routing"));
         return builder;

@@ -54,6 +54,27 @@ internal sealed class StateFolder
         }
     }
 
+    /// <summary>
+    /// The signing key named <paramref name="name"/> (ECDSA P-256, PKCS#8, base64; generated on first use) and its public
+    /// half (SubjectPublicKeyInfo, base64), which is no secret.
+    /// </summary>
+    public (string SigningKey, string PublicKey) SigningKeyPair(string name)
+    {
+        lock (_secrets)
+        {
+            if (!_secrets.TryGetValue(name, out var signingKey))
+            {
+                using var generated = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+                _secrets[name] = signingKey = Convert.ToBase64String(generated.ExportPkcs8PrivateKey());
+                WritePrivate(_secretsFile, JsonSerializer.Serialize(_secrets, new JsonSerializerOptions { WriteIndented = true }));
+            }
+
+            using var key = ECDsa.Create();
+            key.ImportPkcs8PrivateKey(Convert.FromBase64String(signingKey), out _);
+            return (signingKey, Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()));
+        }
+    }
+
     public static void WritePrivate(string path, string contents)
     {
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };

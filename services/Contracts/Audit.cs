@@ -5,8 +5,9 @@ namespace SafeNotify.Crm.Contracts;
 /// that made the change publishes it through its outbox in the same transaction as the change; Routing
 /// keeps the trail and serves it to operators at <c>GET /api/admin/audit</c>.
 /// <para>
-/// Who: <paramref name="ActorRole"/> (<c>operator</c>, <c>tenant</c> or <c>system</c>), the acting tenant and the
-/// id of the API key used (null for the operator's configured key). What: <paramref name="Action"/> (one of
+/// Who: <paramref name="ActorRole"/> (<c>operator</c>, <c>owner</c>, <c>admin</c>, <c>agent</c> or <c>system</c>), the acting
+/// tenant, the id of the API key used (null for the operator's configured key) or the staff member who acted in the console
+/// (<paramref name="ActorStaffId"/>, with the name they had then). What: <paramref name="Action"/> (one of
 /// <see cref="AuditActions"/>), the target and a short <paramref name="Detail"/> that never holds a secret or a
 /// customer's personal data. When: <paramref name="OccurredAt"/>.
 /// </para>
@@ -21,7 +22,9 @@ public sealed record AuditRecorded(
     string? ActorTenantId,
     string? ActorKeyId,
     string Service,
-    DateTimeOffset OccurredAt);
+    DateTimeOffset OccurredAt,
+    string? ActorStaffId = null,
+    string? ActorStaffName = null);
 
 /// <summary>The audit trail's action names.</summary>
 public static class AuditActions

@@ -76,6 +76,9 @@ public sealed record ConversationHandedOff(string TenantId, string ConversationI
     public int? OwnershipVersion { get; init; }
     public string? NumberId { get; init; }
     public string? AgentId { get; init; }
+
+    /// <summary>The console's staff member it was handed to (<see cref="AssignedToUser"/> is then their name); null for an external name.</summary>
+    public string? AssignedStaffId { get; init; }
 }
 
 public sealed record ConversationReleased(string TenantId, string ConversationId, string Reason, DateTimeOffset OccurredAt)
@@ -120,6 +123,9 @@ public sealed record ConversationActivity(string TenantId, string ConversationId
 
     /// <summary>The employee the conversation is assigned to after the change (null: nobody, or the bot; not on a delivery change).</summary>
     public string? AssignedToUser { get; init; }
+
+    /// <summary>The console's staff member among them, when the assignee is one.</summary>
+    public string? AssignedStaffId { get; init; }
 }
 
 public sealed record ConversationOutcomeRecorded(

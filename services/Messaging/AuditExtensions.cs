@@ -29,5 +29,5 @@ public static class AuditExtensions
     private static void Audit(this MessagingDbContext db, CallerIdentity? caller, string? tenantId, string action, string targetType, string targetId,
         string? detail, DateTimeOffset occurredAt) =>
         db.Publish(new AuditRecorded(tenantId, action, targetType, targetId, detail, caller?.Role ?? SystemActor, caller?.TenantId, caller?.KeyId,
-            db.SchemaName, occurredAt));
+            db.SchemaName, occurredAt, caller?.StaffId, caller?.StaffName));
 }

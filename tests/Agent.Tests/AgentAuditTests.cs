@@ -15,7 +15,7 @@ public sealed class AgentAuditTests(AgentService agent)
     public async Task Creating_changing_activating_and_deleting_an_agent_each_leave_one_audit_record_with_who_and_what()
     {
         var tenantId = await agent.ProvisionTenantAsync();
-        var caller = new CallerIdentity(tenantId, CallerIdentity.TenantRole, "key_reception_desk");
+        var caller = CallerIdentity.ApiKey(tenantId, "key_reception_desk");
         using var client = agent.ClientAs(caller);
 
         using var created = await client.PostAsJsonAsync("/api/agents", Seed.DrBot());
@@ -54,7 +54,7 @@ public sealed class AgentAuditTests(AgentService agent)
         Assert.All(audited, a => Assert.Equal(("agent", tenantId, "agent"), (a.TargetType, a.TenantId, a.Service)));
 
         var byTenant = audited.Where(a => a.Action != AuditActions.PromptActivated).ToList();
-        Assert.All(byTenant, a => Assert.Equal((CallerIdentity.TenantRole, tenantId, "key_reception_desk"), (a.ActorRole, a.ActorTenantId, a.ActorKeyId)));
+        Assert.All(byTenant, a => Assert.Equal((CallerIdentity.AdminRole, tenantId, "key_reception_desk"), (a.ActorRole, a.ActorTenantId, a.ActorKeyId)));
         var activation = audited.Single(a => a.Action == AuditActions.PromptActivated);
         Assert.Equal((CallerIdentity.OperatorRole, (string?)null), (activation.ActorRole, activation.ActorTenantId));
         Assert.Contains("prompt version 1", activation.Detail);

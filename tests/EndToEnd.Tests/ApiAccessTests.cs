@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using SafeNotify.Crm.ServiceDefaults;
 using SafeNotify.Crm.TestSupport;
@@ -161,7 +160,10 @@ public sealed class ApiAccessTests(SystemFixture system)
         arrived = Recorded(probe);
         Assert.Equal([CallerIdentity.Header], SafeNotifyHeaders(arrived));
         var identity = new JsonWebToken(arrived.Headers[CallerIdentity.Header]!);
-        Assert.Equal((clinic.Id, CallerIdentity.TenantRole), (identity.GetClaim("tenant").Value, identity.GetClaim("role").Value));
+        // A business's key acts as an admin, in the gateway's name.
+        Assert.Equal((clinic.Id, CallerIdentity.AdminRole, IdentityTokens.GatewayIssuer),
+            (identity.GetClaim("tenant").Value, identity.GetClaim("role").Value, identity.Issuer));
+        Assert.Equal("ES256", identity.Alg);
         Assert.NotEqual(forgedIdentity, identity.EncodedToken);
         Assert.Null(arrived.Headers["Authorization"]);
     }
@@ -172,8 +174,8 @@ public sealed class ApiAccessTests(SystemFixture system)
     /// </summary>
     private static string Spoof(HttpRequestMessage request, string tenantId)
     {
-        var forgedIdentity = new IdentityTokens(Options.Create(new IdentityTokenOptions { SigningKey = new string('f', 64) }), TimeProvider.System)
-            .Create(new CallerIdentity(tenantId, CallerIdentity.OperatorRole));
+        var forger = new IdentitySigner(IdentityTokens.GatewayIssuer, IdentityTokens.NewKeyPair().SigningKey, TimeSpan.FromMinutes(1), TimeProvider.System);
+        var forgedIdentity = forger.Create(new CallerIdentity(tenantId, CallerIdentity.OperatorRole));
         request.Headers.Add("X-SafeNotify-Tenant-Id", tenantId);
         request.Headers.Add("X-SafeNotify-Role", CallerIdentity.OperatorRole);
         request.Headers.Add("x-safenotify-caller", CallerIdentity.GatewayRole);

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aspire.Hosting;
-using Microsoft.Extensions.Options;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.EndToEnd.Tests;
@@ -27,9 +26,9 @@ public sealed partial class AttackMatrixTests
         // Real ids of a real tenant: a route that forgot its guard would find something to answer with.
         var tenant = await Api.ObjectsOfNewTenantAsync("Clínica Rodeada");
         var secrets = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(Path.Combine(system.StateDirectory, "secrets.json")))!;
-        var genuine = Signer(secrets["identity-signing-key"], TimeProvider.System);
-        var forged = Signer(Convert.ToHexString(RandomNumberGenerator.GetBytes(32)), TimeProvider.System);
-        var expired = Signer(secrets["identity-signing-key"], new ClockBehind(TimeSpan.FromMinutes(5)));
+        var genuine = Signer(secrets["gateway-identity-key"], TimeProvider.System);
+        var forged = Signer(IdentityTokens.NewKeyPair().SigningKey, TimeProvider.System);
+        var expired = Signer(secrets["gateway-identity-key"], new ClockBehind(TimeSpan.FromMinutes(5)));
         var clients = operations.Select(o => o.Service).Distinct().ToDictionary(service => service, service => system.App.CreateHttpClient(service));
         var before = await Api.SnapshotAsync(operations, tenant);
 
@@ -48,10 +47,10 @@ public sealed partial class AttackMatrixTests
             // The caller each route is for, so that only the signature or the time is wrong.
             var caller = operation.IsAdmin ? new CallerIdentity(null, CallerIdentity.OperatorRole)
                 : operation.Path.StartsWith("/internal/", StringComparison.Ordinal) ? new CallerIdentity(null, CallerIdentity.GatewayRole)
-                : new CallerIdentity(tenant.Tenant.Id, CallerIdentity.TenantRole);
+                : CallerIdentity.ApiKey(tenant.Tenant.Id, keyId: null);
             var body = operation.HasBody ? PublicApi.BodyFor(operation) : null;
             Func<HttpContent?> content = () => body is null ? null : JsonContent.Create(body);
-            Action<HttpRequestMessage> As(IdentityTokens signer) => request => request.Headers.Add(CallerIdentity.Header, signer.Create(caller));
+            Action<HttpRequestMessage> As(IdentitySigner signer) => request => request.Headers.Add(CallerIdentity.Header, signer.Create(caller));
 
             findings.Expect(operation, "straight to the service without an identity", await Api.SendAsync(operation.Method, path, null, content, client: service), 401);
             findings.Expect(operation, "straight to the service with an identity signed with another key",
@@ -76,8 +75,8 @@ public sealed partial class AttackMatrixTests
         findings.AssertNone(minimumChecks: 100);
     }
 
-    private static IdentityTokens Signer(string signingKey, TimeProvider time) =>
-        new(Options.Create(new IdentityTokenOptions { SigningKey = signingKey }), time);
+    private static IdentitySigner Signer(string signingKey, TimeProvider time) =>
+        new(IdentityTokens.GatewayIssuer, signingKey, TimeSpan.FromMinutes(1), time);
 
     /// <summary>A clock that runs behind: identities it signs expired before they are sent.</summary>
     private sealed class ClockBehind(TimeSpan behind) : TimeProvider

@@ -56,11 +56,12 @@ public sealed class SecretsTests(SecretsFixture system)
         };
         foreach (var (name, value) in system.GeneratedSecrets.Where(s => !s.Key.Contains("account-sid", StringComparison.Ordinal)))
         {
-            secrets[name] = value; // Twilio's auth token, the identity signing key, every database and broker password
+            secrets[name] = value; // Twilio's auth token, the gateway's and the console's signing keys, every database and broker password
         }
 
         Assert.Contains("twilio-standin-auth-token", secrets.Keys);
-        Assert.Contains("identity-signing-key", secrets.Keys);
+        Assert.Contains("gateway-identity-key", secrets.Keys);
+        Assert.Contains("console-identity-key", secrets.Keys);
         Assert.All(ResourceNames.Services, service => Assert.Contains($"{service}-db-password", secrets.Keys));
         Assert.All(secrets, s => Assert.True(s.Value.Length >= 16, $"{s.Key} is too short to search for"));
 

@@ -18,7 +18,7 @@ public sealed class LeadAuditTests(LeadService lead)
         var chat = Chat.New(profileName: "Valentina Ríos");
         await lead.HandledAsync(chat.Says(1, "Hola, ¿tienen citas para limpieza?", Chat.NewAgent()));
         var conversationId = (await lead.PublishedAsync<ConversationOpened>(o => o.TenantId == chat.TenantId)).Single().ConversationId;
-        using var client = lead.ClientAs(new CallerIdentity(chat.TenantId, CallerIdentity.TenantRole, "key_front_desk"));
+        using var client = lead.ClientAs(CallerIdentity.ApiKey(chat.TenantId, "key_front_desk"));
 
         using (var handoff = await client.PostAsJsonAsync($"/api/conversations/{conversationId}/handoff",
             new { assignedToUser = "laura@clinica.co", reason = "Valentina Ríos pide precio especial" }))
@@ -58,7 +58,7 @@ public sealed class LeadAuditTests(LeadService lead)
 
         var erased = Assert.Single(await lead.PublishedAsync<AuditRecorded>(a => a.TenantId == chat.TenantId && a.Action == AuditActions.LeadErased));
         var audited = beforeErasure.Append(erased).ToList();
-        Assert.All(audited, a => Assert.Equal((CallerIdentity.TenantRole, chat.TenantId, "key_front_desk", "lead"),
+        Assert.All(audited, a => Assert.Equal((CallerIdentity.AdminRole, chat.TenantId, "key_front_desk", "lead"),
             (a.ActorRole, a.ActorTenantId, a.ActorKeyId, a.Service)));
         Assert.Equal(("conversation", conversationId), (audited[0].TargetType, audited[0].TargetId));
         Assert.Equal("taken over by laura@clinica.co", audited[0].Detail);
@@ -75,7 +75,7 @@ public sealed class LeadAuditTests(LeadService lead)
     {
         var tenantId = Chat.NewTenant();
         var agent = Chat.NewAgent();
-        using var client = lead.ClientAs(new CallerIdentity(tenantId, CallerIdentity.TenantRole, "key_front_desk"));
+        using var client = lead.ClientAs(CallerIdentity.ApiKey(tenantId, "key_front_desk"));
         (await client.PutAsJsonAsync("/api/leads/settings", new { humanIdleReleaseSeconds = 1 })).EnsureSuccessStatusCode();
 
         // The customer asks for a person.
@@ -115,7 +115,7 @@ public sealed class LeadAuditTests(LeadService lead)
         Assert.Equal("handed to a person (agent_failed): the agent could not answer: The model did not answer in time.", handoffs[timedOut].Detail);
         Assert.Equal("handed to a person (agent_failed): the agent could not answer: The agent is missing or inactive.", handoffs[failed].Detail);
         var reply = handoffs[repliedTo];
-        Assert.Equal((CallerIdentity.TenantRole, tenantId, "key_front_desk", "taken over by laura@clinica.co (replied)"),
+        Assert.Equal((CallerIdentity.AdminRole, tenantId, "key_front_desk", "taken over by laura@clinica.co (replied)"),
             (reply.ActorRole, reply.ActorTenantId, reply.ActorKeyId, reply.Detail));
 
         // Nobody on the team acts: the idle release gives each back to the bot, and the system records that too.

@@ -1,15 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
 using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Routing.Tests;
 
 /// <summary>
-/// A service believes only the identity the gateway signed. Tried the way someone who reached the service
-/// around the gateway would: no identity, the old plain headers, a token signed with another secret, an
-/// expired one, and a tenant's identity on the gateway's internal route.
+/// A service believes only an identity the gateway or the console signed, each with its own key. Tried the way someone
+/// who reached the service around the gateway would: no identity, the old plain headers, a token signed with another
+/// key or with one issuer's key in the other's name, an expired one, and a tenant's identity on the gateway's internal route.
 /// </summary>
 [Collection(RoutingCollection.Name)]
 public sealed class SignedIdentityTests(RoutingService routing)
@@ -31,25 +30,68 @@ public sealed class SignedIdentityTests(RoutingService routing)
     }
 
     [Fact]
-    public async Task An_identity_signed_with_another_secret_is_401()
+    public async Task An_identity_signed_with_another_key_is_401()
     {
         var tenantId = await CreateTenantAsync();
-        var forger = new IdentityTokens(Options.Create(new IdentityTokenOptions { SigningKey = new string('x', 64) }), TimeProvider.System);
-        using var response = await SendWithAsync(forger.Create(new CallerIdentity(tenantId, CallerIdentity.TenantRole)), "/api/tenant");
+        var forger = new IdentitySigner(IdentityTokens.GatewayIssuer, IdentityTokens.NewKeyPair().SigningKey, TimeSpan.FromMinutes(1), TimeProvider.System);
+        using var response = await SendWithAsync(forger.Create(CallerIdentity.ApiKey(tenantId, null)), "/api/tenant");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
 
-        // The same identity signed with the system's secret is accepted: the signature is what was refused.
-        var genuine = Genuine(TimeProvider.System).Create(new CallerIdentity(tenantId, CallerIdentity.TenantRole));
-        using var accepted = await SendWithAsync(genuine, "/api/tenant");
+        // The same identity signed with the gateway's key is accepted: the signature is what was refused.
+        var gateway = RoutingService.GatewaySigner();
+        using var accepted = await SendWithAsync(gateway.Create(CallerIdentity.ApiKey(tenantId, null)), "/api/tenant");
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Fact]
+    public async Task Each_issuer_is_checked_with_its_own_key_and_signs_only_its_own_callers()
+    {
+        var tenantId = await CreateTenantAsync();
+        var member = CallerIdentity.Member(tenantId, TenantRole.Owner, "staff_identity", "Laura Ríos");
+
+        // The gateway's key cannot pass for the console's, nor the console's for the gateway's.
+        var gatewayAsConsole = new IdentitySigner(IdentityTokens.ConsoleIssuer, RoutingService.GatewayKey.SigningKey, TimeSpan.FromMinutes(1), TimeProvider.System);
+        var consoleAsGateway = new IdentitySigner(IdentityTokens.GatewayIssuer, RoutingService.ConsoleKey.SigningKey, TimeSpan.FromMinutes(1), TimeProvider.System);
+        using (var response = await SendWithAsync(gatewayAsConsole.Create(member), "/api/tenant"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        using (var response = await SendWithAsync(consoleAsGateway.Create(CallerIdentity.ApiKey(tenantId, null)), "/api/tenant"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        // The gateway signs keys, never a staff member; the console signs staff members, never a key or a role without its business.
+        var gateway = RoutingService.GatewaySigner();
+        var console = RoutingService.ConsoleSigner();
+        using (var response = await SendWithAsync(gateway.Create(member), "/api/tenant"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        using (var response = await SendWithAsync(console.Create(CallerIdentity.ApiKey(tenantId, "key_console")), "/api/tenant"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        using (var response = await SendWithAsync(console.Create(member with { TenantId = null }), "/api/tenant"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        using (var response = await SendWithAsync(console.Create(member), "/api/tenant"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
     }
 
     [Fact]
     public async Task An_expired_identity_is_401()
     {
         var tenantId = await CreateTenantAsync();
-        var past = new FixedTime(DateTimeOffset.UtcNow.AddMinutes(-5));
-        using var response = await SendWithAsync(Genuine(past).Create(new CallerIdentity(tenantId, CallerIdentity.TenantRole)), "/api/tenant");
+        var past = RoutingService.GatewaySigner(new FixedTime(DateTimeOffset.UtcNow.AddMinutes(-5)));
+        using var response = await SendWithAsync(past.Create(CallerIdentity.ApiKey(tenantId, null)), "/api/tenant");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
@@ -64,9 +106,6 @@ public sealed class SignedIdentityTests(RoutingService routing)
         using var asGateway = await routing.GatewayClient().PostAsJsonAsync("/internal/api-keys/resolve", new { apiKey = RoutingService.OperatorKey });
         Assert.Equal(HttpStatusCode.OK, asGateway.StatusCode);
     }
-
-    private IdentityTokens Genuine(TimeProvider time) =>
-        new(Options.Create(new IdentityTokenOptions { SigningKey = routing.IdentitySigningKey }), time);
 
     private async Task<HttpResponseMessage> SendWithAsync(string token, string path)
     {

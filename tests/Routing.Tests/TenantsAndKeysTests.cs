@@ -17,7 +17,7 @@ public sealed class TenantsAndKeysTests(RoutingService routing)
         var resolved = await ResolveAsync(key);
         Assert.Equal(HttpStatusCode.OK, resolved.Status);
         Assert.Equal(tenantId, resolved.Body!["tenantId"]!.GetValue<string>());
-        Assert.Equal("tenant", resolved.Body["role"]!.GetValue<string>());
+        Assert.Equal("admin", resolved.Body["role"]!.GetValue<string>());
 
         var tenant = await routing.OperatorClient().GetFromJsonAsync<JsonNode>($"/api/admin/tenants/{tenantId}");
         Assert.Equal("pro", tenant!["crmPlan"]!.GetValue<string>());

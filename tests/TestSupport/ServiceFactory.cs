@@ -31,8 +31,20 @@ public class ServiceFactory<TProgram, TDbContext>(string service) : WebApplicati
 
     private string _database = "";
 
-    /// <summary>The secret this service checks identities with, as the AppHost would pass it.</summary>
-    public string IdentitySigningKey { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    /// <summary>The gateway's and the console's signing keys, as the AppHost makes them; the service gets their public halves.</summary>
+    public static readonly (string SigningKey, string PublicKey) GatewayKey = IdentityTokens.NewKeyPair();
+
+    public static readonly (string SigningKey, string PublicKey) ConsoleKey = IdentityTokens.NewKeyPair();
+
+    /// <summary>Signs as the gateway does (bearer keys) and as the console does (staff members).</summary>
+    public static IdentitySigner GatewaySigner(TimeProvider? time = null) =>
+        new(IdentityTokens.GatewayIssuer, GatewayKey.SigningKey, TimeSpan.FromSeconds(60), time ?? TimeProvider.System);
+
+    public static IdentitySigner ConsoleSigner(TimeProvider? time = null) =>
+        new(IdentityTokens.ConsoleIssuer, ConsoleKey.SigningKey, TimeSpan.FromSeconds(60), time ?? TimeProvider.System);
+
+    private static readonly IdentitySigner Gateway = GatewaySigner();
+    private static readonly IdentitySigner Console = ConsoleSigner();
 
     public IBus Bus => Services.GetRequiredService<IBus>();
 
@@ -66,7 +78,8 @@ public class ServiceFactory<TProgram, TDbContext>(string service) : WebApplicati
         builder.UseEnvironment("Testing");
         builder.UseSetting($"ConnectionStrings:{service}-db", _database);
         builder.UseSetting("ConnectionStrings:messaging", Broker);
-        builder.UseSetting("Crm:Identity:SigningKey", IdentitySigningKey);
+        builder.UseSetting("Crm:Identity:GatewayPublicKey", GatewayKey.PublicKey);
+        builder.UseSetting("Crm:Identity:ConsolePublicKey", ConsoleKey.PublicKey);
         ConfigureService(builder);
     }
 
@@ -119,8 +132,12 @@ public class ServiceFactory<TProgram, TDbContext>(string service) : WebApplicati
         return await work(db);
     }
 
-    /// <summary>A client that calls the service as the gateway does on behalf of <paramref name="tenantId"/>.</summary>
-    public HttpClient ClientFor(string tenantId) => ClientAs(new CallerIdentity(tenantId, CallerIdentity.TenantRole));
+    /// <summary>A client that calls the service as the gateway does for a key of <paramref name="tenantId"/> (an admin).</summary>
+    public HttpClient ClientFor(string tenantId) => ClientAs(CallerIdentity.ApiKey(tenantId, keyId: null));
+
+    /// <summary>A client that calls the service as the console does for a staff member of <paramref name="tenantId"/>.</summary>
+    public HttpClient MemberClient(string tenantId, TenantRole role, string staffId = "staff_test", string staffName = "Laura Ríos") =>
+        ClientAs(CallerIdentity.Member(tenantId, role, staffId, staffName));
 
     /// <summary>A client that calls the service as the gateway does for an operator.</summary>
     public HttpClient OperatorClient() => ClientAs(new CallerIdentity(null, CallerIdentity.OperatorRole));
@@ -128,11 +145,14 @@ public class ServiceFactory<TProgram, TDbContext>(string service) : WebApplicati
     /// <summary>A client that calls the service as the gateway itself does (its internal calls).</summary>
     public HttpClient GatewayClient() => ClientAs(new CallerIdentity(null, CallerIdentity.GatewayRole));
 
-    /// <summary>A client whose every request carries a fresh identity for <paramref name="caller"/>, signed as the gateway signs it.</summary>
+    /// <summary>
+    /// A client whose every request carries a fresh identity for <paramref name="caller"/>, signed as the console signs a
+    /// staff member's and the gateway everyone else's.
+    /// </summary>
     public HttpClient ClientAs(CallerIdentity caller) =>
-        CreateDefaultClient(new SignedIdentityHandler(Services.GetRequiredService<IdentityTokens>(), caller));
+        CreateDefaultClient(new SignedIdentityHandler(caller.StaffId is null ? Gateway : Console, caller));
 
-    private sealed class SignedIdentityHandler(IdentityTokens tokens, CallerIdentity caller) : DelegatingHandler
+    private sealed class SignedIdentityHandler(IdentitySigner tokens, CallerIdentity caller) : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {

@@ -26,6 +26,7 @@ public sealed partial class ConsoleService() : ServiceFactory<Program, WebAppDbC
         builder.UseSetting("Crm:Console:PublicBaseUrl", PublicBaseUrl);
         builder.UseSetting("Crm:Console:FirstOperator:Email", FirstOperatorEmail);
         builder.UseSetting("Crm:Console:FirstOperator:Password", FirstOperatorPassword);
+        builder.UseSetting("Crm:Identity:SigningKey", ConsoleKey.SigningKey);
     }
 
     /// <summary>A tenant the console has heard of from Routing.</summary>

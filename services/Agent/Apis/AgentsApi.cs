@@ -57,24 +57,25 @@ public static class AgentsApi
     public static RouteGroupBuilder MapAgentsApi(this IEndpointRouteBuilder app)
     {
         var agents = app.MapGroup("/api/agents").WithTags("Agents");
-        var tenant = agents.MapGroup("").RequireTenant();
-        tenant.MapGet("/", List).WithName("ListAgents").WithSummary("List the tenant's agents");
+        // Every member reads the agents (a thread names the one that wrote); admins configure them.
+        var tenant = agents.MapGroup("").RequireTenant(TenantRole.Admin);
+        agents.MapGet("/", List).RequireTenant(TenantRole.Agent).WithName("ListAgents").WithSummary("List the tenant's agents");
         // The handlers read the body as JSON to tell a field left out from a null one; the document names its fields.
         tenant.MapPost("/", Create).WithName("CreateAgent").WithSummary("Create an agent (within the plan's limit), optionally from a template (templateId)")
             .Accepts<CreateAgentRequest>("application/json");
-        tenant.MapGet("/{id}", Get).WithName("GetAgent").WithSummary("Read an agent");
+        agents.MapGet("/{id}", Get).RequireTenant(TenantRole.Agent).WithName("GetAgent").WithSummary("Read an agent");
         tenant.MapPut("/{id}", Replace).WithName("ReplaceAgent").WithSummary("Replace an agent's configuration")
             .Accepts<CreateAgentRequest>("application/json");
         tenant.MapPatch("/{id}", Patch).WithName("UpdateAgent").WithSummary("Change some of an agent's fields")
             .Accepts<CreateAgentRequest>("application/json");
         tenant.MapDelete("/{id}", Delete).WithName("DeleteAgent").WithSummary("Delete an agent and its prompt versions");
         // The tenant, or an operator on its behalf, reads the versions and rolls back to an earlier one.
-        agents.MapGet("/{id}/prompts", ListPrompts).RequireTenantOrOperator()
+        agents.MapGet("/{id}/prompts", ListPrompts).RequireTenantOrOperator(TenantRole.Admin)
             .WithName("ListPromptVersions").WithSummary("The agent's prompt versions, newest first");
-        agents.MapPost("/{id}/prompts/{version:int}/activate", Activate).RequireTenantOrOperator()
+        agents.MapPost("/{id}/prompts/{version:int}/activate", Activate).RequireTenantOrOperator(TenantRole.Admin)
             .WithName("ActivatePromptVersion").WithSummary("Make a prompt version the active one and pin it (roll back)");
 
-        var templates = app.MapGroup("/api/agent-templates").WithTags("Agents").RequireTenant();
+        var templates = app.MapGroup("/api/agent-templates").WithTags("Agents").RequireTenant(TenantRole.Admin);
         templates.MapGet("/", ListTemplates).WithName("ListAgentTemplates").WithSummary("The seed's example agents, as starting points");
         templates.MapGet("/{templateId}", GetTemplate).WithName("GetAgentTemplate").WithSummary("One example agent");
         return agents;

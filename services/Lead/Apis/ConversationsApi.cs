@@ -17,13 +17,13 @@ public sealed record ConversationSummary(
     string? AgentReason, int MessageCount, int? FirstResponseTime, double? AvgResponseTime, DateTimeOffset LastMessageAt,
     DateTimeOffset? LastCustomerMessageAt, bool RequiresAttention, string? AssignedToUser, IReadOnlyList<string> Tags, string? Category,
     string? Intent, int? SatisfactionRating, string? Outcome, decimal ConversionValue, string? InternalNotes, DateTimeOffset OpenedAt,
-    DateTimeOffset? ClosedAt)
+    DateTimeOffset? ClosedAt, string? AssignedStaffId)
 {
     public static ConversationSummary From(Conversation c) => new(c.Id, c.CustomerLeadId, c.WhatsappNumberId, c.SessionId, c.CustomerId,
         c.CustomerPhone, c.Status, c.CurrentStep, c.Priority, c.Owner, c.OwnershipVersion, c.HandoffReason, c.HumanInvolved,
         c.Owner == ConversationOwner.Human ? c.ReleaseDueAt : null, c.CurrentAgentId, c.AgentReason, c.MessageCount, c.FirstResponseTime,
         c.AvgResponseTime, c.LastMessageAt, c.LastCustomerMessageAt, c.RequiresAttention, c.AssignedToUser, c.Tags, c.Category, c.Intent,
-        c.SatisfactionRating, c.Outcome, c.ConversionValue, c.InternalNotes, c.OpenedAt, c.ClosedAt);
+        c.SatisfactionRating, c.Outcome, c.ConversionValue, c.InternalNotes, c.OpenedAt, c.ClosedAt, c.AssignedStaffId);
 }
 
 public sealed record MessageResponse(
@@ -36,11 +36,18 @@ public sealed record MessageResponse(
 
 public sealed record ConversationDetail(ConversationSummary Conversation, IReadOnlyList<MessageResponse> Messages);
 
+/// <summary>
+/// An employee's reply. <see cref="AssignedToUser"/> names who writes when an API key calls; a staff member signed in to the
+/// console writes as themselves and leaves it out.
+/// </summary>
 public sealed record EmployeeReplyRequest(string? Body, string? AssignedToUser, string? ContentSid, JsonElement? ContentVariables);
 
 public sealed record EmployeeReplyAccepted(string MessageId, string Status);
 
-/// <summary>Take the conversation for <see cref="AssignedToUser"/>; with <see cref="Pause"/> only silence the bot.</summary>
+/// <summary>
+/// Take the conversation for <see cref="AssignedToUser"/> (an API key names who; a staff member in the console takes it for
+/// themselves); with <see cref="Pause"/> only silence the bot.
+/// </summary>
 public sealed record HandoffRequest(string? AssignedToUser, string? Reason, bool? Pause);
 
 public sealed record UpdateConversationRequest(
@@ -52,7 +59,7 @@ public static partial class ConversationsApi
 {
     public static RouteGroupBuilder MapConversationsApi(this IEndpointRouteBuilder app)
     {
-        var conversations = app.MapGroup("/api/conversations").WithTags("Conversations").RequireTenant();
+        var conversations = app.MapGroup("/api/conversations").WithTags("Conversations").RequireTenant(TenantRole.Agent);
         conversations.MapGet("/", List).WithName("ListConversations").WithSummary("List the tenant's conversations, newest activity first");
         conversations.MapGet("/{id}", Get).WithName("GetConversation").WithSummary("A conversation with its messages in order");
         conversations.MapPatch("/{id}", Update).WithName("UpdateConversation")
@@ -65,7 +72,7 @@ public static partial class ConversationsApi
     }
 
     private static async Task<Results<Ok<PagedList<ConversationSummary>>, ValidationProblem>> List(
-        HttpContext context, LeadDbContext db, string? status, bool? requiresAttention, string? numberId, string? agentId, string? assignedTo,
+        HttpContext context, LeadDbContext db, string? status, bool? requiresAttention, string? numberId, string? agentId, string? assignedTo, string? assignedStaffId,
         string? leadId, int? page, int? pageSize, CancellationToken cancellationToken)
     {
         if (!ApiEnum.TryParse<ConversationStatus>(status, out var wantedStatus))
@@ -81,6 +88,7 @@ public static partial class ConversationsApi
         if (numberId is not null) query = query.Where(c => c.WhatsappNumberId == numberId);
         if (agentId is not null) query = query.Where(c => c.CurrentAgentId == agentId);
         if (assignedTo is not null) query = query.Where(c => c.AssignedToUser == assignedTo);
+        if (assignedStaffId is not null) query = query.Where(c => c.AssignedStaffId == assignedStaffId);
         if (leadId is not null) query = query.Where(c => c.CustomerLeadId == leadId);
 
         var total = await query.CountAsync(cancellationToken);
@@ -111,8 +119,7 @@ public static partial class ConversationsApi
         CancellationToken cancellationToken)
     {
         var variables = request.ContentVariables is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } v ? v : (JsonElement?)null;
-        var errors = new ValidationErrors()
-            .Check(!string.IsNullOrWhiteSpace(request.AssignedToUser) && request.AssignedToUser.Length <= 100, "assignedToUser", "The employee who writes (1-100 characters).")
+        var errors = EmployeeOf(context, request.AssignedToUser, "The employee who writes (1-100 characters).", out var employee)
             .Check(request.ContentSid is null || ContentSid().IsMatch(request.ContentSid), "contentSid", "An approved template's Content SID (HX followed by 32 hexadecimal characters).")
             .Check(request.ContentSid is not null || !string.IsNullOrWhiteSpace(request.Body), "body", "The text to send (or a contentSid).")
             .Check(request.Body is null || request.Body.Length <= 4096, "body", "At most 4096 characters (WhatsApp's limit).")
@@ -125,7 +132,6 @@ public static partial class ConversationsApi
         }
 
         var tenantId = context.TenantId();
-        var employee = request.AssignedToUser!.Trim();
         return await db.RunAsync<Results<Accepted<EmployeeReplyAccepted>, ValidationProblem, ProblemHttpResult>>(async ct =>
         {
             var conversation = await db.LockConversationAsync(id, tenantId, ct);
@@ -150,11 +156,28 @@ public static partial class ConversationsApi
             if (reply.TookOver)
             {
                 // Replying takes the conversation as a handoff does; the trail keeps who, never what they wrote.
-                db.Audit(context, tenantId, AuditActions.ConversationHandedOff, "conversation", conversation.Id, $"taken over by {employee} (replied)", time.GetUtcNow());
+                db.Audit(context, tenantId, AuditActions.ConversationHandedOff, "conversation", conversation.Id, $"taken over by {employee.Name} (replied)", time.GetUtcNow());
             }
 
             return TypedResults.Accepted($"/api/conversations/{id}", new EmployeeReplyAccepted(reply.Sent!.Id, reply.Sent.DeliveryStatus!));
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Who takes or answers: a staff member signed in to the console is themselves (naming someone else is refused); an API
+    /// key names the employee in <c>assignedToUser</c>, kept as an external name.
+    /// </summary>
+    private static ValidationErrors EmployeeOf(HttpContext context, string? assignedToUser, string required, out Employee employee)
+    {
+        var errors = new ValidationErrors();
+        if (CallerIdentity.From(context) is { StaffId: { } staffId, StaffName: var staffName })
+        {
+            employee = new Employee(staffName ?? staffId, staffId);
+            return errors.Check(assignedToUser is null, "assignedToUser", "A staff member signed in to the console takes and answers conversations as themselves; leave it out.");
+        }
+
+        employee = new Employee(assignedToUser?.Trim() ?? "");
+        return errors.Check(!string.IsNullOrWhiteSpace(assignedToUser) && assignedToUser.Length <= 100, "assignedToUser", required);
     }
 
     private static ProblemHttpResult OutsideWindow(CustomerServiceWindow window) =>
@@ -173,8 +196,7 @@ public static partial class ConversationsApi
     private static async Task<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>> HandOff(
         string id, HandoffRequest request, HttpContext context, LeadDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var errors = new ValidationErrors()
-            .Check(!string.IsNullOrWhiteSpace(request.AssignedToUser) && request.AssignedToUser.Length <= 100, "assignedToUser", "The employee who takes the conversation (1-100 characters).")
+        var errors = EmployeeOf(context, request.AssignedToUser, "The employee who takes the conversation (1-100 characters).", out var employee)
             .Check(request.Reason is null || request.Reason.Length <= 500, "reason", "At most 500 characters.");
         if (errors.Any)
         {
@@ -197,16 +219,16 @@ public static partial class ConversationsApi
 
             if (request.Pause == true)
             {
-                conversation.Pause(request.AssignedToUser!.Trim(), request.Reason?.Trim(), time.GetUtcNow());
+                conversation.Pause(employee, request.Reason?.Trim(), time.GetUtcNow());
             }
             else
             {
-                await conversation.TakeOverAsync(request.AssignedToUser!.Trim(), request.Reason?.Trim(), db, time.GetUtcNow(), ct);
+                await conversation.TakeOverAsync(employee, request.Reason?.Trim(), db, time.GetUtcNow(), ct);
             }
 
             // The reason is the employee's free text and may quote the customer: the trail keeps only who took it.
             db.Audit(context, tenantId, AuditActions.ConversationHandedOff, "conversation", conversation.Id,
-                $"{(request.Pause == true ? "bot paused for" : "taken over by")} {request.AssignedToUser!.Trim()}", time.GetUtcNow());
+                $"{(request.Pause == true ? "bot paused for" : "taken over by")} {employee.Name}", time.GetUtcNow());
 
             return TypedResults.Ok(ConversationSummary.From(conversation));
         }, cancellationToken);

@@ -31,20 +31,20 @@ public static class LeadsApi
 {
     public static RouteGroupBuilder MapLeadsApi(this IEndpointRouteBuilder app)
     {
-        var leads = app.MapGroup("/api/leads").WithTags("Leads").RequireTenant();
+        var leads = app.MapGroup("/api/leads").WithTags("Leads").RequireTenant(TenantRole.Agent);
         leads.MapGet("/", List).WithName("ListLeads").WithSummary("List and search the tenant's leads");
         leads.MapPost("/", Create).WithName("CreateLead").WithSummary("Add a lead by hand (a WhatsApp message later joins it by phone)");
-        leads.MapGet("/settings", GetSettings).WithName("GetLeadSettings").WithSummary("The tenant's scoring, grading, idle and burst settings");
-        leads.MapPut("/settings", PutSettings).WithName("PutLeadSettings").WithSummary("Change the tenant's scoring, grading, idle and burst settings");
+        leads.MapGet("/settings", GetSettings).RequireTenant(TenantRole.Admin).WithName("GetLeadSettings").WithSummary("The tenant's scoring, grading, idle and burst settings");
+        leads.MapPut("/settings", PutSettings).RequireTenant(TenantRole.Admin).WithName("PutLeadSettings").WithSummary("Change the tenant's scoring, grading, idle and burst settings");
         leads.MapGet("/{id}", Get).WithName("GetLead").WithSummary("Read a lead");
         leads.MapPatch("/{id}", Update).WithName("UpdateLead").WithSummary("Change a lead's fields, status, assignee, follow-up or score (with a reason)");
         leads.MapGet("/{id}/score-history", ScoreHistory).WithName("GetLeadScoreHistory").WithSummary("Every change of the score, newest first, with its evidence");
-        leads.MapGet("/{id}/export", Export).WithName("ExportLead").WithSummary("The lead with its score history and every conversation with its messages, as JSON");
-        leads.MapDelete("/{id}", Erase).WithName("EraseLead").WithSummary("Erase the customer's personal data here and in every service that holds some");
+        leads.MapGet("/{id}/export", Export).RequireTenant(TenantRole.Admin).WithName("ExportLead").WithSummary("The lead with its score history and every conversation with its messages, as JSON");
+        leads.MapDelete("/{id}", Erase).RequireTenant(TenantRole.Admin).WithName("EraseLead").WithSummary("Erase the customer's personal data here and in every service that holds some");
 
         // ARCHITECTURE.md's name for the same settings (the gateway sends /api/tenant/settings here, the rest of
         // /api/tenant to Routing). A field left out keeps its value, so PATCH and PUT are one handler.
-        var tenantSettings = app.MapGroup("/api/tenant/settings").WithTags("Leads").RequireTenant();
+        var tenantSettings = app.MapGroup("/api/tenant/settings").WithTags("Leads").RequireTenant(TenantRole.Admin);
         tenantSettings.MapGet("/", GetSettings).WithName("GetTenantSettings").WithSummary("The tenant's scoring, grading, idle and burst settings");
         tenantSettings.MapPatch("/", PutSettings).WithName("PatchTenantSettings").WithSummary("Change some of the tenant's scoring, grading, idle and burst settings");
         return leads;

@@ -169,6 +169,7 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Mes
             conversation.Property(c => c.Priority).HasConversion<string>().HasMaxLength(20);
             conversation.Property(c => c.Owner).HasConversion<string>().HasMaxLength(20);
             conversation.Property(c => c.ConversionValue).HasPrecision(18, 2);
+            conversation.Property(c => c.AssignedStaffId).HasMaxLength(40);
             conversation.Property(c => c.Version).IsRowVersion();
             conversation.Ignore(c => c.IsOpen);
         });

@@ -51,7 +51,10 @@ public sealed class Conversation : Aggregate
     public double? AvgResponseTime { get; private set; }
     public DateTimeOffset LastMessageAt { get; private set; }
     public bool RequiresAttention { get; private set; }
+    /// <summary>The person the conversation is assigned to, by name; <see cref="AssignedStaffId"/> when a staff member of the console.</summary>
     public string? AssignedToUser { get; private set; }
+
+    public string? AssignedStaffId { get; private set; }
     public List<string> Tags { get; private set; } = [];
     public string? Category { get; private set; }
     public string? Intent { get; private set; }
@@ -327,14 +330,14 @@ public sealed class Conversation : Aggregate
     }
 
     /// <summary>An employee takes the conversation from the bot (or from another employee). Says whether anything changed.</summary>
-    public async Task<bool> TakeOverAsync(string employee, string? reason, IConversationStore store, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<bool> TakeOverAsync(Employee employee, string? reason, IConversationStore store, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var settings = await store.SettingsForAsync(TenantId, cancellationToken);
-        return HandOff(HandoffTriggers.EmployeeHandoff, reason ?? $"taken over by {employee}", employee, settings, now);
+        return HandOff(HandoffTriggers.EmployeeHandoff, reason ?? $"taken over by {employee.Name}", employee, settings, now);
     }
 
     /// <summary>An employee silences the bot without taking the conversation: nobody answers until it is released or taken.</summary>
-    public void Pause(string employee, string? reason, DateTimeOffset now)
+    public void Pause(Employee employee, string? reason, DateTimeOffset now)
     {
         if (Owner == ConversationOwner.Paused)
         {
@@ -344,11 +347,11 @@ public sealed class Conversation : Aggregate
         Owner = ConversationOwner.Paused;
         NewOwner(now);
         Status = ConversationStatus.Active;
-        AssignedToUser = employee;
-        HandoffReason = reason ?? $"paused by {employee}";
+        Assign(employee);
+        HandoffReason = reason ?? $"paused by {employee.Name}";
         ReleaseDueAt = null;
-        Raise(new ConversationHandedOff(TenantId, Id, employee, HandoffReason, now)
-            { Trigger = HandoffTriggers.EmployeePause, OwnershipVersion = OwnershipVersion, NumberId = WhatsappNumberId, AgentId = CurrentAgentId }, Key);
+        Raise(new ConversationHandedOff(TenantId, Id, employee.Name, HandoffReason, now)
+            { AssignedStaffId = employee.StaffId, Trigger = HandoffTriggers.EmployeePause, OwnershipVersion = OwnershipVersion, NumberId = WhatsappNumberId, AgentId = CurrentAgentId }, Key);
         RaiseActivity(ConversationChange.OwnerChanged, now);
     }
 
@@ -358,7 +361,7 @@ public sealed class Conversation : Aggregate
     /// whether the reply took the conversation (from the bot, a pause, or another employee); free text outside the
     /// window changes nothing and says so.
     /// </summary>
-    public async Task<HumanReply> ReplyAsHumanAsync(string employee, string? body, string? contentSid, string? contentVariables,
+    public async Task<HumanReply> ReplyAsHumanAsync(Employee employee, string? body, string? contentSid, string? contentVariables,
         IConversationStore store, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (contentSid is null
@@ -369,11 +372,11 @@ public sealed class Conversation : Aggregate
         }
 
         var settings = await store.SettingsForAsync(TenantId, cancellationToken);
-        var tookOver = HandOff(HandoffTriggers.EmployeeReply, $"{employee} replied", employee, settings, now);
+        var tookOver = HandOff(HandoffTriggers.EmployeeReply, $"{employee.Name} replied", employee, settings, now);
         Status = ConversationStatus.Active; // a person is on it
         RequiresAttention = false;
         var lead = await store.LeadAsync(TenantId, CustomerLeadId, cancellationToken);
-        return new HumanReply(Send(lead, body, MessageAuthor.Human, agentId: null, now, LastCustomerSequence, employee, contentSid, contentVariables), tookOver, null);
+        return new HumanReply(Send(lead, body, MessageAuthor.Human, agentId: null, now, LastCustomerSequence, employee.Name, contentSid, contentVariables), tookOver, null);
     }
 
     /// <summary>Gives the conversation back to the bot, which answers what the customer wrote meanwhile, if nobody did.</summary>
@@ -383,7 +386,7 @@ public sealed class Conversation : Aggregate
         NewOwner(now);
         Status = ConversationStatus.Active;
         RequiresAttention = false;
-        AssignedToUser = null;
+        Assign(null);
         HandoffReason = null;
         ReleaseDueAt = null;
         Raise(new ConversationReleased(TenantId, Id, reason, now) { Trigger = trigger, OwnershipVersion = OwnershipVersion }, Key);
@@ -643,6 +646,7 @@ public sealed class Conversation : Aggregate
             Author = message?.Author,
             DeliveryStatus = message?.DeliveryStatus,
             AssignedToUser = AssignedToUser,
+            AssignedStaffId = AssignedStaffId,
         }, OrderingKeys.ConversationActivity(TenantId, Id));
 
     /// <summary>Response times count each customer turn once: from its newest message to the first reply that covers it.</summary>
@@ -677,18 +681,24 @@ public sealed class Conversation : Aggregate
     /// employee taking a conversation a human already owns only becomes its assignee. Says whether anything changed
     /// (a <see cref="ConversationHandedOff"/> was raised).
     /// </summary>
-    private bool HandOff(string trigger, string reason, string? employee, LeadSettings settings, DateTimeOffset now)
+    private void Assign(Employee? employee)
+    {
+        AssignedToUser = employee?.Name;
+        AssignedStaffId = employee?.StaffId;
+    }
+
+    private bool HandOff(string trigger, string reason, Employee? employee, LeadSettings settings, DateTimeOffset now)
     {
         HumanInvolved = true;
         HumanLastActiveAt = now;
         if (Owner == ConversationOwner.Human)
         {
-            if (employee is not null && AssignedToUser != employee)
+            if (employee is not null && !employee.Is(AssignedToUser, AssignedStaffId))
             {
-                AssignedToUser = employee;
+                Assign(employee);
                 HandoffReason = reason;
-                Raise(new ConversationHandedOff(TenantId, Id, employee, reason, now)
-                    { Trigger = trigger, OwnershipVersion = OwnershipVersion, NumberId = WhatsappNumberId, AgentId = CurrentAgentId }, Key);
+                Raise(new ConversationHandedOff(TenantId, Id, employee.Name, reason, now)
+                    { AssignedStaffId = employee.StaffId, Trigger = trigger, OwnershipVersion = OwnershipVersion, NumberId = WhatsappNumberId, AgentId = CurrentAgentId }, Key);
                 RaiseActivity(ConversationChange.OwnerChanged, now);
                 return true;
             }
@@ -698,12 +708,12 @@ public sealed class Conversation : Aggregate
 
         Owner = ConversationOwner.Human;
         NewOwner(now);
-        AssignedToUser = employee;
+        Assign(employee);
         HandoffReason = reason;
         Status = ConversationStatus.WaitingHuman;
         RequiresAttention = true;
-        Raise(new ConversationHandedOff(TenantId, Id, employee, reason, now)
-            { Trigger = trigger, OwnershipVersion = OwnershipVersion, NumberId = WhatsappNumberId, AgentId = CurrentAgentId }, Key);
+        Raise(new ConversationHandedOff(TenantId, Id, employee?.Name, reason, now)
+            { AssignedStaffId = employee?.StaffId, Trigger = trigger, OwnershipVersion = OwnershipVersion, NumberId = WhatsappNumberId, AgentId = CurrentAgentId }, Key);
         RaiseActivity(ConversationChange.OwnerChanged, now);
         ScheduleRelease(now + TimeSpan.FromSeconds(settings.HumanIdleReleaseSeconds));
         return true;

@@ -119,15 +119,15 @@ public static class MetricsApi
     {
         app.MapGet("/api/metrics", (HttpContext context, MetricsDbContext db, TimeProvider time, string? period, string? from, string? to, CancellationToken cancellationToken) =>
                 Get(context, db, time, DimensionKind.Tenant, "", period, from, to, cancellationToken))
-            .WithTags("Metrics").RequireTenant()
+            .WithTags("Metrics").RequireTenant(TenantRole.Admin)
             .WithName("GetMetrics").WithSummary("The tenant's CRM metrics per whole period overlapping from-to (default: daily, the last 30 days)");
         app.MapGet("/api/metrics/numbers/{numberId}", (HttpContext context, MetricsDbContext db, TimeProvider time, string numberId, string? period, string? from, string? to, CancellationToken cancellationToken) =>
                 Get(context, db, time, DimensionKind.Number, numberId, period, from, to, cancellationToken))
-            .WithTags("Metrics").RequireTenant()
+            .WithTags("Metrics").RequireTenant(TenantRole.Admin)
             .WithName("GetNumberMetrics").WithSummary("The same figures for one of the tenant's WhatsApp numbers");
         app.MapGet("/api/metrics/agents/{agentId}", (HttpContext context, MetricsDbContext db, TimeProvider time, string agentId, string? period, string? from, string? to, CancellationToken cancellationToken) =>
                 Get(context, db, time, DimensionKind.Agent, agentId, period, from, to, cancellationToken))
-            .WithTags("Metrics").RequireTenant()
+            .WithTags("Metrics").RequireTenant(TenantRole.Admin)
             .WithName("GetAgentMetrics").WithSummary("The same figures for one of the tenant's AI agents (the conversations it opened with)");
         app.MapGet("/api/admin/metrics", GetGlobal).WithTags("Admin").RequireOperator()
             .WithName("GetGlobalMetrics").WithSummary("SafeNotify-wide figures over from-to (default: all time), per period when one is asked for");

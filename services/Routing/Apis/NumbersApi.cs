@@ -49,12 +49,13 @@ public static class NumbersApi
 {
     public static RouteGroupBuilder MapNumbersApi(this IEndpointRouteBuilder app)
     {
-        var numbers = app.MapGroup("/api/numbers").WithTags("Numbers").RequireTenant();
-        numbers.MapGet("/", List).WithName("ListNumbers").WithSummary("List the tenant's WhatsApp numbers");
-        numbers.MapPost("/", Create).WithName("CreateNumber").WithSummary("Add a WhatsApp number (within the plan's limit)");
-        numbers.MapGet("/{id}", Get).WithName("GetNumber").WithSummary("Read a WhatsApp number");
-        numbers.MapPatch("/{id}", Update).WithName("UpdateNumber").WithSummary("Change a WhatsApp number");
-        numbers.MapDelete("/{id}", Delete).WithName("DeleteNumber").WithSummary("Remove a WhatsApp number");
+        var numbers = app.MapGroup("/api/numbers").WithTags("Numbers");
+        // Every member reads the numbers (an inbox is filtered by them); admins change them.
+        numbers.MapGet("/", List).RequireTenant(TenantRole.Agent).WithName("ListNumbers").WithSummary("List the tenant's WhatsApp numbers");
+        numbers.MapPost("/", Create).RequireTenant(TenantRole.Admin).WithName("CreateNumber").WithSummary("Add a WhatsApp number (within the plan's limit)");
+        numbers.MapGet("/{id}", Get).RequireTenant(TenantRole.Agent).WithName("GetNumber").WithSummary("Read a WhatsApp number");
+        numbers.MapPatch("/{id}", Update).RequireTenant(TenantRole.Admin).WithName("UpdateNumber").WithSummary("Change a WhatsApp number");
+        numbers.MapDelete("/{id}", Delete).RequireTenant(TenantRole.Admin).WithName("DeleteNumber").WithSummary("Remove a WhatsApp number");
         return numbers;
     }
 

@@ -21,7 +21,7 @@ public static class TenantApi
 {
     public static RouteGroupBuilder MapTenantApi(this IEndpointRouteBuilder app)
     {
-        var tenant = app.MapGroup("/api/tenant").WithTags("Tenant").RequireTenant();
+        var tenant = app.MapGroup("/api/tenant").WithTags("Tenant").RequireTenant(TenantRole.Agent);
         tenant.MapGet("/", GetOwnTenant).WithName("GetOwnTenant").WithSummary("The calling tenant's plan, limits and usage");
         return tenant;
     }

@@ -36,6 +36,8 @@ public sealed class AuditRecordedConsumer(RoutingDbContext db, TimeProvider time
             ActorRole = Cut(message.ActorRole, 20)!,
             ActorTenantId = message.ActorTenantId,
             ActorKeyId = message.ActorKeyId,
+            ActorStaffId = Cut(message.ActorStaffId, 40),
+            ActorStaffName = Cut(message.ActorStaffName, 100),
             Service = Cut(message.Service, 20)!,
             OccurredAt = message.OccurredAt,
             RecordedAt = time.GetUtcNow(),

@@ -51,6 +51,8 @@ public sealed class RoutingDbContext(DbContextOptions<RoutingDbContext> options)
             entry.Property(e => e.TargetId).HasMaxLength(100);
             entry.Property(e => e.Detail).HasMaxLength(500);
             entry.Property(e => e.ActorRole).HasMaxLength(20);
+            entry.Property(e => e.ActorStaffId).HasMaxLength(40);
+            entry.Property(e => e.ActorStaffName).HasMaxLength(100);
             entry.Property(e => e.Service).HasMaxLength(20);
         });
 

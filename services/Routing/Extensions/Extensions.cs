@@ -26,6 +26,7 @@ public static class Extensions
     public static WebApplication MapRoutingApi(this WebApplication app)
     {
         app.MapAdminTenantsApi();
+        app.MapApiKeysApi();
         app.MapAdminAuditApi();
         app.MapTenantApi();
         app.MapNumbersApi();

@@ -19,6 +19,11 @@ public sealed class AuditEntry
     public required string ActorRole { get; init; }
     public string? ActorTenantId { get; init; }
     public string? ActorKeyId { get; init; }
+
+    /// <summary>The staff member who acted in the console, and the name they had then.</summary>
+    public string? ActorStaffId { get; init; }
+
+    public string? ActorStaffName { get; init; }
     public required string Service { get; init; }
     public DateTimeOffset OccurredAt { get; init; }
     public DateTimeOffset RecordedAt { get; init; }

@@ -34,6 +34,11 @@ public static class Extensions
         builder.Services.AddOptions<ConsoleAddress>().BindConfiguration(ConsoleAddress.Section);
         builder.Services.AddOptions<FirstOperatorOptions>().BindConfiguration("Crm:Console:FirstOperator").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService<FirstOperator>();
+
+        // The console calls the services directly, as the signed-in member, with identities it signs itself.
+        builder.AddIdentitySigner(IdentityTokens.ConsoleIssuer);
+        builder.Services.AddSingleton<MemberIdentities>();
+        builder.Services.AddHttpClient<RoutingClient>(http => http.BaseAddress = new Uri("https+http://routing"));
         return builder;
     }
 
@@ -64,7 +69,7 @@ public static class Extensions
                 options.Cookie.SameSite = SameSiteMode.Lax;
                 options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest; // Secure over HTTPS; plain http://localhost still works
                 options.LoginPath = "/sign-in";
-                options.AccessDeniedPath = "/";
+                options.AccessDeniedPath = "/not-allowed";
                 options.ExpireTimeSpan = TimeSpan.FromHours(12);
                 options.SlidingExpiration = true;
                 options.Events.OnValidatePrincipal = ConsoleSession.ValidateAsync;

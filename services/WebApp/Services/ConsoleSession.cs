@@ -6,8 +6,12 @@ using SafeNotify.Crm.WebApp.Model;
 
 namespace SafeNotify.Crm.WebApp.Services;
 
-/// <summary>Who is signed in to the console, as their session cookie says.</summary>
-public sealed record ConsoleUser(string AccountId, string? TenantId, StaffRole Role, string DisplayName, string Email, int SessionVersion);
+/// <summary>
+/// Who is signed in to the console, as their session cookie says. <see cref="PassedSecondFactor"/>: the session was issued
+/// after an authenticator's code, not after the password alone.
+/// </summary>
+public sealed record ConsoleUser(string AccountId, string? TenantId, StaffRole Role, string DisplayName, string Email, int SessionVersion,
+    bool PassedSecondFactor = false);
 
 /// <summary>
 /// Someone half-way through signing in: the password was right, the authenticator's code is still to come. With
@@ -39,8 +43,10 @@ public static class ConsoleSession
     private const string VersionClaim = "console_session";
     private const string CheckedAt = "console_checked_at";
     private const string NewKeyClaim = "console_new_authenticator_key";
+    private const string SecondFactorClaim = "console_second_factor";
 
-    public static ClaimsPrincipal PrincipalFor(StaffAccount account)
+    /// <summary>The session of <paramref name="account"/>, saying whether it was issued after the second factor.</summary>
+    public static ClaimsPrincipal PrincipalFor(StaffAccount account, bool passedSecondFactor)
     {
         var claims = new List<Claim>
         {
@@ -53,6 +59,11 @@ public static class ConsoleSession
         if (account.TenantId is not null)
         {
             claims.Add(new Claim(TenantClaim, account.TenantId));
+        }
+
+        if (passedSecondFactor)
+        {
+            claims.Add(new Claim(SecondFactorClaim, "passed"));
         }
 
         return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, NameClaim, RoleClaim));
@@ -91,7 +102,8 @@ public static class ConsoleSession
         && user.FindFirstValue(AccountClaim) is { Length: > 0 } account
         && Enum.TryParse<StaffRole>(user.FindFirstValue(RoleClaim), out var role)
         && int.TryParse(user.FindFirstValue(VersionClaim), out var version)
-            ? new ConsoleUser(account, user.FindFirstValue(TenantClaim), role, user.FindFirstValue(NameClaim) ?? "", user.FindFirstValue(EmailClaim) ?? "", version)
+            ? new ConsoleUser(account, user.FindFirstValue(TenantClaim), role, user.FindFirstValue(NameClaim) ?? "", user.FindFirstValue(EmailClaim) ?? "", version,
+                user.HasClaim(SecondFactorClaim, "passed"))
             : null;
 
     /// <summary>Whether <paramref name="user"/>'s account still holds the session.</summary>

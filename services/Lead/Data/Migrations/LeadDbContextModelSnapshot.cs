@@ -39,6 +39,11 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("agent_reason");
 
+                    b.Property<string>("AssignedStaffId")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("assigned_staff_id");
+
                     b.Property<string>("AssignedToUser")
                         .HasColumnType("text")
                         .HasColumnName("assigned_to_user");

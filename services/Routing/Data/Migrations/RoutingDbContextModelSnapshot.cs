@@ -218,6 +218,16 @@ namespace SafeNotify.Crm.Routing.Data.Migrations
                         .HasColumnType("character varying(20)")
                         .HasColumnName("actor_role");
 
+                    b.Property<string>("ActorStaffId")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("actor_staff_id");
+
+                    b.Property<string>("ActorStaffName")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("actor_staff_name");
+
                     b.Property<string>("ActorTenantId")
                         .HasColumnType("text")
                         .HasColumnName("actor_tenant_id");

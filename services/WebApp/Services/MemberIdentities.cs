@@ -1,0 +1,29 @@
+using SafeNotify.Crm.ServiceDefaults;
+using SafeNotify.Crm.WebApp.Model;
+
+namespace SafeNotify.Crm.WebApp.Services;
+
+/// <summary>
+/// The identity the console hands the services for a signed-in member, signed with the console's own key. It names only
+/// what the session says: the member's own business and role, or an operator whose session passed the second factor.
+/// Anyone else (an operator signed in with a password alone) gets none, and the services refuse the call.
+/// </summary>
+public sealed class MemberIdentities(IdentitySigner signer)
+{
+    public static CallerIdentity? CallerOf(ConsoleUser user) => user switch
+    {
+        { Role: StaffRole.Operator, PassedSecondFactor: true } => new CallerIdentity(null, CallerIdentity.OperatorRole, StaffId: user.AccountId, StaffName: user.DisplayName),
+        { Role: StaffRole.Operator } => null,
+        { TenantId: { } tenant } => CallerIdentity.Member(tenant, TenantRoleOf(user.Role), user.AccountId, user.DisplayName),
+        _ => null,
+    };
+
+    public string? TokenFor(ConsoleUser user) => CallerOf(user) is { } caller ? signer.Create(caller) : null;
+
+    private static TenantRole TenantRoleOf(StaffRole role) => role switch
+    {
+        StaffRole.Owner => TenantRole.Owner,
+        StaffRole.Admin => TenantRole.Admin,
+        _ => TenantRole.Agent,
+    };
+}
