@@ -60,7 +60,7 @@ public sealed partial class AttackMatrixTests(SystemFixture system)
             }
             else if (operation.Path.Contains('{') && !operation.Path.StartsWith("/api/agent-templates/", StringComparison.Ordinal))
             {
-                findings.Expect(operation, "with another tenant's ids", await Api.SendAsync(operation.Method, path, attacker.Tenant.ApiKey, content), 404);
+                findings.Expect(operation, "with another tenant's ids", await Api.SendAsBusinessAsync(operation, path, attacker, content), 404);
             }
 
             if (!operation.HasBody)

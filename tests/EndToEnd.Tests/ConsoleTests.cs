@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using OtpNet;
+using SafeNotify.Crm.ServiceDefaults;
+using SafeNotify.Crm.TestSupport;
 using static Microsoft.Playwright.Assertions;
 
 namespace SafeNotify.Crm.EndToEnd.Tests;
@@ -213,6 +215,72 @@ public sealed partial class ConsoleTests(SystemFixture system)
         await page.GetByRole(AriaRole.Button, new() { Name = "Verify and sign in" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome, Sofía Herrera" })).ToBeVisibleAsync();
         await Expect(page.GetByText("one of SafeNotify's operators")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task An_advisor_cannot_open_staff_management_or_api_keys_and_routing_refuses_the_same_call_the_owner_makes()
+    {
+        var tenant = await system.CreateTenantAsync("Clínica de Roles");
+        var (ownerId, ownerEmail) = await MemberAsync(tenant.Id, "Jorge Ruiz", "OWNER");
+        var (advisorId, advisorEmail) = await MemberAsync(tenant.Id, "Lucía Gómez", "AGENT");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Browser.LaunchAsync(playwright);
+        var advisor = await (await browser.NewContextAsync()).NewPageAsync();
+        await SignInAsync(advisor, advisorEmail, Password);
+        await Expect(advisor.GetByRole(AriaRole.Link, new() { Name = "API keys" })).ToHaveCountAsync(0);
+        foreach (var ownersPage in new[] { "staff", "api-keys" })
+        {
+            await advisor.GotoAsync(new Uri(system.Gateway.BaseAddress!, ownersPage).ToString());
+            await Expect(advisor.GetByRole(AriaRole.Heading, new() { Name = "This page is not for your role" })).ToBeVisibleAsync();
+        }
+
+        // The console calls Routing directly with an identity it signs; Routing checks the role itself.
+        var console = system.ConsoleSigner();
+        using var routing = system.App.CreateHttpClient("routing");
+        async Task<HttpStatusCode> KeysAsAsync(CallerIdentity caller)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/tenant/api-keys");
+            request.Headers.Add(CallerIdentity.Header, console.Create(caller));
+            using var response = await routing.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, await KeysAsAsync(CallerIdentity.Member(tenant.Id, TenantRole.Agent, advisorId, "Lucía Gómez")));
+        Assert.Equal(HttpStatusCode.OK, await KeysAsAsync(CallerIdentity.Member(tenant.Id, TenantRole.Owner, ownerId, "Jorge Ruiz")));
+        using (var asKey = await system.Gateway.SendAsync(system.Request(HttpMethod.Get, "/api/tenant/api-keys", tenant.ApiKey)))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, asKey.StatusCode); // a key acts as an admin and never manages keys
+        }
+
+        // The owner issues a key from the console; it works through the gateway until the owner revokes it.
+        var owner = await (await browser.NewContextAsync()).NewPageAsync();
+        await SignInAsync(owner, ownerEmail, Password);
+        await owner.GetByRole(AriaRole.Link, new() { Name = "API keys" }).ClickAsync();
+        await Expect(owner.GetByRole(AriaRole.Heading, new() { Name = "API keys" })).ToBeVisibleAsync();
+        await Expect(owner.GetByRole(AriaRole.Button, new() { Name = "Issue a key" })).ToBeEnabledAsync();
+        await owner.GetByRole(AriaRole.Button, new() { Name = "Issue a key" }).ClickAsync();
+        var issued = (await owner.Locator(".issued-key").TextContentAsync())!.Trim();
+        await system.CallAsync(HttpMethod.Get, "/api/tenant", issued);
+        var prefix = issued[..12];
+        await owner.GetByRole(AriaRole.Button, new() { Name = $"Revoke the key {prefix}" }).ClickAsync();
+        await Expect(owner.GetByRole(AriaRole.Row).Filter(new() { HasText = prefix })).ToContainTextAsync("Revoked");
+        await Eventually.TrueAsync(async () =>
+        {
+            using var refused = await system.Gateway.SendAsync(system.Request(HttpMethod.Get, "/api/tenant", issued));
+            return refused.StatusCode == HttpStatusCode.Unauthorized;
+        }, "the revoked key refused at the gateway", TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>A member of <paramref name="tenantId"/> invited by an operator who has chosen <see cref="Password"/>: their account id and email.</summary>
+    private async Task<(string Id, string Email)> MemberAsync(string tenantId, string displayName, string role)
+    {
+        var email = $"{role.ToLowerInvariant()}-{Guid.NewGuid():N}@clinica.example";
+        var invitation = await system.CallAsync(HttpMethod.Post, $"/api/admin/tenants/{tenantId}/staff", SystemFixture.OperatorKey,
+            new { email, displayName, role }, expected: 201);
+        var token = invitation["invitationLink"]!.GetValue<string>().Split('/')[^1];
+        await system.CallAsync(HttpMethod.Post, $"/account/invitations/{token}", null, new { password = Password }, expected: 204);
+        return (invitation["id"]!.GetValue<string>(), email);
     }
 
     private async Task SignInAsync(IPage page, string email, string password, bool expectWelcome = true)

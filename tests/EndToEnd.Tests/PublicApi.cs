@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.EndToEnd.Tests;
 
@@ -29,6 +30,7 @@ public sealed partial class PublicApi(SystemFixture system)
         },
         ["PATCH /api/admin/tenants/{id}"] = () => new JsonObject { ["name"] = "Secuestrada", ["crmPlan"] = "basic", ["crmEnabled"] = false },
         ["POST /api/admin/tenants/{id}/api-keys"] = () => new JsonObject(),
+        ["POST /api/tenant/api-keys"] = () => new JsonObject(),
         ["POST /api/numbers"] = () => new JsonObject { ["phoneNumber"] = $"+57310{Random.Shared.Next(1_000_000, 9_999_999)}", ["displayName"] = "Otra" },
         ["PATCH /api/numbers/{id}"] = () => new JsonObject { ["displayName"] = "Secuestrado", ["isActive"] = false },
         ["POST /api/agents"] = AgentBody,
@@ -166,6 +168,11 @@ public sealed partial class PublicApi(SystemFixture system)
                 continue; // figures across every tenant move with the other tests' traffic
             }
 
+            if (operation.IsOwnersOnly)
+            {
+                continue; // no key reads them; the operators' view of the same keys is read
+            }
+
             var key = operation.IsAdmin ? SystemFixture.OperatorKey : owner.Tenant.ApiKey;
             var answer = await SendAsync(HttpMethod.Get, path, key, () => null);
             Assert.True(answer.Status == 200, $"the owner reads {path}: {answer}");
@@ -199,6 +206,26 @@ public sealed partial class PublicApi(SystemFixture system)
     }
 
     /// <summary>Sends through the gateway (or <paramref name="client"/>), retrying where the gateway asked to wait.</summary>
+    /// <summary>
+    /// <paramref name="operation"/> called as <paramref name="caller"/>'s business would call it: with its API key through
+    /// the gateway, or, for a route of the owners (which no key reaches), as the console calls Routing for its owner.
+    /// </summary>
+    public async Task<Answer> SendAsBusinessAsync(Operation operation, string path, TenantObjects caller, Func<HttpContent?> content)
+    {
+        if (!operation.IsOwnersOnly)
+        {
+            return await SendAsync(operation.Method, path, caller.Tenant.ApiKey, content);
+        }
+
+        _console ??= system.ConsoleSigner();
+        _routing ??= system.App.CreateHttpClient("routing");
+        var owner = CallerIdentity.Member(caller.Tenant.Id, TenantRole.Owner, caller.StaffId, "Dueña");
+        return await SendAsync(operation.Method, path, null, content, request => request.Headers.Add(CallerIdentity.Header, _console.Create(owner)), _routing);
+    }
+
+    private IdentitySigner? _console;
+    private HttpClient? _routing;
+
     public async Task<Answer> SendAsync(HttpMethod method, string path, string? key, Func<HttpContent?> content, Action<HttpRequestMessage>? adjust = null,
         HttpClient? client = null)
     {
@@ -250,6 +277,9 @@ public sealed partial class PublicApi(SystemFixture system)
         public string Key => $"{Method} {Path}";
 
         public bool IsAdmin => Path.StartsWith("/api/admin/", StringComparison.Ordinal) || Path == "/api/admin";
+
+        /// <summary>A route for the business's owners in the console, which no API key reaches (its keys).</summary>
+        public bool IsOwnersOnly => Path.StartsWith("/api/tenant/api-keys", StringComparison.Ordinal);
 
         public override string ToString() => Key;
     }

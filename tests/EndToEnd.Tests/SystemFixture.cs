@@ -43,6 +43,11 @@ public class SystemFixture : IAsyncLifetime
 
     /// <summary>The throw-away state folder (data and the generated secrets.json).</summary>
     public string StateDirectory => _state;
+
+    /// <summary>Signs identities as the console does, with the key the AppHost generated into the state folder.</summary>
+    public SafeNotify.Crm.ServiceDefaults.IdentitySigner ConsoleSigner() => new(SafeNotify.Crm.ServiceDefaults.IdentityTokens.ConsoleIssuer,
+        JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(Path.Combine(_state, "secrets.json")))!["console-identity-key"],
+        TimeSpan.FromMinutes(1), TimeProvider.System);
     public HttpClient Gateway { get; private set; } = null!;
     public HttpClient TwilioStandIn { get; private set; } = null!;
 
