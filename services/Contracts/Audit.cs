@@ -43,4 +43,9 @@ public static class AuditActions
     public const string ConversationReleased = "conversation.released";
     public const string LeadExported = "lead.exported";
     public const string LeadErased = "lead.erased";
+    public const string StaffInvited = "staff.invited";
+    public const string StaffRoleChanged = "staff.role_changed";
+    public const string StaffDisabled = "staff.disabled";
+    public const string StaffEnabled = "staff.enabled";
+    public const string StaffPasswordResetStarted = "staff.password_reset_started";
 }

@@ -24,4 +24,7 @@ public static class OrderingKeys
     /// message), apart from the conversation's other events, which they never hold back.
     /// </summary>
     public static string ConversationActivity(string tenantId, string conversationId) => $"activity:{tenantId}:{conversationId}";
+
+    /// <summary>A staff member's changes, in order.</summary>
+    public static string StaffMember(string tenantId, string staffId) => $"staff:{tenantId}:{staffId}";
 }

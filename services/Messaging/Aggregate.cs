@@ -18,11 +18,12 @@ public abstract class Aggregate
         (_raised ??= []).Add(new RaisedMessage(message, orderingKey, dueAt));
 
     /// <summary>
-    /// A change the service made by itself (on a message or a timer) enters the audit trail, as the system's, with the
-    /// change: <paramref name="detail"/> names ids and reasons, never the customer's words.
+    /// A change enters the audit trail with the change: as the system's when the service made it by itself (on a message or
+    /// a timer), else as <paramref name="actor"/>'s. <paramref name="detail"/> names ids and reasons, never the customer's words.
     /// </summary>
-    protected void RaiseAudit(string? tenantId, string action, string targetType, string targetId, string detail, DateTimeOffset at) =>
-        (_audits ??= []).Add(new RaisedAudit(tenantId, action, targetType, targetId, detail, at));
+    protected void RaiseAudit(string? tenantId, string action, string targetType, string targetId, string detail, DateTimeOffset at,
+        ServiceDefaults.CallerIdentity? actor = null) =>
+        (_audits ??= []).Add(new RaisedAudit(tenantId, action, targetType, targetId, detail, at, actor));
 
     /// <summary>The audit entries raised since the last save, handed over once.</summary>
     public IReadOnlyList<RaisedAudit> TakeAudits()
@@ -41,8 +42,9 @@ public abstract class Aggregate
     }
 }
 
-/// <summary>A change an aggregate made by itself, for the audit trail (the unit of work names the service).</summary>
-public sealed record RaisedAudit(string? TenantId, string Action, string TargetType, string TargetId, string Detail, DateTimeOffset At);
+/// <summary>A change for the audit trail, made by <paramref name="Actor"/> or, without one, by the system (the unit of work names the service).</summary>
+public sealed record RaisedAudit(string? TenantId, string Action, string TargetType, string TargetId, string Detail, DateTimeOffset At,
+    ServiceDefaults.CallerIdentity? Actor = null);
 
 /// <summary>A message an aggregate raised, waiting for its unit of work to write it to the outbox.</summary>
 public sealed record RaisedMessage(object Message, string? OrderingKey, DateTimeOffset? DueAt);

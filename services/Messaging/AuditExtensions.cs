@@ -26,7 +26,8 @@ public static class AuditExtensions
         string? detail, DateTimeOffset occurredAt) =>
         db.Audit(caller: null, tenantId, action, targetType, targetId, detail, occurredAt);
 
-    private static void Audit(this MessagingDbContext db, CallerIdentity? caller, string? tenantId, string action, string targetType, string targetId,
+    /// <summary>A change made by <paramref name="caller"/> (the system when null).</summary>
+    public static void Audit(this MessagingDbContext db, CallerIdentity? caller, string? tenantId, string action, string targetType, string targetId,
         string? detail, DateTimeOffset occurredAt) =>
         db.Publish(new AuditRecorded(tenantId, action, targetType, targetId, detail, caller?.Role ?? SystemActor, caller?.TenantId, caller?.KeyId,
             db.SchemaName, occurredAt, caller?.StaffId, caller?.StaffName));

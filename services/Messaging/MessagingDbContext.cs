@@ -26,7 +26,7 @@ public abstract class MessagingDbContext(DbContextOptions options, string schema
 
             foreach (var audit in aggregate.TakeAudits())
             {
-                this.Audit(audit.TenantId, audit.Action, audit.TargetType, audit.TargetId, audit.Detail, audit.At);
+                this.Audit(audit.Actor, audit.TenantId, audit.Action, audit.TargetType, audit.TargetId, audit.Detail, audit.At);
             }
         }
 

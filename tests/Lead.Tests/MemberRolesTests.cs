@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.ServiceDefaults;
 
@@ -75,5 +76,51 @@ public sealed class MemberRolesTests(LeadService lead)
         using var admin = lead.MemberClient(tenantId, TenantRole.Admin);
         using var export = await admin.GetAsync($"/api/leads/{leadId}/export");
         Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+    }
+
+    [Fact]
+    public async Task Conversations_and_leads_are_assigned_to_active_members_the_console_announced_and_the_latest_change_wins()
+    {
+        var chat = Chat.New();
+        var agent = Chat.NewAgent();
+        var at = DateTimeOffset.UtcNow;
+        await lead.HandledAsync(new StaffMemberChanged(chat.TenantId, "staff_camilo", "Camilo Vargas", "agent", true, at));
+        await lead.HandledAsync(new StaffMemberChanged(chat.TenantId, "staff_sofia", "Sofía Herrera", "admin", false, at));
+        // An older change arriving late does not bring the disabled member back.
+        await lead.HandledAsync(new StaffMemberChanged(chat.TenantId, "staff_sofia", "Sofía Herrera", "admin", true, at.AddMinutes(-1)));
+        await lead.HandledAsync(chat.Says(1, "Buenas tardes, ¿tienen citas el sábado?", agent));
+        var conversationId = (await lead.PublishedAsync<ConversationOpened>(o => o.TenantId == chat.TenantId)).Single().ConversationId;
+        using var owner = lead.MemberClient(chat.TenantId, TenantRole.Owner, "staff_owner", "Dueña");
+
+        using (var disabled = await owner.PostAsJsonAsync($"/api/conversations/{conversationId}/handoff", new { assignedStaffId = "staff_sofia" }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, disabled.StatusCode);
+        }
+
+        using (var colleague = await owner.PostAsJsonAsync($"/api/conversations/{conversationId}/handoff", new { assignedStaffId = "staff_camilo" }))
+        {
+            var summary = (await colleague.Content.ReadFromJsonAsync<JsonNode>())!;
+            Assert.Equal(("Camilo Vargas", "staff_camilo"), (summary["assignedToUser"]!.GetValue<string>(), summary["assignedStaffId"]!.GetValue<string>()));
+        }
+
+        // Another business's member is not one of this business's.
+        var stranger = Chat.New();
+        await lead.HandledAsync(new StaffMemberChanged(stranger.TenantId, "staff_ajeno", "Ajeno", "agent", true, at));
+        var leadId = (await lead.WithTenantDbAsync(chat.TenantId, db => db.Leads.Select(l => l.Id).ToListAsync())).Single();
+        using (var foreign = await owner.PatchAsJsonAsync($"/api/leads/{leadId}", new { assignedStaffId = "staff_ajeno" }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, foreign.StatusCode);
+        }
+
+        using (var assigned = await owner.PatchAsJsonAsync($"/api/leads/{leadId}", new { assignedStaffId = "staff_camilo" }))
+        {
+            var body = (await assigned.Content.ReadFromJsonAsync<JsonNode>())!;
+            Assert.Equal(("Camilo Vargas", "staff_camilo"), (body["assignedTo"]!.GetValue<string>(), body["assignedStaffId"]!.GetValue<string>()));
+        }
+
+        using var external = await lead.ClientFor(chat.TenantId).PatchAsJsonAsync($"/api/leads/{leadId}", new { assignedTo = "recepción" });
+        var byName = (await external.Content.ReadFromJsonAsync<JsonNode>())!;
+        Assert.Equal("recepción", byName["assignedTo"]!.GetValue<string>());
+        Assert.Null(byName["assignedStaffId"]);
     }
 }

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.TestSupport;
 
 namespace SafeNotify.Crm.Lead.Tests;
@@ -19,10 +20,10 @@ public sealed class TenantIsolationTests(LeadService lead)
         var report = await TenantIsolationProbe.ProbeAsync(lead, tenantA, tenantB);
 
         Assert.True(report.Problems.Count == 0, string.Join(Environment.NewLine, report.Problems));
-        Assert.Superset(new HashSet<string> { "crm_conversations", "conversation_messages", "customer_leads", "lead_score_events", "lead_settings" }, report.Checked.ToHashSet());
+        Assert.Superset(new HashSet<string> { "crm_conversations", "conversation_messages", "customer_leads", "lead_score_events", "lead_settings", "staff_members" }, report.Checked.ToHashSet());
     }
 
-    /// <summary>A tenant with a conversation, its messages, a lead scored from what the customer asked, and settings of its own.</summary>
+    /// <summary>A tenant with a conversation, its messages, a lead scored from what the customer asked, settings and a staff member of its own.</summary>
     private async Task<string> SeedTenantAsync()
     {
         var chat = Chat.New();
@@ -31,6 +32,7 @@ public sealed class TenantIsolationTests(LeadService lead)
         await lead.HandledAsync(chat.Says(2, "¿Cuánto cuesta la limpieza?", agent));
         using var client = lead.ClientFor(chat.TenantId);
         (await client.PutAsJsonAsync("/api/leads/settings", new { burstWindowSeconds = 2 })).EnsureSuccessStatusCode();
+        await lead.HandledAsync(new StaffMemberChanged(chat.TenantId, "staff_" + chat.TenantId, "Asesora", "agent", true, DateTimeOffset.UtcNow));
         return chat.TenantId;
     }
 }

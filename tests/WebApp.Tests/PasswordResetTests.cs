@@ -1,3 +1,4 @@
+using SafeNotify.Crm.ServiceDefaults;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -82,13 +83,13 @@ public sealed class PasswordResetTests(ConsoleService console)
         await using var scope = console.Services.CreateAsyncScope();
         var directory = scope.ServiceProvider.GetRequiredService<StaffDirectory>();
 
-        Assert.IsType<PasswordResetResult.Started>(await directory.StartPasswordResetAsync(tenantId, owner, advisor, CancellationToken.None));
+        Assert.IsType<PasswordResetResult.Started>(await directory.StartPasswordResetAsync(tenantId, Owner(tenantId, owner), advisor, CancellationToken.None));
         Assert.Equal(new PasswordResetResult.Refused("Change your own password from your profile."),
-            await directory.StartPasswordResetAsync(tenantId, owner, owner, CancellationToken.None));
+            await directory.StartPasswordResetAsync(tenantId, Owner(tenantId, owner), owner, CancellationToken.None));
         Assert.Equal(new PasswordResetResult.Refused("This person has not accepted the invitation yet: invite them again instead."),
-            await directory.StartPasswordResetAsync(tenantId, owner, invited, CancellationToken.None));
+            await directory.StartPasswordResetAsync(tenantId, Owner(tenantId, owner), invited, CancellationToken.None));
         var otherTenant = await console.TenantAsync("Restaurante La Plaza");
-        Assert.IsType<PasswordResetResult.Refused>(await directory.StartPasswordResetAsync(otherTenant, owner, advisor, CancellationToken.None));
+        Assert.IsType<PasswordResetResult.Refused>(await directory.StartPasswordResetAsync(otherTenant, Owner(otherTenant, owner), advisor, CancellationToken.None));
     }
 
     [Fact]
@@ -109,4 +110,6 @@ public sealed class PasswordResetTests(ConsoleService console)
 
     private Task<string> IdOfAsync(string tenantId, string email) =>
         console.WithTenantDbAsync(tenantId, db => db.Accounts.Where(a => a.Email == email).Select(a => a.Id).SingleAsync());
+
+    private static CallerIdentity Owner(string tenantId, string ownerId) => CallerIdentity.Member(tenantId, TenantRole.Owner, ownerId, "Dueña");
 }

@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.ServiceDefaults;
 using SafeNotify.Crm.WebApp.Model;
 using SafeNotify.Crm.WebApp.Services;
 
@@ -24,7 +26,7 @@ public sealed class StaffManagementTests(ConsoleService console)
 
         var staff = await WithDirectoryAsync(directory => directory.StaffOfAsync(tenantId, CancellationToken.None));
         var (owner, advisor) = (staff.Single(a => a.Email == ownerEmail), staff.Single(a => a.Email == advisorEmail));
-        Assert.Null(await WithDirectoryAsync(directory => directory.ManageAsync(tenantId, s => s.Disable(owner.Id, advisor.Id), CancellationToken.None)));
+        Assert.Null(await WithDirectoryAsync(directory => directory.ManageAsync(tenantId, null, s => s.Disable(owner.Id, advisor.Id), CancellationToken.None)));
 
         using (var home = await advisorBrowser.Http.GetAsync("/"))
         {
@@ -36,7 +38,7 @@ public sealed class StaffManagementTests(ConsoleService console)
             Assert.Equal(HttpStatusCode.OK, refused.StatusCode); // the form again, with its message
         }
 
-        Assert.Null(await WithDirectoryAsync(directory => directory.ManageAsync(tenantId, s => s.Enable(advisor.Id), CancellationToken.None)));
+        Assert.Null(await WithDirectoryAsync(directory => directory.ManageAsync(tenantId, null, s => s.Enable(advisor.Id), CancellationToken.None)));
         using var signedIn = await console.NewBrowser().SignInAsync(advisorEmail, Password);
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
     }
@@ -51,12 +53,39 @@ public sealed class StaffManagementTests(ConsoleService console)
         var stranger = (await WithDirectoryAsync(directory => directory.StaffOfAsync(otherTenant, CancellationToken.None))).Single(a => a.Email == strangerEmail);
         var owner = (await WithDirectoryAsync(directory => directory.StaffOfAsync(tenantId, CancellationToken.None))).Single(a => a.Email == ownerEmail);
 
-        var refused = await WithDirectoryAsync(directory => directory.ManageAsync(tenantId, s => s.Disable(owner.Id, stranger.Id), CancellationToken.None));
+        var refused = await WithDirectoryAsync(directory => directory.ManageAsync(tenantId, null, s => s.Disable(owner.Id, stranger.Id), CancellationToken.None));
 
         Assert.Equal("There is no such member of this business.", refused);
         Assert.DoesNotContain(await WithDirectoryAsync(directory => directory.StaffOfAsync(tenantId, CancellationToken.None)), a => a.Email == strangerEmail);
         using var signedIn = await console.NewBrowser().SignInAsync(strangerEmail, Password);
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode); // untouched
+    }
+
+    [Fact]
+    public async Task Each_change_to_the_staff_names_the_owner_in_the_audit_and_tells_the_services_who_the_members_are()
+    {
+        var tenantId = await console.TenantAsync();
+        var ownerEmail = await console.MemberAsync(tenantId, "OWNER", Password, "Dueña");
+        var advisorEmail = await console.MemberAsync(tenantId, "AGENT", Password, "Asesor Uno");
+        var staff = await WithDirectoryAsync(directory => directory.StaffOfAsync(tenantId, CancellationToken.None));
+        var (owner, advisor) = (staff.Single(a => a.Email == ownerEmail), staff.Single(a => a.Email == advisorEmail));
+        var actor = CallerIdentity.Member(tenantId, TenantRole.Owner, owner.Id, "Dueña");
+
+        Assert.Null(await WithDirectoryAsync(directory => directory.ManageAsync(tenantId, actor, s => s.ChangeRole(owner.Id, advisor.Id, StaffRole.Admin), CancellationToken.None)));
+        Assert.Null(await WithDirectoryAsync(directory => directory.ManageAsync(tenantId, actor, s => s.Disable(owner.Id, advisor.Id), CancellationToken.None)));
+        var invited = await WithDirectoryAsync(directory => directory.InviteAsync(tenantId, "nueva@clinica.example", "Nueva", StaffRole.Agent, actor, CancellationToken.None));
+
+        var audited = await console.PublishedAsync<AuditRecorded>(a => a.TenantId == tenantId && a.ActorStaffId == owner.Id);
+        Assert.Equal([(AuditActions.StaffRoleChanged, advisor.Id, "role agent → admin"), (AuditActions.StaffDisabled, advisor.Id, "disabled"),
+            (AuditActions.StaffInvited, ((InvitationResult.Invited)invited).Account.Id, "invited as agent")],
+            audited.Select(a => (a.Action, a.TargetId, a.Detail)));
+        Assert.All(audited, a => Assert.Equal((CallerIdentity.OwnerRole, "Dueña", "webapp"), (a.ActorRole, a.ActorStaffName, a.Service)));
+
+        // Joining, the new role and the disabling each reach the services, in order; nobody who has not joined yet.
+        var members = await console.PublishedAsync<StaffMemberChanged>(m => m.TenantId == tenantId);
+        Assert.Equal([(owner.Id, "owner", true), (advisor.Id, "agent", true), (advisor.Id, "admin", true), (advisor.Id, "admin", false)],
+            members.Select(m => (m.StaffId, m.Role, m.Active)));
+        Assert.Equal("Asesor Uno", members[^1].DisplayName);
     }
 
     private async Task<T> WithDirectoryAsync<T>(Func<StaffDirectory, Task<T>> work)

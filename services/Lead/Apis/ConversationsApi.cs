@@ -45,10 +45,11 @@ public sealed record EmployeeReplyRequest(string? Body, string? AssignedToUser, 
 public sealed record EmployeeReplyAccepted(string MessageId, string Status);
 
 /// <summary>
-/// Take the conversation for <see cref="AssignedToUser"/> (an API key names who; a staff member in the console takes it for
-/// themselves); with <see cref="Pause"/> only silence the bot.
+/// Take the conversation: for a member of the console's staff (<see cref="AssignedStaffId"/>), for an external name an API key
+/// gives (<see cref="AssignedToUser"/>), or, when a staff member calls without naming anyone, for themselves. With
+/// <see cref="Pause"/> only silence the bot.
 /// </summary>
-public sealed record HandoffRequest(string? AssignedToUser, string? Reason, bool? Pause);
+public sealed record HandoffRequest(string? AssignedToUser, string? Reason, bool? Pause, string? AssignedStaffId = null);
 
 public sealed record UpdateConversationRequest(
     string? Status, string? Priority, List<string>? Tags, string? Category, string? Intent, string? CurrentStep, string? Outcome,
@@ -119,7 +120,8 @@ public static partial class ConversationsApi
         CancellationToken cancellationToken)
     {
         var variables = request.ContentVariables is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } v ? v : (JsonElement?)null;
-        var errors = EmployeeOf(context, request.AssignedToUser, "The employee who writes (1-100 characters).", out var employee)
+        var (employeeErrors, employee) = await EmployeeOfAsync(context, db, request.AssignedToUser, null, "The employee who writes (1-100 characters).", cancellationToken);
+        var errors = employeeErrors
             .Check(request.ContentSid is null || ContentSid().IsMatch(request.ContentSid), "contentSid", "An approved template's Content SID (HX followed by 32 hexadecimal characters).")
             .Check(request.ContentSid is not null || !string.IsNullOrWhiteSpace(request.Body), "body", "The text to send (or a contentSid).")
             .Check(request.Body is null || request.Body.Length <= 4096, "body", "At most 4096 characters (WhatsApp's limit).")
@@ -164,20 +166,30 @@ public static partial class ConversationsApi
     }
 
     /// <summary>
-    /// Who takes or answers: a staff member signed in to the console is themselves (naming someone else is refused); an API
-    /// key names the employee in <c>assignedToUser</c>, kept as an external name.
+    /// Who takes or answers: a member of the staff named by <paramref name="assignedStaffId"/> (when the route allows naming
+    /// one); else a staff member signed in to the console is themselves (an external name is refused); else an API key names
+    /// the employee in <c>assignedToUser</c>, kept as an external name.
     /// </summary>
-    private static ValidationErrors EmployeeOf(HttpContext context, string? assignedToUser, string required, out Employee employee)
+    private static async Task<(ValidationErrors Errors, Employee Employee)> EmployeeOfAsync(HttpContext context, LeadDbContext db, string? assignedToUser,
+        string? assignedStaffId, string required, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
-        if (CallerIdentity.From(context) is { StaffId: { } staffId, StaffName: var staffName })
+        if (assignedStaffId is not null)
         {
-            employee = new Employee(staffName ?? staffId, staffId);
-            return errors.Check(assignedToUser is null, "assignedToUser", "A staff member signed in to the console takes and answers conversations as themselves; leave it out.");
+            var member = assignedStaffId.Length is > 0 and <= 40 ? await db.ActiveStaffMemberAsync(context.TenantId(), assignedStaffId, cancellationToken) : null;
+            errors.Check(member is not null, "assignedStaffId", "No active member of the business's staff has this id.")
+                .Check(assignedToUser is null, "assignedToUser", "Either a member of the staff (assignedStaffId) or an external name (assignedToUser), not both.");
+            return (errors, member?.AsEmployee() ?? new Employee(""));
         }
 
-        employee = new Employee(assignedToUser?.Trim() ?? "");
-        return errors.Check(!string.IsNullOrWhiteSpace(assignedToUser) && assignedToUser.Length <= 100, "assignedToUser", required);
+        if (CallerIdentity.From(context) is { StaffId: { } staffId, StaffName: var staffName })
+        {
+            return (errors.Check(assignedToUser is null, "assignedToUser",
+                "A staff member signed in to the console acts as themselves, or names a colleague with assignedStaffId; leave it out."), new Employee(staffName ?? staffId, staffId));
+        }
+
+        return (errors.Check(!string.IsNullOrWhiteSpace(assignedToUser) && assignedToUser.Length <= 100, "assignedToUser", required),
+            new Employee(assignedToUser?.Trim() ?? ""));
     }
 
     private static ProblemHttpResult OutsideWindow(CustomerServiceWindow window) =>
@@ -196,7 +208,9 @@ public static partial class ConversationsApi
     private static async Task<Results<Ok<ConversationSummary>, ValidationProblem, ProblemHttpResult>> HandOff(
         string id, HandoffRequest request, HttpContext context, LeadDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var errors = EmployeeOf(context, request.AssignedToUser, "The employee who takes the conversation (1-100 characters).", out var employee)
+        var (employeeErrors, employee) = await EmployeeOfAsync(context, db, request.AssignedToUser, request.AssignedStaffId,
+            "The employee who takes the conversation (1-100 characters).", cancellationToken);
+        var errors = employeeErrors
             .Check(request.Reason is null || request.Reason.Length <= 500, "reason", "At most 500 characters.");
         if (errors.Any)
         {

@@ -19,11 +19,12 @@ public sealed record LeadResponse(
     string Id, string? CustomerId, string? Phone, string? Name, string? Email, string? Company, string? CustomerType,
     string? BusinessCategory, IReadOnlyList<string> Tags, int QualificationScore, LeadStatus LeadStatus, string LeadGrade,
     DateTimeOffset? LastPurchase, decimal TotalSpent, JsonObject? Preferences, string? Source, string? AssignedTo,
-    DateTimeOffset LastActivity, DateTimeOffset? NextFollowUp, string? InternalNotes, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    DateTimeOffset LastActivity, DateTimeOffset? NextFollowUp, string? InternalNotes, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    string? AssignedStaffId)
 {
     public static LeadResponse From(CustomerLead l) => new(l.Id, l.CustomerId, l.Phone, l.Name, l.Email, l.Company, l.CustomerType,
         l.BusinessCategory, l.Tags, l.QualificationScore, l.LeadStatus, l.LeadGrade, l.LastPurchase, l.TotalSpent, l.Preferences,
-        l.Source, l.AssignedTo, l.LastActivity, l.NextFollowUp, l.InternalNotes, l.CreatedAt, l.UpdatedAt);
+        l.Source, l.AssignedTo, l.LastActivity, l.NextFollowUp, l.InternalNotes, l.CreatedAt, l.UpdatedAt, l.AssignedStaffId);
 }
 
 /// <summary>A tenant's customers (seed "CustomerLead").</summary>
@@ -157,6 +158,7 @@ public static class LeadsApi
             .Check(request.ScoreReason is null || request.ScoreReason.Length <= 300, "scoreReason", "At most 300 characters.")
             .Check(request.InternalNotes is null || request.InternalNotes.Length <= 10_000, "internalNotes", "At most 10,000 characters.")
             .Check(request.AssignedTo is null || request.AssignedTo.Length <= 100, "assignedTo", "At most 100 characters.")
+            .Check(request.AssignedTo is null || request.AssignedStaffId is null, "assignedStaffId", "Either a member of the staff (assignedStaffId) or an external name (assignedTo), not both.")
             .Check(request.Source is null || request.Source.Length <= 100, "source", "At most 100 characters.")
             .Check(request.TotalSpent is null or (>= 0 and <= CustomerLead.MaxAmount), "totalSpent", FormattableString.Invariant($"From 0 to {CustomerLead.MaxAmount:N0}."));
         if (errors.Any)
@@ -186,8 +188,19 @@ public static class LeadsApi
                 return Problems.Conflict("A lead with this phone exists already.", kind: "lead-exists");
             }
 
+            Employee? member = null;
+            if (request.AssignedStaffId is { Length: > 0 } staffId
+                && (member = (await db.ActiveStaffMemberAsync(tenantId, staffId, ct))?.AsEmployee()) is null)
+            {
+                return new ValidationErrors().Add("assignedStaffId", "No active member of the business's staff has this id.").ToProblem();
+            }
+
             var now = time.GetUtcNow();
             lead.Edit(Details(request), now);
+            if (request.AssignedStaffId is not null)
+            {
+                lead.AssignTo(member, now);
+            }
             if (request.ScoreChange is { } points)
             {
                 var settings = await db.SettingsForAsync(tenantId, ct);
@@ -371,10 +384,15 @@ public static class LeadsApi
     }
 }
 
+/// <summary>
+/// A change to a lead; a field left out keeps its value. <see cref="AssignedStaffId"/> gives the lead to a member of the
+/// console's staff (an empty one to nobody); <see cref="AssignedTo"/> to an external name.
+/// </summary>
 public sealed record UpdateLeadRequest(
     string? Phone, string? Name, string? Email, string? Company, string? CustomerType, string? BusinessCategory, List<string>? Tags,
     JsonObject? Preferences, string? LeadStatus, string? AssignedTo, DateTimeOffset? NextFollowUp, bool? ClearNextFollowUp,
-    string? InternalNotes, int? ScoreChange, string? ScoreReason, string? Source, DateTimeOffset? LastPurchase, decimal? TotalSpent);
+    string? InternalNotes, int? ScoreChange, string? ScoreReason, string? Source, DateTimeOffset? LastPurchase, decimal? TotalSpent,
+    string? AssignedStaffId = null);
 
 public sealed record ScoreChangeResponse(string Id, string Signal, string Description, int Points, string? Evidence, string Reason,
     int ScoreAfter, string GradeAfter, string? ConversationId, DateTimeOffset OccurredAt)

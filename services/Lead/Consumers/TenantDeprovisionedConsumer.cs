@@ -14,5 +14,6 @@ public sealed class TenantDeprovisionedConsumer(LeadDbContext db) : Transactiona
         await Db.Messages.Where(m => m.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
         await Db.Conversations.Where(c => c.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
         await Db.Leads.Where(l => l.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
+        await Db.StaffMembers.Where(m => m.TenantId == message.TenantId).ExecuteDeleteAsync(cancellationToken);
     }
 }

@@ -16,6 +16,7 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Mes
     public DbSet<ConversationMessage> Messages => Set<ConversationMessage>();
     public DbSet<LeadScoreEvent> ScoreEvents => Set<LeadScoreEvent>();
     public DbSet<LeadSettings> Settings => Set<LeadSettings>();
+    public DbSet<StaffMember> StaffMembers => Set<StaffMember>();
 
     /// <summary>The tenant's settings, or the defaults when it has not changed any.</summary>
     public async Task<LeadSettings> SettingsForAsync(string tenantId, CancellationToken cancellationToken) =>
@@ -91,6 +92,17 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Mes
     /// The tenant's conversation, locked until the transaction ends: API calls on one conversation take turns instead of
     /// racing to a row-version conflict (the consumers' changes still meet the row version, <c>xmin</c>, which <c>*</c> leaves out).
     /// </summary>
+    public async Task<StaffMember?> LockStaffMemberAsync(string tenantId, string staffId, CancellationToken cancellationToken)
+    {
+        var sql = $"SELECT * FROM {this.TableOf<StaffMember>()} "
+            + $"WHERE {this.ColumnOf<StaffMember>(m => m.TenantId)} = {{0}} AND {this.ColumnOf<StaffMember>(m => m.StaffId)} = {{1}} FOR UPDATE";
+        return (await StaffMembers.FromSqlRaw(sql, tenantId, staffId).ToListAsync(cancellationToken)).SingleOrDefault();
+    }
+
+    /// <summary>An active member of the business's staff, whom a conversation or a lead may be assigned to; null otherwise.</summary>
+    public Task<StaffMember?> ActiveStaffMemberAsync(string tenantId, string staffId, CancellationToken cancellationToken) =>
+        StaffMembers.AsNoTracking().FirstOrDefaultAsync(m => m.TenantId == tenantId && m.StaffId == staffId && m.Active, cancellationToken);
+
     public async Task<Conversation?> LockConversationAsync(string id, string tenantId, CancellationToken cancellationToken)
     {
         // Names from the EF model; the values are parameters.
@@ -125,6 +137,7 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Mes
         {
             lead.ToTable("customer_leads");
             lead.HasKey(l => l.Id);
+            lead.Property(l => l.AssignedStaffId).HasMaxLength(40);
             // One lead per tenant and WhatsApp customer, whatever concurrent first messages race.
             lead.HasIndex(l => new { l.TenantId, l.CustomerId }).IsUnique().HasFilter("customer_id IS NOT NULL");
             lead.HasIndex(l => new { l.TenantId, l.Phone });
@@ -146,6 +159,15 @@ public sealed class LeadDbContext(DbContextOptions<LeadDbContext> options) : Mes
             score.Property(s => s.Evidence).HasMaxLength(400);
             score.Property(s => s.GradeAfter).HasMaxLength(2);
             score.Ignore(s => s.Reason);
+        });
+
+        modelBuilder.Entity<StaffMember>(member =>
+        {
+            member.ToTable("staff_members");
+            member.HasKey(m => new { m.TenantId, m.StaffId });
+            member.Property(m => m.StaffId).HasMaxLength(40);
+            member.Property(m => m.DisplayName).HasMaxLength(100);
+            member.Property(m => m.Role).HasMaxLength(20);
         });
 
         modelBuilder.Entity<LeadSettings>(settings =>

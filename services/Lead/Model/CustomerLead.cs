@@ -80,7 +80,10 @@ public sealed partial class CustomerLead : Aggregate
     public decimal TotalSpent { get; private set; }
     public JsonObject? Preferences { get; private set; }
     public string? Source { get; private set; }
+    /// <summary>Who looks after the lead, by name; <see cref="AssignedStaffId"/> when a member of the console's staff.</summary>
     public string? AssignedTo { get; private set; }
+
+    public string? AssignedStaffId { get; private set; }
     public DateTimeOffset LastActivity { get; private set; }
     public DateTimeOffset? NextFollowUp { get; private set; }
     public string? InternalNotes { get; private set; }
@@ -221,6 +224,14 @@ public sealed partial class CustomerLead : Aggregate
         UpdatedAt = now;
     }
 
+    /// <summary>Gives the lead to a member of the staff or to an external name; null leaves it with nobody.</summary>
+    public void AssignTo(Employee? employee, DateTimeOffset now)
+    {
+        AssignedTo = employee?.Name;
+        AssignedStaffId = employee?.StaffId;
+        UpdatedAt = now;
+    }
+
     /// <summary>An employee's edit: the fields given change, the others stay.</summary>
     public void Edit(LeadDetails details, DateTimeOffset now)
     {
@@ -233,7 +244,7 @@ public sealed partial class CustomerLead : Aggregate
         if (details.Tags is not null) Tags = details.Tags.Select(t => t.Trim()).Distinct().ToList();
         if (details.Preferences is not null) Preferences = details.Preferences;
         if (details.Source is not null) Source = details.Source.Trim() is { Length: > 0 } source ? source : null;
-        if (details.AssignedTo is not null) AssignedTo = details.AssignedTo.Trim() is { Length: > 0 } assignee ? assignee : null;
+        if (details.AssignedTo is not null) AssignTo(details.AssignedTo.Trim() is { Length: > 0 } assignee ? new Employee(assignee) : null, now);
         if (details.NextFollowUp is not null) NextFollowUp = details.NextFollowUp;
         if (details.ClearNextFollowUp) NextFollowUp = null;
         if (details.InternalNotes is not null) InternalNotes = details.InternalNotes;

@@ -43,7 +43,7 @@ public static class StaffApi
             return errors.ToProblem();
         }
 
-        return Answer(await directory.InviteAsync(id, request.Email!, request.DisplayName!, request.Role!.Value, cancellationToken), console.Value, context);
+        return Answer(await directory.InviteAsync(id, request.Email!, request.DisplayName!, request.Role!.Value, CallerIdentity.From(context), cancellationToken), console.Value, context);
     }
 
     private static async Task<Results<Created<StaffInvitationResponse>, ValidationProblem, ProblemHttpResult>> InviteOperator(
@@ -55,12 +55,12 @@ public static class StaffApi
             return errors.ToProblem();
         }
 
-        return Answer(await directory.InviteAsync(null, request.Email!, request.DisplayName!, StaffRole.Operator, cancellationToken), console.Value, context);
+        return Answer(await directory.InviteAsync(null, request.Email!, request.DisplayName!, StaffRole.Operator, CallerIdentity.From(context), cancellationToken), console.Value, context);
     }
 
     private static async Task<Results<Created<PasswordResetResponse>, ProblemHttpResult>> StartPasswordReset(
-        string id, StaffDirectory directory, IOptions<ConsoleAddress> console, CancellationToken cancellationToken) =>
-        await directory.StartPasswordResetAsync(id, cancellationToken) switch
+        string id, HttpContext context, StaffDirectory directory, IOptions<ConsoleAddress> console, CancellationToken cancellationToken) =>
+        await directory.StartPasswordResetAsync(id, CallerIdentity.From(context), cancellationToken) switch
         {
             PasswordResetResult.Started(var account, var token) => TypedResults.Created((string?)null, new PasswordResetResponse(
                 account.Id, account.TenantId, account.Email, console.Value.PasswordResetLink(token), account.PasswordResetExpiresAt!.Value)),

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Identity;
+using SafeNotify.Crm.Contracts;
+using SafeNotify.Crm.ServiceDefaults;
 
 namespace SafeNotify.Crm.WebApp.Model;
 
@@ -9,7 +11,7 @@ public sealed partial class StaffAccount
     /// A one-time link, good for <see cref="PasswordResetLifetime"/>, for the person to choose a new password (a lost
     /// one); a newer link replaces it. A sentence saying why not, or null.
     /// </summary>
-    public string? StartPasswordReset(string resetHash, DateTimeOffset now)
+    public string? StartPasswordReset(string resetHash, DateTimeOffset now, CallerIdentity? actor = null)
     {
         if (Disabled)
         {
@@ -23,6 +25,7 @@ public sealed partial class StaffAccount
 
         PasswordResetHash = resetHash;
         PasswordResetExpiresAt = now + PasswordResetLifetime;
+        RaiseAudit(TenantId, AuditActions.StaffPasswordResetStarted, "staff", Id, "password reset link made", now, actor);
         return null;
     }
 

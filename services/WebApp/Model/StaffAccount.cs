@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using SafeNotify.Crm.Contracts;
 using SafeNotify.Crm.Messaging;
 using SafeNotify.Crm.ServiceDefaults;
 
@@ -11,6 +12,18 @@ public enum StaffRole
     Admin,
     Agent,
     Operator,
+}
+
+public static class StaffRoles
+{
+    /// <summary>The role as the services name it (<c>owner</c>, <c>admin</c>, <c>agent</c>, <c>operator</c>), in identities, events and the audit.</summary>
+    public static string ServiceName(this StaffRole role) => role switch
+    {
+        StaffRole.Owner => CallerIdentity.OwnerRole,
+        StaffRole.Admin => CallerIdentity.AdminRole,
+        StaffRole.Agent => CallerIdentity.AgentRole,
+        _ => CallerIdentity.OperatorRole,
+    };
 }
 
 /// <summary>How an attempt to sign in ended. Everything but <see cref="SignedIn"/> gets the same message.</summary>
@@ -96,14 +109,15 @@ public sealed partial class StaffAccount : Aggregate
     /// A new account waiting for its person to accept <paramref name="invitationHash"/>'s token: an operator when
     /// <paramref name="tenantId"/> is null, else a member of that tenant's staff.
     /// </summary>
-    public static StaffAccount Invite(string id, string? tenantId, string email, string displayName, StaffRole role, string invitationHash, DateTimeOffset now)
+    public static StaffAccount Invite(string id, string? tenantId, string email, string displayName, StaffRole role, string invitationHash, DateTimeOffset now,
+        CallerIdentity? actor = null)
     {
         if ((tenantId is null) != (role == StaffRole.Operator))
         {
             throw new ArgumentException("Operators belong to no tenant, and every other role to one.", nameof(role));
         }
 
-        return new StaffAccount
+        var account = new StaffAccount
         {
             Id = id,
             TenantId = tenantId,
@@ -114,6 +128,12 @@ public sealed partial class StaffAccount : Aggregate
             InvitationExpiresAt = now + InvitationLifetime,
             CreatedAt = now,
         };
+        if (actor is not null)
+        {
+            account.RaiseAudit(tenantId, AuditActions.StaffInvited, "staff", id, $"invited as {role.ServiceName()}", now, actor);
+        }
+
+        return account;
     }
 
     /// <summary>
@@ -163,6 +183,7 @@ public sealed partial class StaffAccount : Aggregate
         InvitationHash = null;
         InvitationExpiresAt = null;
         Choose(password, hasher);
+        Announce(now);
         return true;
     }
 
@@ -173,7 +194,7 @@ public sealed partial class StaffAccount : Aggregate
     public bool Holds(int sessionVersion) => !Disabled && sessionVersion == SessionVersion;
 
     /// <summary>Stops the account: it cannot sign in, and its sessions end. Use <see cref="TenantStaff"/>, which keeps the business an owner.</summary>
-    internal void Disable()
+    internal void Disable(DateTimeOffset now, CallerIdentity? actor)
     {
         Disabled = true;
         InvitationHash = null;
@@ -181,15 +202,36 @@ public sealed partial class StaffAccount : Aggregate
         PasswordResetHash = null;
         PasswordResetExpiresAt = null;
         SessionVersion++;
+        RaiseAudit(TenantId, AuditActions.StaffDisabled, "staff", Id, "disabled", now, actor);
+        Announce(now);
     }
 
-    internal void Enable() => Disabled = false;
+    internal void Enable(DateTimeOffset now, CallerIdentity? actor)
+    {
+        Disabled = false;
+        RaiseAudit(TenantId, AuditActions.StaffEnabled, "staff", Id, "enabled", now, actor);
+        Announce(now);
+    }
 
     /// <summary>A new role, which ends the account's sessions (a session carries the role it was signed in with).</summary>
-    internal void ChangeRole(StaffRole role)
+    internal void ChangeRole(StaffRole role, DateTimeOffset now, CallerIdentity? actor)
     {
+        RaiseAudit(TenantId, AuditActions.StaffRoleChanged, "staff", Id, $"role {Role.ServiceName()} → {role.ServiceName()}", now, actor);
         Role = role;
         SessionVersion++;
+        Announce(now);
+    }
+
+    /// <summary>
+    /// Tells the services who the business's members are now (Lead assigns conversations and leads to them): once the
+    /// person has joined, after every change of role or of whether they may sign in.
+    /// </summary>
+    private void Announce(DateTimeOffset now)
+    {
+        if (TenantId is not null && PasswordHash is not null)
+        {
+            Raise(new StaffMemberChanged(TenantId, Id, DisplayName, Role.ServiceName(), !Disabled, now), OrderingKeys.StaffMember(TenantId, Id));
+        }
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using SafeNotify.Crm.ServiceDefaults;
+
 namespace SafeNotify.Crm.WebApp.Model;
 
 /// <summary>
@@ -5,7 +7,8 @@ namespace SafeNotify.Crm.WebApp.Model;
 /// always keeps an enabled owner, and nobody disables or demotes themselves (another owner does it), so a business is
 /// never left without someone who can manage it.
 /// </summary>
-public sealed class TenantStaff(string tenantId, IReadOnlyList<StaffAccount> accounts)
+/// <remarks>Each change is made at <paramref name="now"/> and audited as <paramref name="actor"/>'s.</remarks>
+public sealed class TenantStaff(string tenantId, IReadOnlyList<StaffAccount> accounts, DateTimeOffset now, CallerIdentity? actor = null)
 {
     public string TenantId { get; } = tenantId;
 
@@ -29,7 +32,7 @@ public sealed class TenantStaff(string tenantId, IReadOnlyList<StaffAccount> acc
             return "A business keeps at least one owner: make someone else owner first.";
         }
 
-        member.Disable();
+        member.Disable(now, actor);
         return null;
     }
 
@@ -41,7 +44,7 @@ public sealed class TenantStaff(string tenantId, IReadOnlyList<StaffAccount> acc
             return NotFound;
         }
 
-        member.Enable();
+        member.Enable(now, actor);
         return null;
     }
 
@@ -49,14 +52,14 @@ public sealed class TenantStaff(string tenantId, IReadOnlyList<StaffAccount> acc
     /// A one-time link for <paramref name="memberId"/> to choose a new password, made by <paramref name="actorId"/>; a
     /// sentence saying why not, or null.
     /// </summary>
-    public string? StartPasswordReset(string actorId, string memberId, string resetHash, DateTimeOffset now)
+    public string? StartPasswordReset(string actorId, string memberId, string resetHash)
     {
         if (Find(memberId) is not { } member)
         {
             return NotFound;
         }
 
-        return member.Id == actorId ? "Change your own password from your profile." : member.StartPasswordReset(resetHash, now);
+        return member.Id == actorId ? "Change your own password from your profile." : member.StartPasswordReset(resetHash, now, actor);
     }
 
     /// <summary>Gives <paramref name="memberId"/> the role <paramref name="role"/> for <paramref name="actorId"/>; a sentence saying why not, or null.</summary>
@@ -87,7 +90,7 @@ public sealed class TenantStaff(string tenantId, IReadOnlyList<StaffAccount> acc
             return "A business keeps at least one owner: make someone else owner first.";
         }
 
-        member.ChangeRole(role);
+        member.ChangeRole(role, now, actor);
         return null;
     }
 

@@ -38,9 +38,11 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
 {
     /// <summary>
     /// Invites <paramref name="email"/> to <paramref name="tenantId"/>'s staff (an operator when it is null). Inviting
-    /// again someone who has not accepted yet, to the same place in the same role, makes a new link.
+    /// again someone who has not accepted yet, to the same place in the same role, makes a new link. The audit names
+    /// <paramref name="actor"/>.
     /// </summary>
-    public async Task<InvitationResult> InviteAsync(string? tenantId, string email, string displayName, StaffRole role, CancellationToken cancellationToken)
+    public async Task<InvitationResult> InviteAsync(string? tenantId, string email, string displayName, StaffRole role, CallerIdentity? actor,
+        CancellationToken cancellationToken)
     {
         var token = SecretTokens.New();
         var normalized = StaffAccount.NormalizeEmail(email);
@@ -60,7 +62,7 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
                     if (existing is null)
                     {
                         var account = StaffAccount.Invite(Ids.New(role == StaffRole.Operator ? "op" : "staff"), tenantId, normalized, displayName, role,
-                            SecretTokens.Hash(token), now);
+                            SecretTokens.Hash(token), now, actor);
                         db.Accounts.Add(account);
                         return new InvitationResult.Invited(account, token);
                     }
@@ -97,21 +99,21 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
         return account is not null && account.HasPendingInvitation(time.GetUtcNow()) ? account : null;
     }
 
-    /// <summary>A password reset link for <paramref name="memberId"/>, made by the business's owner <paramref name="ownerId"/>.</summary>
-    public async Task<PasswordResetResult> StartPasswordResetAsync(string tenantId, string ownerId, string memberId, CancellationToken cancellationToken)
+    /// <summary>A password reset link for <paramref name="memberId"/>, made by the business's owner <paramref name="owner"/>.</summary>
+    public async Task<PasswordResetResult> StartPasswordResetAsync(string tenantId, CallerIdentity owner, string memberId, CancellationToken cancellationToken)
     {
         var token = SecretTokens.New();
         StaffAccount? member = null;
-        var problem = await ManageAsync(tenantId, staff =>
+        var problem = await ManageAsync(tenantId, owner, staff =>
         {
             member = staff.Accounts.FirstOrDefault(a => a.Id == memberId);
-            return staff.StartPasswordReset(ownerId, memberId, SecretTokens.Hash(token), time.GetUtcNow());
+            return staff.StartPasswordReset(owner.StaffId ?? "", memberId, SecretTokens.Hash(token));
         }, cancellationToken);
         return problem is null && member is not null ? new PasswordResetResult.Started(member, token) : new PasswordResetResult.Refused(problem ?? "");
     }
 
-    /// <summary>A password reset link for any account, made by an operator.</summary>
-    public Task<PasswordResetResult> StartPasswordResetAsync(string accountId, CancellationToken cancellationToken)
+    /// <summary>A password reset link for any account, made by the operator <paramref name="actor"/>.</summary>
+    public Task<PasswordResetResult> StartPasswordResetAsync(string accountId, CallerIdentity? actor, CancellationToken cancellationToken)
     {
         var token = SecretTokens.New();
         return db.RunAsync(ct => AcrossTenantsSavedAsync<PasswordResetResult>(async () =>
@@ -121,7 +123,7 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
                 return new PasswordResetResult.UnknownAccount();
             }
 
-            return account.StartPasswordReset(SecretTokens.Hash(token), time.GetUtcNow()) is { } problem
+            return account.StartPasswordReset(SecretTokens.Hash(token), time.GetUtcNow(), actor) is { } problem
                 ? new PasswordResetResult.Refused(problem)
                 : new PasswordResetResult.Started(account, token);
         }, ct), cancellationToken);
@@ -229,13 +231,14 @@ public sealed class StaffDirectory(WebAppDbContext db, IPasswordHasher<StaffAcco
 
     /// <summary>
     /// One change to the business's staff (<see cref="TenantStaff"/>), as one unit of work over its accounts, locked so
-    /// that two owners changing staff at once see each other's change: the sentence of a refused change, or null.
+    /// that two owners changing staff at once see each other's change: the sentence of a refused change, or null. The
+    /// audit names <paramref name="actor"/>.
     /// </summary>
-    public Task<string?> ManageAsync(string tenantId, Func<TenantStaff, string?> change, CancellationToken cancellationToken) =>
+    public Task<string?> ManageAsync(string tenantId, CallerIdentity? actor, Func<TenantStaff, string?> change, CancellationToken cancellationToken) =>
         db.RunAsync(async ct =>
         {
             await db.ForTenant(tenantId, ct);
-            return change(new TenantStaff(tenantId, await db.LockStaffOfAsync(tenantId, ct)));
+            return change(new TenantStaff(tenantId, await db.LockStaffOfAsync(tenantId, ct), time.GetUtcNow(), actor));
         }, cancellationToken);
 
     /// <summary>The name the tenant's staff see; null when the console has not heard of it.</summary>

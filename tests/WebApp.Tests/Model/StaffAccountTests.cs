@@ -118,7 +118,7 @@ public sealed class StaffAccountTests
     [Fact]
     public void A_disabled_account_gets_no_reset_link_and_disabling_spends_a_pending_one()
     {
-        var staff = new TenantStaff("tnt_1", [Accepted(), Owner()]);
+        var staff = new TenantStaff("tnt_1", [Accepted(), Owner()], Now);
         var account = staff.Accounts[0];
         Assert.Null(account.StartPasswordReset("reset-1", Now));
 

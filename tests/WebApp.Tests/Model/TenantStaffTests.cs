@@ -14,7 +14,7 @@ public sealed class TenantStaffTests
     public void A_disabled_member_cannot_sign_in_loses_every_session_and_signs_in_again_once_enabled()
     {
         var (owner, advisor) = (Member("owner", StaffRole.Owner), Member("advisor", StaffRole.Agent));
-        var staff = new TenantStaff("tnt_1", [owner, advisor]);
+        var staff = new TenantStaff("tnt_1", [owner, advisor], Now);
         var session = advisor.SessionVersion;
 
         Assert.Null(staff.Disable(owner.Id, advisor.Id));
@@ -29,7 +29,7 @@ public sealed class TenantStaffTests
     public void Nobody_disables_or_demotes_themselves()
     {
         var (owner, other) = (Member("owner", StaffRole.Owner), Member("other", StaffRole.Owner));
-        var staff = new TenantStaff("tnt_1", [owner, other]);
+        var staff = new TenantStaff("tnt_1", [owner, other], Now);
 
         Assert.NotNull(staff.Disable(owner.Id, owner.Id));
         Assert.NotNull(staff.ChangeRole(owner.Id, owner.Id, StaffRole.Agent));
@@ -41,7 +41,7 @@ public sealed class TenantStaffTests
     public void A_business_keeps_an_active_owner()
     {
         var (owner, second, admin) = (Member("owner", StaffRole.Owner), Member("second", StaffRole.Owner), Member("admin", StaffRole.Admin));
-        var staff = new TenantStaff("tnt_1", [owner, second, admin]);
+        var staff = new TenantStaff("tnt_1", [owner, second, admin], Now);
 
         Assert.Null(staff.Disable(owner.Id, second.Id)); // another owner remains
         Assert.Null(staff.ChangeRole(owner.Id, admin.Id, StaffRole.Owner));
@@ -55,7 +55,7 @@ public sealed class TenantStaffTests
     public void A_new_role_ends_the_members_sessions_and_only_staff_roles_are_given()
     {
         var (owner, advisor) = (Member("owner", StaffRole.Owner), Member("advisor", StaffRole.Agent));
-        var staff = new TenantStaff("tnt_1", [owner, advisor]);
+        var staff = new TenantStaff("tnt_1", [owner, advisor], Now);
         var session = advisor.SessionVersion;
 
         Assert.NotNull(staff.ChangeRole(owner.Id, advisor.Id, StaffRole.Operator));
@@ -69,7 +69,7 @@ public sealed class TenantStaffTests
     {
         var owner = Member("owner", StaffRole.Owner);
         var stranger = StaffAccount.Invite("staff_stranger", "tnt_2", "x@other.example", "X", StaffRole.Agent, "h", Now);
-        var staff = new TenantStaff("tnt_1", [owner, stranger]);
+        var staff = new TenantStaff("tnt_1", [owner, stranger], Now);
 
         Assert.Equal("There is no such member of this business.", staff.Disable(owner.Id, stranger.Id));
         Assert.False(stranger.Disabled);

@@ -373,6 +373,11 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("id");
 
+                    b.Property<string>("AssignedStaffId")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("assigned_staff_id");
+
                     b.Property<string>("AssignedTo")
                         .HasColumnType("text")
                         .HasColumnName("assigned_to");
@@ -598,6 +603,43 @@ namespace SafeNotify.Crm.Lead.Data.Migrations
                         .HasName("pk_lead_settings");
 
                     b.ToTable("lead_settings", "lead");
+                });
+
+            modelBuilder.Entity("SafeNotify.Crm.Lead.Model.StaffMember", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("StaffId")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("staff_id");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean")
+                        .HasColumnName("active");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("display_name");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("role");
+
+                    b.HasKey("TenantId", "StaffId")
+                        .HasName("pk_staff_members");
+
+                    b.ToTable("staff_members", "lead");
                 });
 
             modelBuilder.Entity("SafeNotify.Crm.Messaging.InboxMessage", b =>
