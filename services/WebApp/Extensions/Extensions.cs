@@ -49,6 +49,7 @@ public static class Extensions
         // session signed in on one instance holds on another, and a restart signs nobody out.
         builder.Services.AddDataProtection().SetApplicationName("SafeNotify.Console").PersistKeysToDbContext<WebAppDbContext>();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddLocalization(options => options.ResourcesPath = "Resources");
         builder.Services.AddMudServices();
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddScoped<AuthenticationStateProvider, ConsoleAuthenticationState>();
@@ -144,11 +145,15 @@ public static class Extensions
 
     public static WebApplication MapConsole(this WebApplication app)
     {
+        // English or Spanish: the language chosen in the console (a cookie), else the browser's, else English.
+        app.UseRequestLocalization(options => options
+            .AddSupportedCultures(ConsoleText.Languages).AddSupportedUICultures(ConsoleText.Languages).SetDefaultCulture(ConsoleText.Languages[0]));
         app.UseAntiforgery();
         app.MapStaticAssets();
         // The policy above forbids framing already: the framework's own frame-ancestors header would only repeat it.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = null);
         app.MapAccountEndpoints();
+        app.MapLanguageEndpoints();
         app.MapStaffApi();
         return app;
     }
