@@ -61,13 +61,19 @@ internal static class DemoStaff
             using var response = await http.SendAsync(request, cancellationToken);
             if (response.StatusCode == HttpStatusCode.Conflict && response.Headers.RetryAfter is not null && attempt < 60)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken); // the console has not heard of the tenant yet
+                // The console has not heard of the tenant yet; one made before the console was (an older .state/) is told again.
+                if (attempt == 10)
+                {
+                    await AnnounceAsync(http, operatorKey, tenantId, cancellationToken);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
                 continue;
             }
 
-            if (response.StatusCode == HttpStatusCode.Conflict)
+            if (response.StatusCode == HttpStatusCode.Conflict && response.Headers.RetryAfter is null)
             {
-                return null;
+                return null; // the address has an account already
             }
 
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -78,6 +84,14 @@ internal static class DemoStaff
 
             return JsonNode.Parse(text)?["invitationLink"]?.GetValue<string>() ?? throw new InvalidOperationException($"Inviting {email} answered no link.");
         }
+    }
+
+    private static async Task AnnounceAsync(HttpClient http, string operatorKey, string tenantId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/admin/tenants/{tenantId}/announce");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", operatorKey);
+        using var response = await http.SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
     }
 
     private static async Task AcceptAsync(HttpClient http, string invitationLink, string password, CancellationToken cancellationToken)

@@ -55,6 +55,29 @@ public sealed class TenantsAndKeysTests(RoutingService routing)
         Assert.DoesNotContain(token, read!.ToJsonString(), StringComparison.Ordinal); // shown once
     }
 
+    [Fact]
+    public async Task A_tenant_announced_again_is_published_as_it_is_now_without_its_first_owners_invitation()
+    {
+        var (tenantId, _) = await routing.CreateTenantAsync();
+        using (var changed = await routing.OperatorClient().PatchAsJsonAsync($"/api/admin/tenants/{tenantId}", new { name = "Clínica Renombrada", crmPlan = "enterprise" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        }
+
+        using var announced = await routing.OperatorClient().PostAsync($"/api/admin/tenants/{tenantId}/announce", null);
+        Assert.Equal(HttpStatusCode.Accepted, announced.StatusCode);
+
+        var again = (await routing.PublishedAsync<TenantProvisioned>(p => p.TenantId == tenantId)).Last();
+        var tenant = (await routing.OperatorClient().GetFromJsonAsync<JsonNode>($"/api/admin/tenants/{tenantId}"))!;
+        Assert.Equal(("Clínica Renombrada", "enterprise", tenant["updatedAt"]!.GetValue<DateTimeOffset>()), (again.Name, again.Plan, again.OccurredAt));
+        Assert.Null(again.FirstOwner);
+
+        using var unknown = await routing.OperatorClient().PostAsync("/api/admin/tenants/tnt_nadie/announce", null);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using var asTenant = await routing.ClientFor(tenantId).PostAsync($"/api/admin/tenants/{tenantId}/announce", null);
+        Assert.Equal(HttpStatusCode.Forbidden, asTenant.StatusCode);
+    }
+
     [Theory]
     [InlineData("no es un correo", "Ana", "firstOwner.email")]
     [InlineData("Ana <ana@clinica.example>", "Ana", "firstOwner.email")]

@@ -24,6 +24,8 @@ public static class AdminTenantsApi
         admin.MapGet("/tenants", ListTenants).WithName("ListTenants").WithSummary("List tenants");
         admin.MapGet("/tenants/{id}", GetTenant).WithName("GetTenant").WithSummary("Read a tenant");
         admin.MapPatch("/tenants/{id}", UpdateTenant).WithName("UpdateTenant").WithSummary("Change a tenant's plan, CRM switch, name or time zone");
+        admin.MapPost("/tenants/{id}/announce", Announce).WithName("AnnounceTenant")
+            .WithSummary("Tell every service of the tenant as it is now, again: for a service added after the tenant was created (the staff console)");
         admin.MapGet("/unrouted-messages", ListUnrouted).WithName("ListUnroutedMessages")
             .WithSummary("Messages nobody could route, newest first; filter by tenantId and reason (unknown_number, number_inactive, over_plan_limit, crm_disabled, account_mismatch)");
         return admin;
@@ -111,6 +113,25 @@ public static class AdminTenantsApi
         var total = await query.CountAsync(cancellationToken);
         var items = await query.OrderBy(t => t.CreatedAt).ThenBy(t => t.Id).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
         return TypedResults.Ok(new PagedList<TenantResponse>(items.Select(TenantResponse.From).ToList(), paging.Page, paging.PageSize, total));
+    }
+
+    /// <summary>
+    /// Publishes the tenant as it is now (<see cref="TenantProvisioned"/>, as of its last change, so it never overrides a newer
+    /// one): every service takes it as an upsert, and one that never heard of the tenant (a console added to an existing
+    /// installation) learns of it.
+    /// </summary>
+    private static async Task<Results<Accepted, ProblemHttpResult>> Announce(string id, RoutingDbContext db, CancellationToken cancellationToken)
+    {
+        var tenant = await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken);
+        if (tenant is null)
+        {
+            return Problems.NotFound("Tenant");
+        }
+
+        db.Publish(new TenantProvisioned(tenant.Id, tenant.SafeNotifyUserId, tenant.Name, tenant.CrmEnabled, tenant.CrmPlan,
+            tenant.MaxAgents, tenant.MaxWhatsappNumbers, tenant.Timezone, tenant.UpdatedAt), orderingKey: tenant.Id);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Accepted((string?)null);
     }
 
     private static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> GetTenant(string id, RoutingDbContext db, CancellationToken cancellationToken)

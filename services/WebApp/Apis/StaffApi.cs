@@ -73,7 +73,8 @@ public static class StaffApi
         InvitationResult.Invited(var account, var token) => TypedResults.Created((string?)null, new StaffInvitationResponse(
             account.Id, account.TenantId, account.Email, account.DisplayName, account.Role, console.InvitationLink(token), account.InvitationExpiresAt!.Value)),
         // Routing's news of a tenant created a moment ago may still be on its way here.
-        InvitationResult.UnknownTenant => (ProblemHttpResult)Problems.NotYetKnown(context, "This tenant", "If it was created a moment ago, retry shortly."),
+        InvitationResult.UnknownTenant => (ProblemHttpResult)Problems.NotYetKnown(context, "This tenant",
+            "If it was created a moment ago, retry shortly; if it was created before the console was installed, announce it first (POST /api/admin/tenants/{id}/announce)."),
         _ => Problems.Conflict("This address already has an account.", "An address belongs to one account; invite it again only while its invitation is unanswered, to the same place and role."),
     };
 
