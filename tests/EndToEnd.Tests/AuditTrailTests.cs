@@ -49,7 +49,7 @@ public sealed class AuditTrailTests(SystemFixture system)
             var page = await system.CallAsync(HttpMethod.Get, $"/api/admin/audit?tenantId={tenant.Id}&pageSize=200", SystemFixture.OperatorKey);
             var found = page["items"]!.AsArray().Select(i => i!).ToList();
             return expected.All(action => found.Any(i => i["action"]!.GetValue<string>() == action))
-                && found.Any(i => i["action"]!.GetValue<string>() == "conversation.handed_off" && Actor(i, "role") == "tenant") ? found : null;
+                && found.Any(i => i["action"]!.GetValue<string>() == "conversation.handed_off" && Actor(i, "role") == "admin") ? found : null;
         }, "the four changes in the audit trail", TimeSpan.FromSeconds(30));
 
         JsonNode Entry(string action) => items.Single(i => i["action"]!.GetValue<string>() == action);
@@ -59,12 +59,12 @@ public sealed class AuditTrailTests(SystemFixture system)
         var rotation = Entry("api_key.rotated");
         Assert.Equal(("operator", firstKeyId), (Actor(rotation, "role"), rotation["targetId"]!.GetValue<string>()));
         var agentChange = Entry("agent.updated");
-        Assert.Equal(("tenant", tenant.Id, newKeyId, tenant.AgentId),
+        Assert.Equal(("admin", tenant.Id, newKeyId, tenant.AgentId),
             (Actor(agentChange, "role"), Actor(agentChange, "tenantId"), Actor(agentChange, "keyId"), agentChange["targetId"]!.GetValue<string>()));
         // The agent may hand the price question to a person by itself first (audited as the system's): the employee's
         // own handoff is the one made with the tenant's key.
-        var handoff = items.Single(i => i["action"]!.GetValue<string>() == "conversation.handed_off" && Actor(i, "role") == "tenant");
-        Assert.Equal(("tenant", tenant.Id, newKeyId, conversationId, "lead"),
+        var handoff = items.Single(i => i["action"]!.GetValue<string>() == "conversation.handed_off" && Actor(i, "role") == "admin");
+        Assert.Equal(("admin", tenant.Id, newKeyId, conversationId, "lead"),
             (Actor(handoff, "role"), Actor(handoff, "tenantId"), Actor(handoff, "keyId"), handoff["targetId"]!.GetValue<string>(), handoff["service"]!.GetValue<string>()));
         Assert.DoesNotContain("descuento", handoff["detail"]!.GetValue<string>());
         var times = items.Select(i => i["occurredAt"]!.GetValue<DateTimeOffset>()).ToList();

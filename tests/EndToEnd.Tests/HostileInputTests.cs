@@ -100,12 +100,13 @@ public sealed class HostileInputTests(SystemFixture system)
         var failures = new List<string>();
         foreach (var operation in operations)
         {
-            var key = operation.IsAdmin ? SystemFixture.OperatorKey : tenant.Tenant.ApiKey;
             var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ =>
             {
                 var body = operation.HasBody ? PublicApi.BodyFor(operation) : null;
-                return Api.SendAsync(operation.Method, tenant.Fill(operation.Path), key,
-                    () => body is null ? null : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+                Func<HttpContent?> content = () => body is null ? null : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+                return operation.IsAdmin
+                    ? Api.SendAsync(operation.Method, tenant.Fill(operation.Path), SystemFixture.OperatorKey, content)
+                    : Api.SendAsBusinessAsync(operation, tenant.Fill(operation.Path), tenant, content);
             }));
             failures.AddRange(answers.Where(a => a.Status is not (>= 200 and < 300 or 404 or 409) || (a.Status >= 400 && a.MediaType != "application/problem+json"))
                 .Select(a => $"{operation}: {a}"));

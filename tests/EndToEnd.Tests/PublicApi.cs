@@ -212,19 +212,23 @@ public sealed partial class PublicApi(SystemFixture system)
     /// </summary>
     public async Task<Answer> SendAsBusinessAsync(Operation operation, string path, TenantObjects caller, Func<HttpContent?> content)
     {
-        if (!operation.IsOwnersOnly)
-        {
-            return await SendAsync(operation.Method, path, caller.Tenant.ApiKey, content);
-        }
-
-        _console ??= system.ConsoleSigner();
-        _routing ??= system.App.CreateHttpClient("routing");
-        var owner = CallerIdentity.Member(caller.Tenant.Id, TenantRole.Owner, caller.StaffId, "Dueña");
-        return await SendAsync(operation.Method, path, null, content, request => request.Headers.Add(CallerIdentity.Header, _console.Create(owner)), _routing);
+        return operation.IsOwnersOnly
+            ? await SendAsync(operation.Method, path, null, content, AsOwnerOf(caller), Routing)
+            : await SendAsync(operation.Method, path, caller.Tenant.ApiKey, content);
     }
 
-    private IdentitySigner? _console;
-    private HttpClient? _routing;
+    /// <summary>Adds the identity the console signs for <paramref name="business"/>'s owner.</summary>
+    public Action<HttpRequestMessage> AsOwnerOf(TenantObjects business)
+    {
+        var owner = CallerIdentity.Member(business.Tenant.Id, TenantRole.Owner, business.StaffId, "Dueña");
+        return request => request.Headers.Add(CallerIdentity.Header, _console.Value.Create(owner));
+    }
+
+    /// <summary>Routing, straight: where the console calls the owners' routes.</summary>
+    public HttpClient Routing => _routing.Value;
+
+    private readonly Lazy<IdentitySigner> _console = new(system.ConsoleSigner);
+    private readonly Lazy<HttpClient> _routing = new(() => system.App.CreateHttpClient("routing"));
 
     public async Task<Answer> SendAsync(HttpMethod method, string path, string? key, Func<HttpContent?> content, Action<HttpRequestMessage>? adjust = null,
         HttpClient? client = null)
