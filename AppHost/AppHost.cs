@@ -114,6 +114,19 @@ var consoles = Enumerable.Range(1, consoleInstances).Select(instance =>
         console.WithEnvironment("Crm__Console__SessionCheckInterval", sessionCheck);
     }
 
+    // A mail server for invitations and password reset links (Smtp__*), passed on as set; none by default.
+    foreach (var setting in config.GetSection("Smtp").GetChildren().Where(s => s.Value is { Length: > 0 }))
+    {
+        if (setting.Key == "Password")
+        {
+            console.WithEnvironment("Smtp__Password", builder.AddParameter($"smtp-password-{instance}", setting.Value!, secret: true));
+        }
+        else
+        {
+            console.WithEnvironment($"Smtp__{setting.Key}", setting.Value);
+        }
+    }
+
     return console;
 }).ToList();
 

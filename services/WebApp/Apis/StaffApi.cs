@@ -12,11 +12,12 @@ public sealed record StaffInvitationRequest(string? Email, string? DisplayName, 
 /// <summary>An invitation to become one of SafeNotify's operators.</summary>
 public sealed record OperatorInvitationRequest(string? Email, string? DisplayName);
 
-/// <summary>A password reset link for an account, shown this once.</summary>
-public sealed record PasswordResetResponse(string Id, string? TenantId, string Email, string PasswordResetLink, DateTimeOffset PasswordResetExpiresAt);
+/// <summary>A password reset link for an account, shown this once; <c>emailed</c> when the console also mailed it to the person.</summary>
+public sealed record PasswordResetResponse(string Id, string? TenantId, string Email, string PasswordResetLink, DateTimeOffset PasswordResetExpiresAt, bool Emailed);
 
-/// <summary>The invited account and its one-time link, shown this once.</summary>
-public sealed record StaffInvitationResponse(string Id, string? TenantId, string Email, string DisplayName, StaffRole Role, string InvitationLink, DateTimeOffset InvitationExpiresAt);
+/// <summary>The invited account and its one-time link, shown this once; <c>emailed</c> when the console also mailed it to the person.</summary>
+public sealed record StaffInvitationResponse(string Id, string? TenantId, string Email, string DisplayName, StaffRole Role, string InvitationLink,
+    DateTimeOffset InvitationExpiresAt, bool Emailed);
 
 /// <summary>
 /// Operators invite a tenant's staff (its first owner above all) and other operators, and make a password reset link
@@ -34,7 +35,8 @@ public static class StaffApi
     }
 
     private static async Task<Results<Created<StaffInvitationResponse>, ValidationProblem, ProblemHttpResult>> InviteStaff(
-        string id, StaffInvitationRequest request, HttpContext context, StaffDirectory directory, IOptions<ConsoleAddress> console, CancellationToken cancellationToken)
+        string id, StaffInvitationRequest request, HttpContext context, StaffDirectory directory, ConsoleMail mail, IOptions<ConsoleAddress> console,
+        CancellationToken cancellationToken)
     {
         var errors = Validate(request.Email, request.DisplayName)
             .Check(request.Role is StaffRole.Owner or StaffRole.Admin or StaffRole.Agent, "role", "Role must be OWNER, ADMIN or AGENT.");
@@ -43,11 +45,13 @@ public static class StaffApi
             return errors.ToProblem();
         }
 
-        return Answer(await directory.InviteAsync(id, request.Email!, request.DisplayName!, request.Role!.Value, CallerIdentity.From(context), cancellationToken), console.Value, context);
+        return await AnswerAsync(await directory.InviteAsync(id, request.Email!, request.DisplayName!, request.Role!.Value, CallerIdentity.From(context), cancellationToken),
+            mail, console.Value, context);
     }
 
     private static async Task<Results<Created<StaffInvitationResponse>, ValidationProblem, ProblemHttpResult>> InviteOperator(
-        OperatorInvitationRequest request, HttpContext context, StaffDirectory directory, IOptions<ConsoleAddress> console, CancellationToken cancellationToken)
+        OperatorInvitationRequest request, HttpContext context, StaffDirectory directory, ConsoleMail mail, IOptions<ConsoleAddress> console,
+        CancellationToken cancellationToken)
     {
         var errors = Validate(request.Email, request.DisplayName);
         if (errors.Any)
@@ -55,23 +59,32 @@ public static class StaffApi
             return errors.ToProblem();
         }
 
-        return Answer(await directory.InviteAsync(null, request.Email!, request.DisplayName!, StaffRole.Operator, CallerIdentity.From(context), cancellationToken), console.Value, context);
+        return await AnswerAsync(await directory.InviteAsync(null, request.Email!, request.DisplayName!, StaffRole.Operator, CallerIdentity.From(context), cancellationToken),
+            mail, console.Value, context);
     }
 
     private static async Task<Results<Created<PasswordResetResponse>, ProblemHttpResult>> StartPasswordReset(
-        string id, HttpContext context, StaffDirectory directory, IOptions<ConsoleAddress> console, CancellationToken cancellationToken) =>
-        await directory.StartPasswordResetAsync(id, CallerIdentity.From(context), cancellationToken) switch
+        string id, HttpContext context, StaffDirectory directory, ConsoleMail mail, IOptions<ConsoleAddress> console, CancellationToken cancellationToken)
+    {
+        switch (await directory.StartPasswordResetAsync(id, CallerIdentity.From(context), cancellationToken))
         {
-            PasswordResetResult.Started(var account, var token) => TypedResults.Created((string?)null, new PasswordResetResponse(
-                account.Id, account.TenantId, account.Email, console.Value.PasswordResetLink(token), account.PasswordResetExpiresAt!.Value)),
-            PasswordResetResult.Refused(var reason) => Problems.Conflict("This account cannot reset its password now.", reason),
-            _ => Problems.NotFound("Account"),
-        };
+            case PasswordResetResult.Started(var account, var token):
+                var link = console.Value.PasswordResetLink(token);
+                return TypedResults.Created((string?)null, new PasswordResetResponse(account.Id, account.TenantId, account.Email, link,
+                    account.PasswordResetExpiresAt!.Value, await mail.SendPasswordResetAsync(account, link, cancellationToken)));
+            case PasswordResetResult.Refused(var reason):
+                return Problems.Conflict("This account cannot reset its password now.", reason);
+            default:
+                return Problems.NotFound("Account");
+        }
+    }
 
-    private static Results<Created<StaffInvitationResponse>, ValidationProblem, ProblemHttpResult> Answer(InvitationResult result, ConsoleAddress console, HttpContext context) => result switch
+    private static async Task<Results<Created<StaffInvitationResponse>, ValidationProblem, ProblemHttpResult>> AnswerAsync(InvitationResult result, ConsoleMail mail,
+        ConsoleAddress console, HttpContext context) => result switch
     {
         InvitationResult.Invited(var account, var token) => TypedResults.Created((string?)null, new StaffInvitationResponse(
-            account.Id, account.TenantId, account.Email, account.DisplayName, account.Role, console.InvitationLink(token), account.InvitationExpiresAt!.Value)),
+            account.Id, account.TenantId, account.Email, account.DisplayName, account.Role, console.InvitationLink(token), account.InvitationExpiresAt!.Value,
+            await mail.SendInvitationAsync(account, console.InvitationLink(token), context.RequestAborted))),
         // Routing's news of a tenant created a moment ago may still be on its way here.
         InvitationResult.UnknownTenant => (ProblemHttpResult)Problems.NotYetKnown(context, "This tenant",
             "If it was created a moment ago, retry shortly; if it was created before the console was installed, announce it first (POST /api/admin/tenants/{id}/announce)."),

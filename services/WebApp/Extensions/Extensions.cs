@@ -34,6 +34,8 @@ public static class Extensions
         builder.Services.AddOptions<ConsoleAddress>().BindConfiguration(ConsoleAddress.Section);
         builder.Services.AddOptions<FirstOperatorOptions>().BindConfiguration("Crm:Console:FirstOperator").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService<FirstOperator>();
+        builder.Services.AddOptions<SmtpOptions>().BindConfiguration("Smtp");
+        builder.Services.AddScoped<ConsoleMail>();
 
         // The console calls the services directly, as the signed-in member, with identities it signs itself.
         builder.AddIdentitySigner(IdentityTokens.ConsoleIssuer);
