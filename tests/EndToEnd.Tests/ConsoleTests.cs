@@ -272,6 +272,37 @@ public sealed partial class ConsoleTests(SystemFixture system)
         }, "the revoked key refused at the gateway", TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task A_member_of_one_business_never_sees_another_businesss_console_also_by_address()
+    {
+        var clinic = await system.CreateTenantAsync("Clínica Vecina");
+        var plaza = await system.CreateTenantAsync("Restaurante La Plaza Vecina");
+        await MemberAsync(clinic.Id, "Dueña de la Clínica", "OWNER");
+        var (_, plazaOwnerEmail) = await MemberAsync(plaza.Id, "Dueño de La Plaza", "OWNER");
+        var (_, advisorEmail) = await MemberAsync(plaza.Id, "Asesor de La Plaza", "AGENT");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Browser.LaunchAsync(playwright);
+        var advisor = await (await browser.NewContextAsync()).NewPageAsync();
+        await SignInAsync(advisor, advisorEmail, Password);
+        await Expect(advisor.GetByText("Restaurante La Plaza Vecina")).ToBeVisibleAsync();
+        foreach (var address in new[] { $"?tenantId={clinic.Id}", $"staff?tenantId={clinic.Id}", $"api-keys?tenantId={clinic.Id}", $"tenants/{clinic.Id}" })
+        {
+            await advisor.GotoAsync(new Uri(system.Gateway.BaseAddress!, address).ToString());
+            await Expect(advisor.GetByRole(AriaRole.Heading).First).ToBeVisibleAsync();
+            await Expect(advisor.GetByText("Clínica Vecina")).ToHaveCountAsync(0);
+            await Expect(advisor.GetByText("Dueña de la Clínica")).ToHaveCountAsync(0);
+        }
+
+        // La Plaza's owner, with the clinic's id in the address of the staff page, sees La Plaza's staff and nobody else.
+        var owner = await (await browser.NewContextAsync()).NewPageAsync();
+        await SignInAsync(owner, plazaOwnerEmail, Password);
+        await owner.GotoAsync(new Uri(system.Gateway.BaseAddress!, $"staff?tenantId={clinic.Id}").ToString());
+        await Expect(owner.GetByRole(AriaRole.Row).Filter(new() { HasText = "Asesor de La Plaza" })).ToBeVisibleAsync();
+        await Expect(owner.GetByText("Dueña de la Clínica")).ToHaveCountAsync(0);
+        await Expect(owner.GetByText("Clínica Vecina")).ToHaveCountAsync(0);
+    }
+
     /// <summary>A member of <paramref name="tenantId"/> invited by an operator who has chosen <see cref="Password"/>: their account id and email.</summary>
     private async Task<(string Id, string Email)> MemberAsync(string tenantId, string displayName, string role)
     {
