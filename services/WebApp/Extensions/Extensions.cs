@@ -132,6 +132,12 @@ public static class Extensions
 
             await next(context);
         });
+
+        // Routing after the error answers: a request they re-execute (an unknown address, to the not-found page) is routed
+        // again. Signing in, roles and the request text rules follow routing, so they see the endpoint they guard.
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
         return app;
     }
 
@@ -147,11 +153,7 @@ public static class Extensions
 
     public static WebApplication MapConsole(this WebApplication app)
     {
-        // Routing after the error answers: a request they re-execute (an unknown address, to the not-found page) is routed
-        // again. Signing in and roles follow routing, so they see the endpoint they guard.
-        app.UseRouting();
-        app.UseAuthentication();
-        app.UseAuthorization();
+
         // English or Spanish: the language chosen in the console (a cookie), else the browser's, else English.
         app.UseRequestLocalization(options => options
             .AddSupportedCultures(ConsoleText.Languages).AddSupportedUICultures(ConsoleText.Languages).SetDefaultCulture(ConsoleText.Languages[0]));
