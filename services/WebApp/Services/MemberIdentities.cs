@@ -12,18 +12,11 @@ public sealed class MemberIdentities(IdentitySigner signer)
 {
     public static CallerIdentity? CallerOf(ConsoleUser user) => user switch
     {
-        { Role: StaffRole.Operator, PassedSecondFactor: true } => new CallerIdentity(null, CallerIdentity.OperatorRole, StaffId: user.AccountId, StaffName: user.DisplayName),
-        { Role: StaffRole.Operator } => null,
-        { TenantId: { } tenant } => CallerIdentity.Member(tenant, TenantRoleOf(user.Role), user.AccountId, user.DisplayName),
+        { Role: StaffRole.Operator, PassedSecondFactor: false } => null,
+        { Role: StaffRole.Operator } => new CallerIdentity(null, user.Role.ServiceName(), StaffId: user.AccountId, StaffName: user.DisplayName),
+        { TenantId: { } tenant } => new CallerIdentity(tenant, user.Role.ServiceName(), StaffId: user.AccountId, StaffName: user.DisplayName),
         _ => null,
     };
 
     public string? TokenFor(ConsoleUser user) => CallerOf(user) is { } caller ? signer.Create(caller) : null;
-
-    private static TenantRole TenantRoleOf(StaffRole role) => role switch
-    {
-        StaffRole.Owner => TenantRole.Owner,
-        StaffRole.Admin => TenantRole.Admin,
-        _ => TenantRole.Agent,
-    };
 }
